@@ -1,0 +1,3 @@
+from zns_sync.cli import main
+
+main()
