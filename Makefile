@@ -26,10 +26,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m zns_sync.bench $(BENCH_ARGS)
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 chaos: $(STAMP)
-	ZNS_CHAOS_KILLS=$${ZNS_CHAOS_KILLS:-100} $(BIN)/python -m pytest -q -m chaos
+	ZNS_CHAOS_KILLS=$${ZNS_CHAOS_KILLS:-100} $(BIN)/python -m pytest -q -n 2 tests/test_crash_safety.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -122,6 +122,7 @@ class NetSuiteSettings:
     wsdl_url: str | None = dataclasses.field(default=None, metadata=_meta("WSDL URL", url=True))
     endpoint_url: str | None = dataclasses.field(default=None, metadata=_meta("SOAP endpoint", url=True))
     concurrency: int = dataclasses.field(default=4, metadata=_meta("requests in flight", minimum=1))
+    batch_size: int = dataclasses.field(default=200, metadata=_meta("records per list request", minimum=1))
     timeout_seconds: float = dataclasses.field(default=300.0, metadata=_meta("per call", minimum=1))
     wsdl_timeout_seconds: float = dataclasses.field(default=60.0, metadata=_meta("WSDL load", minimum=1))
     max_retries: int = dataclasses.field(default=5, metadata=_meta("retries", minimum=0))
@@ -129,6 +130,8 @@ class NetSuiteSettings:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{4}_\d", self.api_version):
             raise ConfigError(f"netsuite.api_version: must look like 2023_2, got {self.api_version!r}")
+        if self.batch_size > 200:
+            raise ConfigError("netsuite.batch_size: must be at most 200 (NetSuite's addList limit)")
         if not re.fullmatch(r"[A-Za-z0-9_]+", self.account):
             raise ConfigError(f"netsuite.account: must be a NetSuite account id like 123456_SB1, got {self.account!r}")
 
@@ -189,11 +192,22 @@ class NetSuiteFields:
 
 
 @dataclasses.dataclass(frozen=True)
+class NetSuiteDefaults:
+    """NetSuite internal ids used where the Zuora record names none (the connector's preferences)."""
+
+    subsidiary: str | None = dataclasses.field(default=None, metadata=_meta("Customer/item subsidiary (OneWorld)"))
+    income_account: str | None = dataclasses.field(default=None, metadata=_meta("item income account"))
+    tax_schedule: str | None = dataclasses.field(default=None, metadata=_meta("item tax schedule"))
+    entity_status: str | None = dataclasses.field(default=None, metadata=_meta("customer status"))
+
+
+@dataclasses.dataclass(frozen=True)
 class SyncSettings:
     """What to sync and how."""
 
     types: tuple[str, ...] = dataclasses.field(
-        default=SUPPORTED_TYPES, metadata=_meta("record types, run in the documented order", choices=ALL_TYPES)
+        default=SUPPORTED_TYPES,
+        metadata=_meta("record types, run in the documented order", choices=ALL_TYPES),
     )
     invoice_settlement: bool = dataclasses.field(default=True, metadata=_meta("Invoice Settlement enabled"))
     customer_master: str = dataclasses.field(default="zuora", metadata=_meta("master", choices=("zuora", "netsuite")))
@@ -201,12 +215,11 @@ class SyncSettings:
         default_factory=dict, metadata=_meta("per type: first date synced", choices=ALL_TYPES)
     )
     external_id_prefix: str = dataclasses.field(default="zuora", metadata=_meta("externalId prefix"))
-    item_type_default: str = dataclasses.field(
-        default="NonInventorySaleItem",
-        metadata=_meta("item type when ItemType__NS is empty", choices=("NonInventorySaleItem", "ServiceSaleItem", "")),
-    )
     use_account_number_as_entity_id: bool = dataclasses.field(
         default=True, metadata=_meta("Customer ID from AccountNumber (else NetSuite auto-numbers)")
+    )
+    standard_invoice_sync: bool = dataclasses.field(
+        default=True, metadata=_meta("Zuora calculates tax; NetSuite lines are non-taxable")
     )
 
     def __post_init__(self) -> None:
@@ -230,6 +243,7 @@ class Settings:
     netsuite: NetSuiteSettings
     sync: SyncSettings = dataclasses.field(default_factory=SyncSettings)
     netsuite_fields: NetSuiteFields = dataclasses.field(default_factory=NetSuiteFields)
+    netsuite_defaults: NetSuiteDefaults = dataclasses.field(default_factory=NetSuiteDefaults)
     state_dir: Path = dataclasses.field(default=Path("~/.local/state/zns-sync"), metadata=_meta("state folder"))
     source: Path | None = None
 

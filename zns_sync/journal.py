@@ -1,0 +1,207 @@
+"""The sync log: a SQLite database in state_dir, and on request a JSON-lines stream for log collectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from zns_sync.errors import ConfigError
+from zns_sync.redact import redact
+
+SCHEMA = """
+create table if not exists runs (
+    id integer primary key autoincrement,
+    command text not null,
+    types text not null,
+    dry_run integer not null,
+    started_at text not null,
+    ended_at text,
+    exit_code integer,
+    counts text,
+    host text not null,
+    pid integer not null
+);
+create table if not exists attempts (
+    id integer primary key autoincrement,
+    run_id integer not null references runs(id),
+    at text not null,
+    type text not null,
+    source_id text not null,
+    action text not null,
+    outcome text not null,
+    status_before text,
+    status_after text,
+    netsuite_id text,
+    message text
+);
+create index if not exists attempts_by_source on attempts(type, source_id);
+create index if not exists attempts_by_run on attempts(run_id);
+"""
+
+
+def utc_now() -> str:
+    """Now in UTC, ISO 8601 with seconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one pass did with one source record."""
+
+    type: str
+    source_id: str
+    action: str  # create, link, update, recover, skip, block
+    outcome: str  # created, linked, skipped, blocked, error, unknown, would-create, ...
+    status_before: str | None = None
+    status_after: str | None = None
+    netsuite_id: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run as stored."""
+
+    id: int
+    command: str
+    types: str
+    dry_run: bool
+    started_at: str
+    ended_at: str | None
+    exit_code: int | None
+    counts: dict[str, Any]
+    host: str
+    pid: int
+
+
+class Journal:
+    """The sync log. Thread-safe: the engine records attempts from its reader and completer threads."""
+
+    def __init__(self, state_dir: Path, jsonl: IO[str] | None = None) -> None:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(state_dir / "sync-log.sqlite", check_same_thread=False, timeout=30)
+            self._db.execute("pragma journal_mode=wal")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"state_dir: cannot open the sync log in {state_dir}: {exc}") from None
+        self._lock = threading.Lock()
+        self._jsonl = jsonl
+        self.run_id: int | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start_run(self, command: str, types: Sequence[str], dry_run: bool) -> int:
+        """Open a run row and make it the one attempts are recorded under."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "insert into runs(command, types, dry_run, started_at, host, pid) values (?,?,?,?,?,?)",
+                (command, ",".join(types), int(dry_run), utc_now(), socket.gethostname(), os.getpid()),
+            )
+        self.run_id = int(cursor.lastrowid or 0)
+        self._emit({"event": "run-start", "run": self.run_id, "command": command, "types": list(types)})
+        return self.run_id
+
+    def end_run(self, exit_code: int, counts: dict[str, Any]) -> None:
+        """Close the current run with its exit code and per-type counts."""
+        with self._lock, self._db:
+            self._db.execute(
+                "update runs set ended_at=?, exit_code=?, counts=? where id=?",
+                (utc_now(), exit_code, json.dumps(counts), self.run_id),
+            )
+        self._emit({"event": "run-end", "run": self.run_id, "exit_code": exit_code, "counts": counts})
+
+    def record(self, attempts: Sequence[Attempt]) -> None:
+        """Store a batch of attempts in one transaction."""
+        if not attempts:
+            return
+        now = utc_now()
+        rows = [
+            (
+                self.run_id,
+                now,
+                a.type,
+                a.source_id,
+                a.action,
+                a.outcome,
+                a.status_before,
+                a.status_after,
+                a.netsuite_id,
+                redact(a.message) if a.message else None,
+            )
+            for a in attempts
+        ]
+        with self._lock, self._db:
+            self._db.executemany(
+                "insert into attempts(run_id, at, type, source_id, action, outcome, status_before, status_after,"
+                " netsuite_id, message) values (?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        for a in attempts:
+            self._emit({"event": "attempt", "run": self.run_id, "at": now, **asdict(a)})
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        """The most recent runs, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "select id, command, types, dry_run, started_at, ended_at, exit_code, counts, host, pid"
+                " from runs order by id desc limit ?",
+                (limit,),
+            ).fetchall()
+        return [
+            RunRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
+            for r in rows
+        ]
+
+    def attempts(
+        self,
+        *,
+        run_id: int | None = None,
+        errors_only: bool = False,
+        type_: str | None = None,
+        source_id: str | None = None,
+    ) -> Iterator[tuple[int, Attempt, str]]:
+        """Stored attempts (run id, attempt, time), oldest first, filtered."""
+        clauses, params = [], []
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(run_id)
+        if errors_only:
+            clauses.append("outcome in ('error', 'unknown', 'blocked', 'skipped')")
+        if type_ is not None:
+            clauses.append("type = ?")
+            params.append(type_)
+        if source_id is not None:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        where = f" where {' and '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._db.execute(
+                "select run_id, type, source_id, action, outcome, status_before, status_after, netsuite_id,"
+                f" message, at from attempts{where} order by id",
+                params,
+            ).fetchall()
+        for r in rows:
+            yield r[0], Attempt(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]), r[9]
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self._jsonl is not None:
+            with self._lock:
+                self._jsonl.write(json.dumps(event, default=str) + "\n")
+                self._jsonl.flush()
