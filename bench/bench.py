@@ -1,0 +1,134 @@
+"""`make bench`: sync N invoices against the emulators with a modelled latency and report the figures.
+
+NetSuite is modelled at 200 ms per request + 20 ms per record with an account concurrency limit of 5, and
+Zuora at 50 ms per call. The bound for invoices is concurrency / per-record time = 250 invoices/s. The sync
+runs as a child process (`zns-sync run`), so its CPU time and peak RSS are the client's alone; the emulators
+run here. The hosted connector's way (one record per request, one request at a time) is measured on a
+smaller N for the speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zns_sync.sandbox import Sandbox
+
+NS_PER_REQUEST = 0.200
+NS_PER_RECORD = 0.020
+NS_LIMIT = 5
+ZUORA_PER_CALL = 0.050
+
+
+@dataclass
+class Measure:
+    invoices: int
+    seconds: float
+    netsuite_calls: int
+    zuora_calls: int
+    cpu_seconds: float
+    peak_rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.invoices / self.seconds
+
+
+def run_child(config: Path, *args: str) -> tuple[dict[str, Any], float, os.struct_rusage | None]:
+    """Run `zns-sync run ARGS --json` as a child; its report, wall seconds and resource usage (its alone)."""
+    start = time.monotonic()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "zns_sync", "--config", str(config), "run", *args, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = child.stdout.read() if child.stdout else "", child.stderr.read() if child.stderr else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"zns-sync failed ({child.returncode}): {err.strip()}")
+    return json.loads(out), time.monotonic() - start, usage
+
+
+def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> Measure:
+    with (
+        Sandbox(invoices=invoices, seed=seed, concurrency=concurrency) as box,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        config = Path(tmp) / "bench.yaml"
+        box.write_config(config, Path(tmp) / "state")
+        data = yaml.safe_load(config.read_text())
+        data["netsuite"]["batch_size"] = batch_size
+        config.write_text(yaml.safe_dump(data))
+        box.netsuite.faults.concurrency_limit = NS_LIMIT
+        box.netsuite.faults.latency_per_request = NS_PER_REQUEST
+        box.netsuite.faults.latency_per_record = NS_PER_RECORD
+        box.zuora.faults.latency_seconds = ZUORA_PER_CALL
+        # Customers and items first (timed separately), so that every invoice is eligible.
+        run_child(config, "--type", "customer", "--type", "item")
+        ns_before, zuora_before = _total(box.netsuite.counters), _total(box.zuora.counters)
+        report, seconds, usage = run_child(config, "--type", "invoice")
+        assert usage is not None
+        counts = report["types"]["invoice"]
+        synced = counts["created"] + counts["linked"]
+        return Measure(
+            invoices=synced,
+            seconds=seconds,
+            netsuite_calls=_total(box.netsuite.counters) - ns_before,
+            zuora_calls=_total(box.zuora.counters) - zuora_before,
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            peak_rss_mb=usage.ru_maxrss / 1024,
+        )
+
+
+def _total(counters: dict[str, Any]) -> int:
+    calls = counters.get("calls")
+    if isinstance(calls, dict):
+        return sum(int(v) for v in calls.values())
+    return int(counters.get("total_calls", 0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=2_000, help="a smaller N, to show RSS does not grow with N")
+    parser.add_argument("--connector-invoices", type=int, default=100, help="N for the hosted connector's way")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    bound = NS_LIMIT / NS_PER_RECORD
+
+    print(
+        f"model: NetSuite {NS_PER_REQUEST * 1000:.0f} ms/request + {NS_PER_RECORD * 1000:.0f} ms/record, "
+        f"concurrency {NS_LIMIT}; Zuora {ZUORA_PER_CALL * 1000:.0f} ms/call; bound {bound:.0f} invoices/s"
+    )
+    rows = []
+    for n in (args.small, args.invoices):
+        m = measure(n, concurrency=NS_LIMIT, batch_size=200, seed=args.seed)
+        rows.append(m)
+        print(
+            f"zns-sync N={n}: {m.invoices} invoices in {m.seconds:.1f} s = {m.rate:.1f}/s "
+            f"({m.rate / bound:.0%} of the bound); NetSuite calls/invoice {m.netsuite_calls / m.invoices:.4f}; "
+            f"Zuora calls/invoice {m.zuora_calls / m.invoices:.4f}; client CPU {m.cpu_seconds / m.invoices * 1000:.2f} "
+            f"ms/invoice; peak RSS {m.peak_rss_mb:.0f} MB"
+        )
+    hosted = measure(args.connector_invoices, concurrency=1, batch_size=1, seed=args.seed)
+    print(
+        f"hosted connector's way (1 record/request, 1 request at a time) N={args.connector_invoices}: "
+        f"{hosted.rate:.2f} invoices/s"
+    )
+    print(f"speed-up: {rows[-1].rate / hosted.rate:.0f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The command line's contract: help, version, exit codes, one-line errors, secrets never shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from checks import zns
+
+from zns_sync import __version__
+from zns_sync.sandbox import Sandbox
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zns_sync", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_the_commands() -> None:
+    done = cli("--help")
+    assert done.returncode == 0
+    for command in ("run", "recover", "status", "log", "check", "sandbox", "demo"):
+        assert f"  {command} " in done.stdout
+
+
+def test_version() -> None:
+    done = cli("--version")
+    assert done.returncode == 0 and __version__ in done.stdout
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    done = cli("run", "--no-such-option")
+    assert done.returncode == 2
+    assert "No such option" in done.stderr
+
+
+@pytest.fixture
+def box() -> Sandbox:
+    with Sandbox(invoices=12, seed=2) as sandbox:
+        yield sandbox  # type: ignore[misc]
+
+
+def test_refused_credentials_are_one_line_exit_2_without_the_secret(box: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    box.write_config(config, tmp_path / "state")
+    data = yaml.safe_load(config.read_text())
+    data["zuora"]["client_secret"] = "wrong-secret-4242"
+    config.write_text(yaml.safe_dump(data))
+    done = zns(config, "run")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Zuora" in lines[0], done.stderr
+    assert "wrong-secret-4242" not in done.stderr + done.stdout
+
+    data["zuora"]["client_secret"] = box.credentials["zuora_client_secret"]
+    data["netsuite"]["token_secret"] = "wrong-token-secret-4242"
+    config.write_text(yaml.safe_dump(data))
+    done = zns(config, "run")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Invalid login attempt" in lines[0], done.stderr
+    assert "wrong-token-secret-4242" not in done.stderr
+
+
+def test_debug_logs_show_no_secret_or_token(box: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    box.write_config(config, tmp_path / "state")
+    done = zns(config, "--debug", "run", "--dry-run")
+    assert done.returncode == 1, done.stderr
+    assert "DEBUG" in done.stderr  # there is something to leak into
+    output = done.stdout + done.stderr
+    for name in ("zuora_client_secret", "consumer_secret", "token_secret"):
+        assert box.credentials[name] not in output, name
+    assert "Bearer " not in output.replace("Bearer ********", "")
+
+
+def test_quiet_prints_nothing_on_success_and_json_is_pure(box: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    box.write_config(config, tmp_path / "state")
+    zns(config, "run", "--quiet")
+    # Everything that can sync has; mark what the demo holds back as Ignore so the next run is clean.
+    for object_type in ("Account", "ProductRatePlanCharge", "Invoice"):
+        for row in box.zuora.store.all(object_type):
+            if row.get("IntegrationStatus__NS") != "Sync Complete":
+                box.zuora.store.set(object_type, row["Id"], {"IntegrationStatus__NS": "Ignore"})
+    quiet = zns(config, "run", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""
+    as_json = zns(config, "run", "--json")
+    assert as_json.returncode == 0
+    assert yaml.safe_load(as_json.stdout)["exit_code"] == 0

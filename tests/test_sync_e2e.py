@@ -1,0 +1,239 @@
+"""The engine end to end: the real CLI and clients against both emulators over real sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from checks import assert_consistent, netsuite_records, statuses, zns
+
+from zns_sync.cli import open_engine
+from zns_sync.config import Settings
+from zns_sync.engine import Engine
+from zns_sync.journal import Journal
+from zns_sync.sandbox import Sandbox
+
+
+@pytest.fixture
+def box() -> Iterator[Sandbox]:
+    with Sandbox(invoices=40, seed=5) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def config(box: Sandbox, tmp_path: Path) -> Path:
+    path = tmp_path / "zns-sync.yaml"
+    box.write_config(path, tmp_path / "state")
+    return path
+
+
+@contextlib.contextmanager
+def engine(box: Sandbox, state: Path) -> Iterator[Engine]:
+    settings: Settings = box.settings(state)
+    with contextlib.ExitStack() as stack:
+        yield stack.enter_context(open_engine(settings, stack, None, None))
+
+
+def problems(state: Path) -> dict[str, str]:
+    """Zuora id -> outcome of every record the last run could not sync."""
+    with Journal(state) as journal:
+        run_id = journal.runs(1)[0].id
+        return {a.source_id: a.outcome for _, a, _ in journal.attempts(run_id=run_id, errors_only=True)}
+
+
+def test_tenant_syncs_in_one_run_and_a_second_run_selects_nothing(box: Sandbox, config: Path, tmp_path: Path) -> None:
+    first = zns(config, "run", "--json")
+    assert first.returncode == 1, first.stderr  # the demo tenant holds records back on purpose
+    report = json.loads(first.stdout)
+    synced = assert_consistent(box)
+    assert synced["Invoice"] >= 25 and synced["Account"] >= 8 and synced["ProductRatePlanCharge"] >= 5
+    assert report["types"]["invoice"]["created"] == synced["Invoice"]
+    held_back = problems(tmp_path / "state")
+    assert held_back and set(held_back.values()) <= {"skipped", "blocked", "error"}
+    # Refused records keep their status untouched (blank); NetSuite's refusals say Error Creating.
+    for object_type in ("Account", "ProductRatePlanCharge", "Invoice"):
+        for row in box.zuora.store.all(object_type):
+            if row["Id"] in held_back and held_back[row["Id"]] in ("skipped", "blocked"):
+                assert not row.get("IntegrationStatus__NS"), row
+    # A negative invoice became a credit memo.
+    assert netsuite_records(box, "CreditMemo")
+
+    writes_before = box.netsuite.counters["records_written"]
+    second = zns(config, "run", "--json")
+    again = json.loads(second.stdout)
+    for counts in again["types"].values():
+        assert counts["created"] == counts["linked"] == 0
+    assert box.netsuite.counters["records_written"] == writes_before
+    assert assert_consistent(box) == synced
+
+
+def test_dry_run_writes_nothing_and_previews_payloads(box: Sandbox, config: Path) -> None:
+    zuora_before = {t: statuses(box, t) for t in ("Account", "Invoice")}
+    done = zns(config, "run", "--dry-run", "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert box.netsuite.counters["records_written"] == 0
+    assert box.zuora.counters.get("objects_written", 0) == 0
+    assert {t: statuses(box, t) for t in ("Account", "Invoice")} == zuora_before
+    actions = {r["action"] for r in report["records"]}
+    assert {"create", "blocked"} <= actions  # invoices are blocked: their accounts are not synced yet
+    customer = next(r for r in report["records"] if r["type"] == "customer" and r["action"] == "create")
+    assert customer["payload"]["recordType"] == "Customer"
+    assert customer["payload"]["externalId"].startswith("zuora-account-")
+
+
+def test_lock_makes_a_second_run_exit_3(box: Sandbox, config: Path, tmp_path: Path) -> None:
+    box.netsuite.faults.latency_per_request = 0.3
+    first = subprocess.Popen(
+        [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lock = tmp_path / "state" / "zns-sync.lock"
+        deadline = time.monotonic() + 30
+        while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = zns(config, "run")
+        assert second.returncode == 3, second.stderr
+        assert "another zns-sync run holds the lock" in second.stderr
+        assert f"pid {first.pid}" in second.stderr
+    finally:
+        first.wait(timeout=120)
+    assert first.returncode == 1
+
+
+def test_recovery_of_in_flight_records_with_and_without_the_netsuite_record(box: Sandbox, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with engine(box, state) as e:
+        e.run(["customer", "item"])
+    invoices = [i for i in box.zuora.store.all("Invoice") if not i.get("IntegrationStatus__NS")]
+    with engine(box, state) as e:
+        e.run(["invoice"], limit=4)
+    done = [i for i in box.zuora.store.all("Invoice") if i.get("IntegrationStatus__NS") == "Sync Complete"]
+    assert len(done) >= 2
+    existing, missing = (
+        done[0],
+        next(i for i in invoices if i["Id"] not in {d["Id"] for d in done} and i.get("Status") == "Posted"),
+    )
+    # A crash after NetSuite committed (existing) and one after the claim only (missing).
+    kind = "Credit Memo" if float(existing["Amount"]) < 0 else "Invoice"
+    box.zuora.store.set(
+        "Invoice",
+        existing["Id"],
+        {"IntegrationStatus__NS": f"Creating {kind}", "TransferredToAccounting": "Processing"},
+    )
+    box.zuora.store.set(
+        "Invoice",
+        missing["Id"],
+        {"IntegrationStatus__NS": "Creating Invoice", "TransferredToAccounting": "Processing"},
+    )
+    with engine(box, state) as e:
+        preview = e.recover(["invoice"], dry_run=True)["invoice"]
+        assert dict(preview.recovered) == {existing["Id"]: existing["IntegrationId__NS"]}
+        assert missing["Id"] in preview.not_found
+        assert box.zuora.store.get("Invoice", existing["Id"])["IntegrationStatus__NS"].startswith("Creating")
+        result = e.recover(["invoice"])["invoice"]
+    assert dict(result.recovered) == {existing["Id"]: existing["IntegrationId__NS"]}
+    assert box.zuora.store.get("Invoice", existing["Id"])["IntegrationStatus__NS"] == "Sync Complete"
+    assert box.zuora.store.get("Invoice", missing["Id"])["IntegrationStatus__NS"] == "Creating Invoice"
+    with engine(box, state) as e:
+        e.run(["invoice"])
+    assert box.zuora.store.get("Invoice", missing["Id"])["IntegrationStatus__NS"] == "Sync Complete"
+    assert_consistent(box)
+
+
+def test_a_blanked_status_links_through_dup_rcrd(box: Sandbox, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with engine(box, state) as e:
+        e.run(["customer", "item", "invoice"])
+    synced = assert_consistent(box)
+    victim = next(i for i in box.zuora.store.all("Invoice") if i.get("IntegrationStatus__NS") == "Sync Complete")
+    internal_id = victim["IntegrationId__NS"]
+    # Someone blanks the status and TTA by hand: the connector would create a duplicate here.
+    box.zuora.store.set(
+        "Invoice",
+        victim["Id"],
+        {"IntegrationStatus__NS": None, "IntegrationId__NS": None, "TransferredToAccounting": "No"},
+    )
+    with engine(box, state) as e:
+        counts = e.run(["invoice"])["invoice"]
+    assert counts.linked == 1 and counts.created == 0
+    assert box.zuora.store.get("Invoice", victim["Id"])["IntegrationId__NS"] == internal_id
+    assert assert_consistent(box) == synced
+
+
+def test_error_creating_then_fixed_record_succeeds(box: Sandbox, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    account = next(
+        a
+        for a in box.zuora.store.all("Account")
+        if a.get("Status") == "Active"
+        and a.get("SynctoNetSuite__NS") != "No"
+        and a.get("PaymentTerm") in ("Net 30", "Net 15", "Due on receipt", None)
+    )
+    long_name = "N" * 120  # longer than NetSuite's companyName allows: an Error, never cut
+    box.zuora.store.set("Account", account["Id"], {"Name": long_name})
+    with engine(box, state) as e:
+        e.run(["customer"])
+    row = box.zuora.store.get("Account", account["Id"])
+    assert row["IntegrationStatus__NS"] == "Error Creating Customer"
+    with Journal(state) as journal:
+        messages = [a.message for _, a, _ in journal.attempts(source_id=account["Id"])]
+    assert any((m and "companyName" in m) or (m and "83" in m) for m in messages), messages
+    box.zuora.store.set("Account", account["Id"], {"Name": "Fixed Name Ltd"})
+    with engine(box, state) as e:
+        counts = e.run(["customer"])["customer"]
+    assert counts.created == 1
+    assert box.zuora.store.get("Account", account["Id"])["IntegrationStatus__NS"] == "Sync Complete"
+    assert_consistent(box)
+
+
+def test_linking_customer_updates_only_the_zuora_fields(box: Sandbox, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with engine(box, state) as e:
+        e.run(["customer"])
+    row = next(a for a in box.zuora.store.all("Account") if a.get("IntegrationStatus__NS") == "Sync Complete")
+    # The account was adopted from a pre-existing NetSuite customer: IntegrationId__NS set, status blank.
+    box.zuora.store.set("Account", row["Id"], {"IntegrationStatus__NS": None})
+    with engine(box, state) as e:
+        counts = e.run(["customer"])["customer"]
+    assert counts.linked == 1 and counts.created == 0
+    assert box.zuora.store.get("Account", row["Id"])["IntegrationStatus__NS"] == "Sync Complete"
+    with Journal(state) as journal:
+        history = [a for _, a, _ in journal.attempts(source_id=row["Id"])]
+    assert history[-1].status_before is None and history[-1].status_after == "Sync Complete"
+    assert history[-1].action == "link"
+
+
+def test_concurrency_fault_halves_the_window_and_the_run_completes(box: Sandbox, tmp_path: Path) -> None:
+    box.netsuite.faults.concurrency_limit = 2
+    box.netsuite.faults.latency_per_request = 0.05
+    settings = box.settings(tmp_path / "state")
+    with contextlib.ExitStack() as stack:
+        e = stack.enter_context(open_engine(settings, stack, None, None))
+        e.run(["customer", "item", "invoice"])
+        assert e.window.throttles >= 1
+    assert box.netsuite.counters["max_in_flight"] <= 2
+    assert_consistent(box)
+
+
+def test_log_and_status_commands(box: Sandbox, config: Path) -> None:
+    zns(config, "run", "--quiet")
+    runs = zns(config, "log", "--json")
+    assert runs.returncode == 0, runs.stderr
+    rows = json.loads(runs.stdout)
+    assert rows[0]["command"] == "run" and rows[0]["exit_code"] == 1
+    errors = json.loads(zns(config, "log", "--errors", "--json").stdout)
+    assert errors and all(e["outcome"] in ("skipped", "blocked", "error", "unknown") for e in errors)
+    assert all(e["message"] for e in errors)
+    status = zns(config, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["invoice"]["statuses"]["Sync Complete"] >= 25

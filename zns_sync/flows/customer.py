@@ -1,0 +1,187 @@
+"""Zuora Account (+ bill-to and sold-to contacts) -> NetSuite Customer with its address book (reference 4.1, 6.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, Plan, Refusal
+from zns_sync.netsuite import NsRecord, RecordRef
+from zns_sync.status import Action
+from zns_sync.zuora import zoql
+
+CONTACT_FIELDS = (
+    "Id", "FirstName", "LastName", "Address1", "Address2", "City", "State", "Country", "PostalCode",
+    "WorkEmail", "WorkPhone", "Fax",
+)  # fmt: skip
+
+
+class CustomerFlow(Flow):
+    """Creates a NetSuite customer per active Zuora account, or links the one its IntegrationId__NS names."""
+
+    name = "customer"
+    zuora_object = "Account"
+    external_id_kind = "account"
+    fields = (
+        "Id", "AccountNumber", "Name", "Currency", "PaymentTerm", "Status", "BillToId", "SoldToId", "AutoPay",
+        "Notes", "ParentId", "IntegrationId__NS", "IntegrationStatus__NS", "SynctoNetSuite__NS", "CustomerType__NS",
+        "UpdatedDate",
+    )  # fmt: skip
+    noun = "Customer"
+
+    def own_criteria(self) -> list[list[zoql.Condition]]:
+        active = zoql.eq("Status", "Active")
+        return [[active, zoql.eq("SynctoNetSuite__NS", "Yes")], [active, zoql.is_null("SynctoNetSuite__NS")]]
+
+    def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
+        contacts = self.context.zuora_by_id(
+            "Contact",
+            CONTACT_FIELDS,
+            [r.get("BillToId", "") for r in rows] + [r.get("SoldToId", "") for r in rows],
+        )
+        creating = [r for r in rows if not r.get(INTEGRATION_ID_FIELD)]
+        currencies = self.context.netsuite_names("currency", "symbol") if creating else {}
+        terms = self.context.netsuite_names("term", "name") if creating else {}
+        parents = self.context.zuora_by_id(
+            "Account", ("Id", INTEGRATION_ID_FIELD), [r.get("ParentId", "") for r in rows]
+        )
+        for row in rows:
+            yield self._plan(row, contacts, currencies, terms, parents)
+
+    def _plan(
+        self,
+        row: Mapping[str, Any],
+        contacts: Mapping[str, Mapping[str, Any]],
+        currencies: Mapping[str, str],
+        terms: Mapping[str, str],
+        parents: Mapping[str, Mapping[str, Any]],
+    ) -> Plan | Refusal:
+        status = self.status_of(row)
+        fields_ids = self.settings.netsuite_fields
+        zuora_fields: dict[str, Any] = {
+            fields_ids.customer_zuora_id: row["Id"],
+            fields_ids.customer_account_number: row.get("AccountNumber") or "",
+        }
+        if row.get(INTEGRATION_ID_FIELD):
+            # Link: adopt the NetSuite customer the account already names; only the Zuora fields are written.
+            record = NsRecord("Customer", {"customFieldList": zuora_fields}, internal_id=str(row[INTEGRATION_ID_FIELD]))
+            return Plan(
+                row["Id"],
+                status,
+                Action.LINKING,
+                self.noun,
+                record,
+                RecordRef(internal_id=str(row[INTEGRATION_ID_FIELD]), type="customer"),
+            )
+        currency = currencies.get(str(row.get("Currency", "")))
+        if currency is None:
+            return Refusal(
+                row["Id"],
+                status,
+                "skipped",
+                f"currency {row.get('Currency')!r} matches no NetSuite currency symbol",
+            )
+        fields: dict[str, Any] = {
+            "companyName": row.get("Name", ""),
+            "currency": RecordRef(internal_id=currency),
+        }
+        if row.get("PaymentTerm"):
+            term = terms.get(str(row["PaymentTerm"]))
+            if term is None:
+                return Refusal(
+                    row["Id"],
+                    status,
+                    "skipped",
+                    f"payment term {row['PaymentTerm']!r} matches no NetSuite term by name",
+                )
+            fields["terms"] = RecordRef(internal_id=term)
+        if row.get("ParentId"):
+            parent_id = parents.get(str(row["ParentId"]), {}).get(INTEGRATION_ID_FIELD)
+            if not parent_id:
+                return Refusal(row["Id"], status, "blocked", f"parent account {row['ParentId']} is not synced yet")
+            fields["parent"] = RecordRef(internal_id=str(parent_id))
+        if self.settings.sync.use_account_number_as_entity_id and row.get("AccountNumber"):
+            fields["entityId"] = row["AccountNumber"]
+        if row.get("CustomerType__NS") == "Individual":
+            fields["isPerson"] = True
+        defaults = self.settings.netsuite_defaults
+        if defaults.subsidiary:
+            fields["subsidiary"] = RecordRef(internal_id=defaults.subsidiary)
+        if defaults.entity_status:
+            fields["entityStatus"] = RecordRef(internal_id=defaults.entity_status)
+        if row.get("Notes"):
+            fields["comments"] = row["Notes"]
+        bill_to = contacts.get(str(row.get("BillToId", "")))
+        sold_to = contacts.get(str(row.get("SoldToId", "")))
+        if bill_to:
+            if bill_to.get("WorkEmail"):
+                fields["email"] = bill_to["WorkEmail"]
+            if bill_to.get("WorkPhone"):
+                fields["phone"] = bill_to["WorkPhone"]
+            if bill_to.get("Fax"):
+                fields["fax"] = bill_to["Fax"]
+            zuora_fields[fields_ids.customer_bill_to_id] = bill_to["Id"]
+        if sold_to:
+            zuora_fields[fields_ids.customer_sold_to_id] = sold_to["Id"]
+        if "AutoPay" in row:
+            zuora_fields[fields_ids.customer_auto_pay] = str(row["AutoPay"]).lower() == "true"
+        addresses = [
+            _address(contact, str(row.get("Name", "")), label, billing)
+            for contact, label, billing in (
+                (bill_to, "Zuora Bill To Address", True),
+                (sold_to, "Zuora Sold To Address", False),
+            )
+            if contact
+        ]
+        if addresses:
+            fields["addressbookList"] = {"addressbook": addresses, "replaceAll": True}
+        fields["customFieldList"] = zuora_fields
+        record = NsRecord("Customer", fields, external_id=self.context.external_id(self.external_id_kind, row["Id"]))
+        return Plan(
+            row["Id"],
+            status,
+            Action.CREATING,
+            self.noun,
+            record,
+            RecordRef(external_id=record.external_id, type="customer"),
+        )
+
+
+def _address(contact: Mapping[str, Any], company: str, label: str, billing: bool) -> dict[str, Any]:
+    """One address book entry: Attention is the person, Addressee the company; State only for the US."""
+    person = " ".join(str(contact[k]) for k in ("FirstName", "LastName") if contact.get(k))
+    address: dict[str, Any] = {"addressee": company}
+    if person:
+        address["attention"] = person
+    for zuora_name, ns_name in (
+        ("Address1", "addr1"),
+        ("Address2", "addr2"),
+        ("City", "city"),
+        ("PostalCode", "zip"),
+        ("WorkPhone", "addrPhone"),
+    ):
+        if contact.get(zuora_name):
+            address[ns_name] = contact[zuora_name]
+    country = _country_code(contact.get("Country"))
+    if country:
+        address["country"] = country
+        if country == "_unitedStates" and contact.get("State"):
+            address["state"] = contact["State"]
+    entry: dict[str, Any] = {"label": label, "addressbookAddress": address}
+    entry["defaultBilling" if billing else "defaultShipping"] = True
+    return entry
+
+
+# Zuora country names -> NetSuite's Country enum (a static cross-reference, reference 6.1).
+_COUNTRIES = {
+    "united states": "_unitedStates", "usa": "_unitedStates", "us": "_unitedStates",
+    "canada": "_canada", "ca": "_canada", "united kingdom": "_unitedKingdom", "gb": "_unitedKingdom",
+    "germany": "_germany", "de": "_germany", "france": "_france", "fr": "_france", "japan": "_japan",
+    "jp": "_japan", "switzerland": "_switzerland", "ch": "_switzerland", "ireland": "_ireland", "ie": "_ireland",
+    "australia": "_australia", "au": "_australia", "netherlands": "_netherlands", "nl": "_netherlands",
+    "spain": "_spain", "es": "_spain", "italy": "_italy", "it": "_italy",
+}  # fmt: skip
+
+
+def _country_code(name: Any) -> str | None:
+    return _COUNTRIES.get(str(name or "").strip().lower())
