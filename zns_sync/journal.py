@@ -178,7 +178,8 @@ class Journal:
         source_id: str | None = None,
     ) -> Iterator[tuple[int, Attempt, str]]:
         """Stored attempts (run id, attempt, time), oldest first, filtered."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if run_id is not None:
             clauses.append("run_id = ?")
             params.append(run_id)

@@ -34,9 +34,9 @@ class RunLock:
             holder = _read_holder(fd)
             os.close(fd)
             raise LockHeldError(f"another zns-sync run holds the lock {self.path}: {holder}") from None
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": utc_now()}
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": utc_now()}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
         self._fd = fd
 
     def release(self) -> None:

@@ -13,7 +13,9 @@ _secrets: set[str] = set()
 # Bearer tokens and signatures are masked by shape even when never registered.
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)((?:access_token|client_secret|signature|token_secret|consumer_secret)[\"']?\s*[:=]\s*[\"']?)[^\"'&\s<,}]+"),
+    re.compile(
+        r"(?i)((?:access_token|client_secret|signature|token_secret|consumer_secret)(?:=|[\"']\s*:\s*[\"']))[^\"'&\s<,}]+"
+    ),
     re.compile(r"(?i)(<(?:\w+:)?signature[^>]*>)[^<]+"),
 ]
 

@@ -1,0 +1,320 @@
+"""The Zuora REST client: OAuth, ZOQL query paging, batch create/update, CRUD reads and writes, retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+import httpx
+import tenacity
+
+from zns_sync.config import ZuoraSettings
+from zns_sync.zuora._auth import TokenSource
+from zns_sync.zuora._errors import ZuoraAuthError, ZuoraError, ZuoraErrorDetail, ZuoraQueryError
+from zns_sync.zuora._models import SaveResult
+from zns_sync.zuora._retry import RETRY_STATUSES, RetryableResponse, retrying
+
+log = logging.getLogger("zns_sync.zuora")
+
+# A pinned dated minor version makes error statuses deterministic (reference zuora-rest.md section 1).
+ZUORA_VERSION = "2025-08-12"
+# Zuora's limits: 50 objects per action call, 2000 records per query page.
+MAX_OBJECTS_PER_CALL = 50
+MAX_BATCH_SIZE = 2000
+MAX_CUSTOM_FIELD_LENGTH = 255
+WRITABLE_TRANSFERRED_TO_ACCOUNTING = ("Processing", "Yes", "Error", "Ignore")
+USER_AGENT = "zns-sync (+https://github.com/zns-sync)"
+
+_SLUG = re.compile(r"(?<!^)(?=[A-Z])")
+
+JsonObject = dict[str, Any]
+
+
+def object_slug(object_type: str) -> str:
+    """The CRUD path segment for an object type: `ProductRatePlanCharge` -> `product-rate-plan-charge`."""
+    return _SLUG.sub("-", object_type).lower()
+
+
+class ZuoraClient:
+    """A thread-safe client for Zuora's v1 REST API (one httpx.Client, one cached OAuth token)."""
+
+    def __init__(
+        self,
+        settings: ZuoraSettings,
+        *,
+        retry_base_seconds: float = 1.0,
+        retry_cap_seconds: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._settings = settings
+        self._retry_base = retry_base_seconds
+        self._retry_cap = retry_cap_seconds
+        self.track_id = uuid.uuid4().hex
+        self._http = httpx.Client(
+            base_url=settings.base_url,
+            timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
+            headers={
+                "Zuora-Version": ZUORA_VERSION,
+                "Zuora-Track-Id": self.track_id,
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+            transport=transport,
+        )
+        self._tokens = TokenSource(self._http, settings, self._retrying)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ZuoraClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- queries -------------------------------------------------------------------------------------------
+    def query(self, zoql: str) -> Iterator[JsonObject]:
+        """Yield the records of a ZOQL query, following queryMore pages; a missing key means null."""
+        for page in self.query_pages(zoql):
+            yield from page
+
+    def query_pages(self, zoql: str) -> Iterator[list[JsonObject]]:
+        """Yield the records of a ZOQL query a page (at most `page_size` records) at a time."""
+        conf = {"batchSize": min(self._settings.page_size, MAX_BATCH_SIZE)}
+        body = self._query_call("/v1/action/query", {"queryString": zoql, "conf": conf}, zoql)
+        while True:
+            records = body.get("records") or []
+            if not isinstance(records, list):
+                raise ZuoraError("Zuora answered a query with records that are not a list")
+            yield records
+            locator = body.get("queryLocator")
+            if body.get("done", True) or not locator:
+                return
+            body = self._query_call("/v1/action/queryMore", {"queryLocator": locator, "conf": conf}, zoql)
+
+    def _query_call(self, path: str, payload: JsonObject, zoql: str) -> JsonObject:
+        response = self._send("POST", path, json=payload)
+        body = _json(response)
+        if response.status_code != 200 or not isinstance(body, dict):
+            details = _details(body)
+            code = details[0].code if details else None
+            message = "; ".join(d.message for d in details) or response.reason_phrase
+            shown = zoql if len(zoql) <= 300 else zoql[:300] + "..."
+            raise ZuoraQueryError(
+                f"Zuora rejected the query ({code or f'HTTP {response.status_code}'}): {message} -- query: {shown}",
+                code=code,
+                status=response.status_code,
+                zuora_message=message,
+            )
+        return body
+
+    # -- batch writes --------------------------------------------------------------------------------------
+    def update(self, object_type: str, objects: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        """Update objects (each with its `Id`) in calls of 50; one SaveResult per object, in order."""
+        return self._action("update", object_type, objects)
+
+    def create(self, object_type: str, objects: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        """Create objects in calls of 50, each call with its own Idempotency-Key; one SaveResult per object."""
+        return self._action("create", object_type, objects)
+
+    def _action(self, action: str, object_type: str, objects: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        results: list[SaveResult | None] = [_validate(object_type, obj, action) for obj in objects]
+        pending = [i for i, result in enumerate(results) if result is None]
+        for start in range(0, len(pending), MAX_OBJECTS_PER_CALL):
+            indexes = pending[start : start + MAX_OBJECTS_PER_CALL]
+            payload = {"type": object_type, "objects": [_wire(objects[i], action) for i in indexes]}
+            response = self._send("POST", f"/v1/action/{action}", json=payload, idempotency_key=str(uuid.uuid4()))
+            body = _json(response)
+            if response.status_code != 200 or not isinstance(body, list) or len(body) != len(indexes):
+                raise _error(f"{action} of {len(indexes)} {object_type}", response, body)
+            for index, item in zip(indexes, body, strict=True):
+                result = _save_result(item)
+                if result.id is None and objects[index].get("Id"):
+                    # Zuora leaves the Id out of failed updates; the caller knows which object it was.
+                    result = SaveResult(result.success, str(objects[index]["Id"]), result.errors)
+                results[index] = result
+        return [r for r in results if r is not None]
+
+    # -- CRUD ----------------------------------------------------------------------------------------------
+    def get(self, object_type: str, object_id: str) -> JsonObject | None:
+        """The object with this Id as a flat PascalCase dict, or None when Zuora has no such object."""
+        response = self._send("GET", f"/v1/object/{object_slug(object_type)}/{object_id}")
+        body = _json(response)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise _error(f"get {object_type} {object_id}", response, body)
+        return body
+
+    def put(self, object_type: str, object_id: str, fields: Mapping[str, Any]) -> SaveResult:
+        """Update one object through CRUD PUT; a validation failure or a missing object is a failed SaveResult."""
+        invalid = _validate(object_type, fields, "put")
+        if invalid is not None:
+            return invalid
+        path = f"/v1/object/{object_slug(object_type)}/{object_id}"
+        response = self._send("PUT", path, json=_wire(fields, "update"))
+        body = _json(response)
+        if response.status_code == 404:
+            return SaveResult(False, object_id, (ZuoraErrorDetail("NOT_FOUND", f"no {object_type} {object_id}"),))
+        if response.status_code in (200, 400) and isinstance(body, dict) and "Success" in body:
+            result = _save_result(body)
+            return result if result.id else SaveResult(result.success, object_id, result.errors)
+        raise _error(f"put {object_type} {object_id}", response, body)
+
+    # -- transport -----------------------------------------------------------------------------------------
+    def _retrying(self) -> tenacity.Retrying:
+        return retrying(self._settings.max_retries, self._retry_base, self._retry_cap)
+
+    def _send(self, method: str, path: str, *, json: Any = None, idempotency_key: str | None = None) -> httpx.Response:
+        """Send one logical request: retried on transient failures (same Idempotency-Key), re-authenticated once."""
+        what = f"{method} {path}"
+        try:
+            return self._retrying()(self._attempt, method, path, json, idempotency_key)
+        except RetryableResponse as exc:
+            attempts = self._settings.max_retries + 1
+            raise _error(f"{what} (after {attempts} attempts)", exc.response, _json(exc.response)) from None
+        except httpx.TransportError as exc:
+            raise ZuoraError(
+                f"cannot reach Zuora at {self._settings.base_url} ({what}, after "
+                f"{self._settings.max_retries + 1} attempts): {type(exc).__name__}: {exc}"
+            ) from None
+
+    def _attempt(self, method: str, path: str, json: Any, idempotency_key: str | None) -> httpx.Response:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        for refreshed in (False, True):
+            token = self._tokens.token()
+            response = self._http.request(
+                method, path, json=json, headers={**headers, "Authorization": f"Bearer {token}"}
+            )
+            log.debug(
+                "Zuora %s %s -> %s (Zuora-Request-Id %s)",
+                method,
+                path,
+                response.status_code,
+                response.headers.get("Zuora-Request-Id", "-"),
+            )
+            if response.status_code != 401:
+                break
+            self._tokens.invalidate(token)
+            if refreshed:
+                raise ZuoraAuthError(
+                    f"Zuora at {self._settings.base_url} refused a freshly issued OAuth token ({method} {path}): "
+                    f"{_message(_json(response)) or 'Authentication error'}",
+                    status=401,
+                )
+        if response.status_code in RETRY_STATUSES or (response.status_code == 409 and idempotency_key):
+            raise RetryableResponse(response)
+        return response
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _details(body: Any) -> list[ZuoraErrorDetail]:
+    """Every (code, message) pair in any of Zuora's error shapes."""
+    if not isinstance(body, dict):
+        return []
+    if "FaultCode" in body or "FaultMessage" in body:
+        return [ZuoraErrorDetail(str(body.get("FaultCode", "")), str(body.get("FaultMessage", "")))]
+    for key, code_key, message_key in (
+        ("Errors", "Code", "Message"),
+        ("reasons", "code", "message"),
+        ("faults", "faultCode", "faultMessage"),
+    ):
+        items = body.get(key)
+        if isinstance(items, list):
+            return [
+                ZuoraErrorDetail(str(i.get(code_key, "")), str(i.get(message_key, "")))
+                for i in items
+                if isinstance(i, dict)
+            ]
+    if isinstance(body.get("message"), str):
+        return [ZuoraErrorDetail("", body["message"])]
+    return []
+
+
+def _message(body: Any) -> str:
+    return "; ".join(d.message for d in _details(body))
+
+
+def _error(what: str, response: httpx.Response, body: Any) -> ZuoraError:
+    details = _details(body)
+    code = details[0].code if details and details[0].code else None
+    text = "; ".join(f"{d.code}: {d.message}" if d.code else d.message for d in details)
+    request_id = response.headers.get("Zuora-Request-Id")
+    suffix = f" (Zuora-Request-Id {request_id})" if request_id else ""
+    return ZuoraError(
+        f"Zuora {what} failed with HTTP {response.status_code}: {text or response.reason_phrase}{suffix}",
+        code=code,
+        status=response.status_code,
+        zuora_message="; ".join(d.message for d in details) or None,
+    )
+
+
+def _save_result(item: Any) -> SaveResult:
+    if not isinstance(item, dict):
+        return SaveResult(False, None, (ZuoraErrorDetail("", f"unexpected result {item!r}"),))
+    success = bool(item.get("Success", item.get("success", False)))
+    raw_id = item.get("Id", item.get("id"))
+    return SaveResult(success, str(raw_id) if raw_id is not None else None, tuple(_details(item)))
+
+
+def _wire(fields: Mapping[str, Any], action: str) -> JsonObject:
+    """An object as sent: None values become Zuora's `fieldsToNull` on updates and are left out on creates."""
+    body = {name: _jsonable(value) for name, value in fields.items() if value is not None and name != "fieldsToNull"}
+    to_null = [*fields.get("fieldsToNull", ()), *(name for name, value in fields.items() if value is None)]
+    if to_null and action != "create":
+        body["fieldsToNull"] = list(dict.fromkeys(to_null))
+    return body
+
+
+def _jsonable(value: Any) -> Any:
+    """A value as Zuora expects it in JSON: dates `YYYY-MM-DD`, dateTimes ISO 8601 with offset, decimals as numbers."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"a dateTime sent to Zuora needs a time zone: {value.isoformat()}")
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _validate(object_type: str, fields: Mapping[str, Any], action: str) -> SaveResult | None:
+    """Zuora's documented field rules checked before sending; a failed SaveResult, or None when valid."""
+    errors: list[ZuoraErrorDetail] = []
+    if action == "update" and not fields.get("Id"):
+        errors.append(ZuoraErrorDetail("MISSING_REQUIRED_VALUE", "an update needs the object's Id"))
+    tta = fields.get("TransferredToAccounting")
+    if tta is not None and tta not in WRITABLE_TRANSFERRED_TO_ACCOUNTING:
+        allowed = ", ".join(WRITABLE_TRANSFERRED_TO_ACCOUNTING)
+        errors.append(
+            ZuoraErrorDetail("INVALID_VALUE", f"TransferredToAccounting must be one of {allowed}, got {tta!r}")
+        )
+    for name, value in fields.items():
+        if name.endswith("__NS") and isinstance(value, str) and len(value) > MAX_CUSTOM_FIELD_LENGTH:
+            errors.append(
+                ZuoraErrorDetail(
+                    "INVALID_VALUE",
+                    f"{object_type}.{name} is longer than {MAX_CUSTOM_FIELD_LENGTH} characters",
+                )
+            )
+    if not errors:
+        return None
+    raw_id = fields.get("Id")
+    return SaveResult(False, str(raw_id) if raw_id else None, tuple(errors))
