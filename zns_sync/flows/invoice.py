@@ -8,23 +8,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, Plan, Refusal, money, zuora_date
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, FlowContext, Plan, Refusal, money, zuora_date
 from zns_sync.netsuite import NsRecord, RecordRef
 from zns_sync.status import TTA_SELECTABLE, Action
 from zns_sync.zuora import zoql
 
-ITEM_FIELDS = (
-    "Id",
-    "InvoiceId",
-    "ProductRatePlanChargeId",
-    "ChargeAmount",
-    "Quantity",
-    "ChargeDate",
-    "ChargeName",
-)
+# InvoiceItem.ProductRatePlanChargeId is not queryable in ZOQL: go through RatePlanCharge (zuora-rest.md section 7).
+ITEM_FIELDS = ("Id", "InvoiceId", "RatePlanChargeId", "ChargeAmount", "Quantity", "ChargeDate", "ChargeName")
 TAX_FIELDS = ("Id", "InvoiceId", "TaxAmount", "AccountingCode", "TaxDate", "TaxRate", "TaxRateType", "Name")
 # More lines than this and the connector sets TTA to Ignore (reference 3.4); we refuse and say why.
 MAX_LINES = 4000
+MAX_REMEMBERED_CHARGES = 200_000
 
 
 class InvoiceFlow(Flow):
@@ -38,6 +32,10 @@ class InvoiceFlow(Flow):
         "Id", "AccountId", "InvoiceNumber", "InvoiceDate", "DueDate", "Amount", "AmountWithoutTax", "TaxAmount",
         "Status", "TransferredToAccounting", "Comments", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
     )  # fmt: skip
+
+    def __init__(self, context: FlowContext) -> None:
+        super().__init__(context)
+        self._charge_of: dict[str, str] = {}
 
     def own_criteria(self) -> list[list[zoql.Condition]]:
         base = [zoql.eq("Status", "Posted")]
@@ -58,14 +56,27 @@ class InvoiceFlow(Flow):
         ids = [r["Id"] for r in rows]
         items = ctx.zuora_children("InvoiceItem", ITEM_FIELDS, "InvoiceId", ids)
         taxes = ctx.zuora_children("TaxationItem", TAX_FIELDS, "InvoiceId", ids)
-        charge_ids = {i["ProductRatePlanChargeId"] for lines in items.values() for i in lines}
-        charges = ctx.zuora_by_id("ProductRatePlanCharge", ("Id", "Name", INTEGRATION_ID_FIELD), charge_ids)
+        subscription_charges = self._product_charge_ids({i["RatePlanChargeId"] for v in items.values() for i in v})
+        products = ctx.zuora_by_id(
+            "ProductRatePlanCharge", ("Id", "Name", INTEGRATION_ID_FIELD), set(subscription_charges.values())
+        )
+        charges = {rpc: products[prpc] for rpc, prpc in subscription_charges.items() if prpc in products}
         for row in rows:
             account = accounts.get(row["AccountId"])
             if account is not None and account.get("SynctoNetSuite__NS") not in (None, "", "Yes"):
                 yield Excluded(row["Id"], f"account {row['AccountId']} has SynctoNetSuite__NS = No")
                 continue
             yield self._plan(row, account, items.get(row["Id"], []), taxes.get(row["Id"], []), charges)
+
+    def _product_charge_ids(self, rate_plan_charge_ids: set[str]) -> dict[str, str]:
+        """RatePlanCharge Id -> ProductRatePlanCharge Id, remembered across pages (subscriptions recur)."""
+        if len(self._charge_of) > MAX_REMEMBERED_CHARGES:
+            self._charge_of.clear()
+        missing = rate_plan_charge_ids - self._charge_of.keys()
+        if missing:
+            found = self.context.zuora_by_id("RatePlanCharge", ("Id", "ProductRatePlanChargeId"), missing)
+            self._charge_of.update({k: str(v.get("ProductRatePlanChargeId", "")) for k, v in found.items()})
+        return {k: self._charge_of[k] for k in rate_plan_charge_ids if k in self._charge_of}
 
     def _plan(
         self,
@@ -94,13 +105,11 @@ class InvoiceFlow(Flow):
         non_taxable = self.settings.sync.standard_invoice_sync
         lines: list[dict[str, Any]] = []
         for item in items:
-            charge = charges.get(item["ProductRatePlanChargeId"], {})
+            charge = charges.get(item["RatePlanChargeId"], {})
             if not charge.get(INTEGRATION_ID_FIELD):
+                name = charge.get("Id") or f"of subscription charge {item['RatePlanChargeId']}"
                 return Refusal(
-                    row["Id"],
-                    status,
-                    "blocked",
-                    f"charge {item['ProductRatePlanChargeId']} of item {item['Id']} is not synced to NetSuite yet",
+                    row["Id"], status, "blocked", f"product charge {name} (item {item['Id']}) is not synced to NetSuite yet"
                 )
             line: dict[str, Any] = {
                 "item": RecordRef(internal_id=str(charge[INTEGRATION_ID_FIELD])),
