@@ -1,0 +1,27 @@
+"""NetSuite SuiteTalk SOAP client (zeep): TBA, list operations, search paging, retries and fault mapping."""
+
+from zns_sync.netsuite._client import NetSuiteClient
+from zns_sync.netsuite._faults import NetSuiteAuthError, NetSuiteError, OutcomeUnknownError
+from zns_sync.netsuite._model import (
+    LIMITS,
+    RECORD_NAMESPACES,
+    SEARCH_TYPES,
+    NsRecord,
+    ReadResult,
+    RecordRef,
+    WriteResult,
+)
+
+__all__ = [
+    "LIMITS",
+    "RECORD_NAMESPACES",
+    "SEARCH_TYPES",
+    "NetSuiteAuthError",
+    "NetSuiteClient",
+    "NetSuiteError",
+    "NsRecord",
+    "OutcomeUnknownError",
+    "ReadResult",
+    "RecordRef",
+    "WriteResult",
+]

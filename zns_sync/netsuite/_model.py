@@ -1,0 +1,96 @@
+"""Plain data the NetSuite client takes and gives: records, references, per-record results and limits."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+# NetSuite's synchronous list limits (reference netsuite-suitetalk.md 5.2).
+LIMITS: Mapping[str, int] = MappingProxyType(
+    {"addList": 200, "updateList": 100, "upsertList": 100, "deleteList": 200, "getList": 1000, "searchPageSize": 1000}
+)
+
+# SuiteTalk type name -> namespace area (`urn:<area>_<version>.…`); one place for every type we build.
+RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
+    {
+        "Customer": "relationships.lists",
+        "CustomerAddressbookList": "relationships.lists",
+        "CustomerAddressbook": "relationships.lists",
+        "NonInventorySaleItem": "accounting.lists",
+        "ServiceSaleItem": "accounting.lists",
+        "Currency": "accounting.lists",
+        "Term": "accounting.lists",
+        "Subsidiary": "accounting.lists",
+        "Invoice": "sales.transactions",
+        "CreditMemo": "customers.transactions",
+        "CustomerPayment": "customers.transactions",
+        "CustomerRefund": "customers.transactions",
+        "Address": "common.platform",
+        "CustomerSearchBasic": "common.platform",
+        "ItemSearchBasic": "common.platform",
+        "TransactionSearchBasic": "common.platform",
+        "TermSearchBasic": "common.platform",
+    }
+)
+
+# The `search` kinds the client offers and the SearchBasic type each one uses.
+SEARCH_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "customer": "CustomerSearchBasic",
+        "item": "ItemSearchBasic",
+        "transaction": "TransactionSearchBasic",
+        "term": "TermSearchBasic",
+    }
+)
+
+
+def record_type_enum(type_name: str) -> str:
+    """The RecordType enum value of a SuiteTalk type name: `CustomerPayment` -> `customerPayment`."""
+    return type_name[:1].lower() + type_name[1:]
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordRef:
+    """A reference to a NetSuite record by internalId or externalId (`type` is the RecordType enum, e.g. invoice)."""
+
+    internal_id: str | None = None
+    external_id: str | None = None
+    type: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.internal_id is None and self.external_id is None and self.name is None:
+            raise ValueError("RecordRef needs internal_id or external_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class NsRecord:
+    """One record to write: its SuiteTalk type name, its fields by XSD element name, and its keys."""
+
+    record_type: str
+    fields: Mapping[str, Any]
+    external_id: str | None = None
+    internal_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteResult:
+    """The outcome of writing one record; partial failure of a list is data, not an exception."""
+
+    success: bool
+    internal_id: str | None
+    external_id: str | None
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadResult:
+    """The outcome of reading one record; `record` is a plain dict (see NetSuiteClient.get_list)."""
+
+    success: bool
+    record: dict[str, Any] | None
+    code: str | None = None
+    message: str | None = None
