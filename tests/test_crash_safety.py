@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from checks import assert_consistent, statuses, zns
 
 from zns_sync.sandbox import Sandbox
@@ -31,20 +32,40 @@ def control_outcome(tmp_path: Path) -> dict[str, dict[str, int]]:
         return {t: dict(statuses(box, t)) for t in ("Account", "ProductRatePlanCharge", "Invoice")}
 
 
+def reopen_some(box: Sandbox, rng: random.Random) -> None:
+    """Blank the status of a fifth of the synced records by hand, as a person might: they must link, not duplicate."""
+    for object_type in ("Account", "Invoice"):
+        for row in box.zuora.store.all(object_type):
+            if row.get("IntegrationStatus__NS") == "Sync Complete" and rng.random() < 0.2:
+                fields = {"IntegrationStatus__NS": None, "IntegrationId__NS": None}
+                if object_type == "Invoice":
+                    fields["TransferredToAccounting"] = "No"
+                box.zuora.store.set(object_type, row["Id"], fields)
+
+
 def kill_repeatedly(box: Sandbox, config: Path, kills: int, rng: random.Random) -> int:
-    """Start a run and SIGKILL it after a random delay, `kills` times; returns how many died mid-run."""
-    killed = 0
-    for _ in range(kills):
+    """Start runs and SIGKILL each after a random delay until `kills` landed mid-run; returns the runs started."""
+    killed = started = 0
+    while killed < kills and started < 3 * kills:
+        started += 1
         child = subprocess.Popen(
             [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.4, 3.5))  # the interpreter and zeep start in about half a second
+        time.sleep(rng.uniform(0.5, 3.0))  # the interpreter and zeep start in about half a second
         if child.poll() is None:
             child.kill()
             killed += 1
+        else:
+            reopen_some(box, rng)  # the run finished: give the next one work again
         child.wait()
     return killed
+
+
+def small_batches(config: Path) -> None:
+    data = yaml.safe_load(config.read_text())
+    data["netsuite"]["batch_size"] = 15
+    config.write_text(yaml.safe_dump(data))
 
 
 def run_to_completion(config: Path) -> None:
@@ -64,14 +85,14 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path, 
     with Sandbox(invoices=INVOICES, seed=SEED) as box:
         # Slow enough that a kill lands in every phase: claims, NetSuite writes, write-backs.
         box.netsuite.faults.latency_per_request = 0.05
-        box.netsuite.faults.latency_per_record = 0.004
+        box.netsuite.faults.latency_per_record = 0.01
         box.zuora.faults.latency_seconds = 0.01
         if lost_responses:
             box.netsuite.faults.lost_response_rate = 0.15
         config = tmp_path / "zns-sync.yaml"
         box.write_config(config, tmp_path / "state")
-        killed = kill_repeatedly(box, config, KILLS, rng)
-        assert killed >= KILLS // 2, "too few kills landed mid-run to prove anything"
+        small_batches(config)  # many claims and writes in flight: kills land between every kind of step
+        assert kill_repeatedly(box, config, KILLS, rng) == KILLS, "too few kills landed mid-run to prove anything"
         box.netsuite.faults.lost_response_rate = 0.0
         run_to_completion(config)
         assert_consistent(box)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import subprocess
 import sys
@@ -34,10 +35,13 @@ def config(box: Sandbox, tmp_path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def engine(box: Sandbox, state: Path) -> Iterator[Engine]:
+def engine(box: Sandbox, state: Path, **netsuite: int) -> Iterator[Engine]:
     settings: Settings = box.settings(state)
+    settings = dataclasses.replace(settings, netsuite=dataclasses.replace(settings.netsuite, **netsuite))
     with contextlib.ExitStack() as stack:
-        yield stack.enter_context(open_engine(settings, stack, None, None))
+        e = stack.enter_context(open_engine(settings, stack, None, None))
+        e.journal.start_run("test", settings.sync.types, False)
+        yield e
 
 
 def problems(state: Path) -> dict[str, str]:
@@ -113,41 +117,52 @@ def test_lock_makes_a_second_run_exit_3(box: Sandbox, config: Path, tmp_path: Pa
 def test_recovery_of_in_flight_records_with_and_without_the_netsuite_record(box: Sandbox, tmp_path: Path) -> None:
     state = tmp_path / "state"
     with engine(box, state) as e:
-        e.run(["customer", "item"])
-    invoices = [i for i in box.zuora.store.all("Invoice") if not i.get("IntegrationStatus__NS")]
-    with engine(box, state) as e:
-        e.run(["invoice"], limit=4)
+        e.run(["customer", "item", "invoice"])
     done = [i for i in box.zuora.store.all("Invoice") if i.get("IntegrationStatus__NS") == "Sync Complete"]
-    assert len(done) >= 2
-    existing, missing = (
-        done[0],
-        next(i for i in invoices if i["Id"] not in {d["Id"] for d in done} and i.get("Status") == "Posted"),
-    )
-    # A crash after NetSuite committed (existing) and one after the claim only (missing).
-    kind = "Credit Memo" if float(existing["Amount"]) < 0 else "Invoice"
-    box.zuora.store.set(
-        "Invoice",
-        existing["Id"],
-        {"IntegrationStatus__NS": f"Creating {kind}", "TransferredToAccounting": "Processing"},
-    )
-    box.zuora.store.set(
-        "Invoice",
-        missing["Id"],
-        {"IntegrationStatus__NS": "Creating Invoice", "TransferredToAccounting": "Processing"},
-    )
+    existing, missing = [i for i in done if float(i["Amount"]) > 0][:2]
+    # A crash after NetSuite committed (existing), and one after the claim only (missing: no NetSuite record).
+    box.netsuite.store.delete("Invoice", missing["IntegrationId__NS"])
+    for row in (existing, missing):
+        box.zuora.store.set(
+            "Invoice",
+            row["Id"],
+            {
+                "IntegrationStatus__NS": "Creating Invoice",
+                "IntegrationId__NS": None,
+                "TransferredToAccounting": "Processing",
+            },
+        )
     with engine(box, state) as e:
         preview = e.recover(["invoice"], dry_run=True)["invoice"]
         assert dict(preview.recovered) == {existing["Id"]: existing["IntegrationId__NS"]}
-        assert missing["Id"] in preview.not_found
-        assert box.zuora.store.get("Invoice", existing["Id"])["IntegrationStatus__NS"].startswith("Creating")
+        assert preview.not_found == [missing["Id"]]
+        assert box.zuora.store.get("Invoice", existing["Id"])["IntegrationStatus__NS"] == "Creating Invoice"
         result = e.recover(["invoice"])["invoice"]
     assert dict(result.recovered) == {existing["Id"]: existing["IntegrationId__NS"]}
-    assert box.zuora.store.get("Invoice", existing["Id"])["IntegrationStatus__NS"] == "Sync Complete"
+    linked = box.zuora.store.get("Invoice", existing["Id"])
+    assert linked["IntegrationStatus__NS"] == "Sync Complete" and linked["TransferredToAccounting"] == "Yes"
+    assert linked["IntegrationId__NS"] == existing["IntegrationId__NS"]
     assert box.zuora.store.get("Invoice", missing["Id"])["IntegrationStatus__NS"] == "Creating Invoice"
     with engine(box, state) as e:
-        e.run(["invoice"])
+        counts = e.run(["invoice"])["invoice"]
+    assert counts.created == 1 and counts.linked == 0
     assert box.zuora.store.get("Invoice", missing["Id"])["IntegrationStatus__NS"] == "Sync Complete"
     assert_consistent(box)
+
+
+@pytest.mark.parametrize("status", ["Creating Invoice", "Error Creating Invoice"])
+def test_a_run_recovers_before_it_writes(box: Sandbox, tmp_path: Path, status: str) -> None:
+    state = tmp_path / "state"
+    with engine(box, state) as e:
+        e.run(["customer", "item", "invoice"])
+    row = next(i for i in box.zuora.store.all("Invoice") if i.get("IntegrationStatus__NS") == "Sync Complete")
+    box.zuora.store.set("Invoice", row["Id"], {"IntegrationStatus__NS": status, "TransferredToAccounting": "Error"})
+    calls = box.netsuite.counters["calls"].get("addList", 0)
+    with engine(box, state) as e:
+        counts = e.run(["invoice"])["invoice"]
+    assert counts.linked == 1 and counts.created == 0
+    assert box.netsuite.counters["calls"].get("addList", 0) == calls  # found by getList, never re-added
+    assert box.zuora.store.get("Invoice", row["Id"])["IntegrationStatus__NS"] == "Sync Complete"
 
 
 def test_a_blanked_status_links_through_dup_rcrd(box: Sandbox, tmp_path: Path) -> None:
@@ -216,9 +231,7 @@ def test_linking_customer_updates_only_the_zuora_fields(box: Sandbox, tmp_path: 
 def test_concurrency_fault_halves_the_window_and_the_run_completes(box: Sandbox, tmp_path: Path) -> None:
     box.netsuite.faults.concurrency_limit = 2
     box.netsuite.faults.latency_per_request = 0.05
-    settings = box.settings(tmp_path / "state")
-    with contextlib.ExitStack() as stack:
-        e = stack.enter_context(open_engine(settings, stack, None, None))
+    with engine(box, tmp_path / "state", concurrency=4, batch_size=3) as e:
         e.run(["customer", "item", "invoice"])
         assert e.window.throttles >= 1
     assert box.netsuite.counters["max_in_flight"] <= 2

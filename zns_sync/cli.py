@@ -261,11 +261,13 @@ def check(obj: Ctx) -> None:
     console.print(f"Zuora: {settings.zuora.base_url}: authenticated, query works")
     with NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir) as netsuite:
         governance = netsuite.get_integration_governance_info()
-    console.print(f"NetSuite: {settings.netsuite.resolved_endpoint_url}: authenticated; governance {governance}")
-    if isinstance(governance, Mapping):
-        limit = governance.get("concurrency_limit") or governance.get("accountConcurrencyLimit")
-        if isinstance(limit, int) and settings.netsuite.concurrency > limit:
-            console.print(f"warning: netsuite.concurrency {settings.netsuite.concurrency} is above the limit {limit}")
+    limit = governance.get("integrationConcurrencyLimit")
+    console.print(
+        f"NetSuite: {settings.netsuite.resolved_endpoint_url}: authenticated; concurrency limit {limit} "
+        f"({governance.get('limitType')}); netsuite.concurrency is {settings.netsuite.concurrency}"
+    )
+    if isinstance(limit, int) and settings.netsuite.concurrency > limit:
+        console.print(f"warning: netsuite.concurrency {settings.netsuite.concurrency} is above the limit {limit}")
 
 
 @cli.command()

@@ -224,7 +224,7 @@ class Engine:
             flow = self.flow(name)
             counts: Counter[str] = Counter()
             oldest: tuple[str, str] | None = None
-            scope = [group for group in flow.own_criteria() if group] or None
+            scope = [group for group in flow.scope() if group] or None
             query = zoql.select(flow.zuora_object, ("Id", STATUS_FIELD, "UpdatedDate"), where=scope)
             for row in self.zuora.query(query):
                 status = parse_status(row.get(STATUS_FIELD))

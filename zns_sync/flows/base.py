@@ -136,6 +136,10 @@ class Flow(ABC):
     def own_criteria(self) -> list[list[zoql.Condition]]:
         """The process's own criteria (reference section 4), as alternatives of conjunctions."""
 
+    def scope(self) -> list[list[zoql.Condition]]:
+        """The records this process covers whatever their progress (for `status`); by default its criteria."""
+        return self.own_criteria()
+
     def query(self) -> str:
         return zoql.select(self.zuora_object, self.fields, where=self.selection())
 

@@ -8,7 +8,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, FlowContext, Plan, Refusal, money, zuora_date
+from zns_sync.flows.base import (
+    INTEGRATION_ID_FIELD,
+    TTA_FIELD,
+    Excluded,
+    Flow,
+    FlowContext,
+    Plan,
+    Refusal,
+    money,
+    zuora_date,
+)
 from zns_sync.netsuite import NsRecord, RecordRef
 from zns_sync.status import TTA_SELECTABLE, Action
 from zns_sync.zuora import zoql
@@ -37,14 +47,17 @@ class InvoiceFlow(Flow):
         super().__init__(context)
         self._charge_of: dict[str, str] = {}
 
-    def own_criteria(self) -> list[list[zoql.Condition]]:
+    def scope(self) -> list[list[zoql.Condition]]:
         base = [zoql.eq("Status", "Posted")]
         cutover = self.settings.sync.cutover_dates.get(self.name)
         if cutover is not None:
             base.append(zoql.ge("InvoiceDate", cutover))
-        tta = [[zoql.eq("TransferredToAccounting", value.value)] for value in TTA_SELECTABLE]
-        tta.append([zoql.is_null("TransferredToAccounting")])  # null reads as No
-        return [base + alternative for alternative in tta]
+        return [base]
+
+    def own_criteria(self) -> list[list[zoql.Condition]]:
+        tta = [[zoql.eq(TTA_FIELD, value.value)] for value in TTA_SELECTABLE]
+        tta.append([zoql.is_null(TTA_FIELD)])  # null reads as No
+        return [base + alternative for base in self.scope() for alternative in tta]
 
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
         ctx = self.context
@@ -109,7 +122,10 @@ class InvoiceFlow(Flow):
             if not charge.get(INTEGRATION_ID_FIELD):
                 name = charge.get("Id") or f"of subscription charge {item['RatePlanChargeId']}"
                 return Refusal(
-                    row["Id"], status, "blocked", f"product charge {name} (item {item['Id']}) is not synced to NetSuite yet"
+                    row["Id"],
+                    status,
+                    "blocked",
+                    f"product charge {name} (item {item['Id']}) is not synced to NetSuite yet",
                 )
             line: dict[str, Any] = {
                 "item": RecordRef(internal_id=str(charge[INTEGRATION_ID_FIELD])),

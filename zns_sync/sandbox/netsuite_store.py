@@ -113,6 +113,13 @@ class NetSuiteStore:
         with self._lock:
             return {t: len(records) for t, records in sorted(self._records.items()) if records}
 
+    def delete(self, record_type: str, internal_id: str) -> None:
+        """Remove a record and free its externalId (as deleting in the NetSuite UI does)."""
+        with self._lock:
+            record = self._records.get(record_type, {}).pop(str(internal_id))
+            if record.get("externalId"):
+                self._external[record_type].pop(record["externalId"], None)
+
     def types(self) -> list[str]:
         """The record types that hold at least one record."""
         with self._lock:
