@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
-from rich.console import Console
 
 from zns_sync import __version__
 from zns_sync.config import SUPPORTED_TYPES, Settings, find_config_path, load_settings
@@ -25,6 +24,8 @@ from zns_sync.redact import RedactingFilter, redact
 from zns_sync.report import (
     ProgressObserver,
     attempts_table,
+    held_back_table,
+    make_console,
     preview_table,
     print_json,
     recover_table,
@@ -154,7 +155,7 @@ def sync(
     command: str = "run",
 ) -> int:
     """Run one pass under the lock, record it, render it; returns the exit code."""
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     previews: list[Preview] = []
     with contextlib.ExitStack() as stack:
         jsonl = Ctx(None, False, jsonl_path).jsonl(stack)
@@ -195,7 +196,7 @@ def recover(obj: Ctx, types: tuple[str, ...], dry_run: bool, as_json: bool) -> N
     """For every record in an in-flight or Error status: find it in NetSuite and link it, or list it."""
     settings = obj.settings()
     selected = _types(settings, types)
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     with contextlib.ExitStack() as stack:
         stack.enter_context(RunLock(settings.state_dir))
         engine = stack.enter_context(open_engine(settings, stack, None, obj.jsonl(stack)))
@@ -223,7 +224,7 @@ def status(obj: Ctx, types: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         print_json({name: {"statuses": dict(c), "oldest_in_flight": o} for name, (c, o) in report.items()})
     else:
-        Console().print(status_table(report))
+        make_console().print(status_table(report))
 
 
 @cli.command(name="log")
@@ -240,13 +241,13 @@ def log_command(obj: Ctx, run_id: int | None, errors: bool, as_json: bool) -> No
             if as_json:
                 print_json([dataclasses.asdict(r) for r in runs])
             else:
-                Console().print(runs_table(runs))
+                make_console().print(runs_table(runs))
             return
         rows = list(journal.attempts(run_id=run_id, errors_only=errors))
     if as_json:
         print_json([{"run": r, "at": at, **dataclasses.asdict(a)} for r, a, at in rows])
     else:
-        Console().print(attempts_table(rows, title=f"Attempts{f' of run {run_id}' if run_id else ''}"))
+        make_console().print(attempts_table(rows, title=f"Attempts{f' of run {run_id}' if run_id else ''}"))
 
 
 @cli.command()
@@ -254,7 +255,7 @@ def log_command(obj: Ctx, run_id: int | None, errors: bool, as_json: bool) -> No
 def check(obj: Ctx) -> None:
     """Validate the config, connect to both systems, report NetSuite's concurrency governance."""
     settings = obj.settings()
-    console = Console()
+    console = make_console()
     console.print(f"config: {settings.source} is valid")
     with ZuoraClient(settings.zuora) as zuora:
         next(iter(zuora.query_pages("select Id from Account")), None)
@@ -282,7 +283,7 @@ def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> 
     path = Path(config_out)
     with Sandbox(invoices=records, seed=seed) as box:
         box.write_config(path, Path(state_dir) if state_dir else path.parent / "zns-sync-state")
-        console = Console()
+        console = make_console()
         console.print(f"Zuora emulator:    {box.zuora.url}")
         console.print(f"NetSuite emulator: {box.netsuite.endpoint_url}  (WSDL {box.netsuite.wsdl_url})")
         console.print(f"config written to {path}; try: zns-sync --config {path} run --dry-run")
@@ -298,25 +299,37 @@ def demo(records: int, seed: int) -> None:
     """Sandbox + a full sync + the summary: nothing to configure."""
     from zns_sync.sandbox import Sandbox
 
-    console = Console()
+    console = make_console()
     with (
         Sandbox(invoices=records, seed=seed) as box,
         tempfile.TemporaryDirectory(prefix="zns-sync-demo-") as tmp,
     ):
         settings = box.settings(Path(tmp))
-        console.print(f"Sandbox up: Zuora {box.zuora.url}, NetSuite {box.netsuite.endpoint_url}")
-        console.print(f"Demo tenant: {box.summary}")
-        code = sync(settings, settings.sync.types, dry_run=False, command="demo")
-        console.print("Second run (should select nothing):")
+        counts = box.summary.counts if box.summary else {}
+        console.print(f"Sandbox up: Zuora emulator {box.zuora.url}, NetSuite emulator {box.netsuite.endpoint_url}")
+        console.print(
+            f"Demo tenant: {counts.get('Account', 0)} accounts, {counts.get('ProductRatePlanCharge', 0)} charges, "
+            f"{counts.get('Invoice', 0)} invoices ({counts.get('InvoiceItem', 0)} items, "
+            f"{counts.get('TaxationItem', 0)} taxation items), with awkward cases on purpose: "
+            + ", ".join(sorted(box.summary.awkward if box.summary else {}))
+        )
+        console.rule("First run")
+        sync(settings, settings.sync.types, dry_run=False, command="demo")
+        with Journal(settings.state_dir) as journal:
+            first_run = journal.runs(1)[0].id
+            held_back = list(journal.attempts(run_id=first_run, errors_only=True))
+        if held_back:
+            console.print(held_back_table(held_back))
+        console.rule("Second run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")
         with contextlib.ExitStack() as stack:
             engine = stack.enter_context(open_engine(settings, stack, None, None))
             console.print(status_table(engine.status(settings.sync.types)))
-            problems = list(engine.journal.attempts(errors_only=True))
-        if problems:
-            console.print(attempts_table(problems, title="Records the demo tenant holds back on purpose"))
-        console.print(f"NetSuite emulator now holds: {box.netsuite_counts()}")
-        console.print(f"First run exit code would be {code} (1 = some records need attention). Demo done.")
+        held = ", ".join(f"{n} {t}" for t, n in box.netsuite_counts().items())
+        console.print(f"The NetSuite emulator now holds: {held}.")
+        console.print(
+            "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status, log."
+        )
 
 
 def main() -> None:

@@ -16,6 +16,14 @@ from zns_sync.engine import Counts, PassResult, Preview
 from zns_sync.journal import Attempt, RunRow
 
 COUNT_COLUMNS = ("selected", "created", "linked", "skipped", "blocked", "errors", "unknown")
+# Where output is not a terminal (cron mail, a pipe, a log file) tables may be wider than rich's default 80.
+PIPE_WIDTH = 132
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for people: the terminal's width, or PIPE_WIDTH when writing to a file or pipe."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 class ProgressObserver:
@@ -60,7 +68,7 @@ def summary_table(results: Mapping[str, Counts], *, title: str) -> Table:
     for name in COUNT_COLUMNS:
         table.add_column(name, justify="right")
     table.add_column("seconds", justify="right")
-    table.add_column("records/s", justify="right")
+    table.add_column("rec/s", justify="right")
     for name, counts in results.items():
         table.add_row(
             name,
@@ -155,6 +163,19 @@ def attempts_table(rows: Iterable[tuple[int, Attempt, str]], *, title: str) -> T
             a.netsuite_id or "",
             a.message or "",
         )
+    return table
+
+
+def held_back_table(rows: Iterable[tuple[int, Attempt, str]]) -> Table:
+    """What a run could not sync, one line per reason: the records a person must look at."""
+    reasons: dict[tuple[str, str, str], list[str]] = {}
+    for _, attempt, _ in rows:
+        reasons.setdefault((attempt.type, attempt.outcome, attempt.message or ""), []).append(attempt.source_id)
+    table = Table(title="Held back (zns-sync log --errors lists every record)")
+    for column in ("type", "outcome", "records", "why (first record)"):
+        table.add_column(column, overflow="fold")
+    for (type_, outcome, message), ids in reasons.items():
+        table.add_row(type_, outcome, str(len(ids)), f"{message} ({ids[0]})")
     return table
 
 

@@ -121,12 +121,7 @@ class InvoiceFlow(Flow):
             charge = charges.get(item["RatePlanChargeId"], {})
             if not charge.get(INTEGRATION_ID_FIELD):
                 name = charge.get("Id") or f"of subscription charge {item['RatePlanChargeId']}"
-                return Refusal(
-                    row["Id"],
-                    status,
-                    "blocked",
-                    f"product charge {name} (item {item['Id']}) is not synced to NetSuite yet",
-                )
+                return Refusal(row["Id"], status, "blocked", f"product charge {name} is not synced to NetSuite yet")
             line: dict[str, Any] = {
                 "item": RecordRef(internal_id=str(charge[INTEGRATION_ID_FIELD])),
                 "amount": money(item.get("ChargeAmount")) * sign,
