@@ -61,6 +61,14 @@ def run_child(config: Path, *args: str) -> tuple[dict[str, Any], float, os.struc
     return json.loads(out), time.monotonic() - start, usage
 
 
+def netsuite_calls(box: Sandbox) -> int:
+    return sum(box.netsuite.counters.calls.values())
+
+
+def zuora_calls(box: Sandbox) -> int:
+    return int(box.zuora.counters["requests"])
+
+
 def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> Measure:
     with (
         Sandbox(invoices=invoices, seed=seed, concurrency=concurrency) as box,
@@ -77,7 +85,7 @@ def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> M
         box.zuora.faults.latency_seconds = ZUORA_PER_CALL
         # Customers and items first (timed separately), so that every invoice is eligible.
         run_child(config, "--type", "customer", "--type", "item")
-        ns_before, zuora_before = _total(box.netsuite.counters), _total(box.zuora.counters)
+        ns_before, zuora_before = netsuite_calls(box), zuora_calls(box)
         report, seconds, usage = run_child(config, "--type", "invoice")
         assert usage is not None
         counts = report["types"]["invoice"]
@@ -85,18 +93,11 @@ def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> M
         return Measure(
             invoices=synced,
             seconds=seconds,
-            netsuite_calls=_total(box.netsuite.counters) - ns_before,
-            zuora_calls=_total(box.zuora.counters) - zuora_before,
+            netsuite_calls=netsuite_calls(box) - ns_before,
+            zuora_calls=zuora_calls(box) - zuora_before,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             peak_rss_mb=usage.ru_maxrss / 1024,
         )
-
-
-def _total(counters: dict[str, Any]) -> int:
-    calls = counters.get("calls")
-    if isinstance(calls, dict):
-        return sum(int(v) for v in calls.values())
-    return int(counters.get("total_calls", 0))
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import yaml
 from checks import zns
 
 from zns_sync import __version__
+from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
 
@@ -91,3 +93,42 @@ def test_quiet_prints_nothing_on_success_and_json_is_pure(box: Sandbox, tmp_path
     as_json = zns(config, "run", "--json")
     assert as_json.returncode == 0
     assert yaml.safe_load(as_json.stdout)["exit_code"] == 0
+
+
+def test_unreachable_zuora_aborts_with_exit_4(box: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    box.write_config(config, tmp_path / "state")
+    data = yaml.safe_load(config.read_text())
+    box.zuora.stop()  # nothing listens there any more
+    data["zuora"]["max_retries"] = 1
+    config.write_text(yaml.safe_dump(data))
+    done = zns(config, "run")
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Zuora" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_hostile_netsuite_response_aborts_with_exit_4(box: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    box.write_config(config, tmp_path / "state")
+    box.netsuite.faults.hostile_next_n = 1000
+    done = zns(config, "run")
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "NetSuite" in lines[0], done.stderr
+    with Journal(tmp_path / "state") as journal:
+        assert journal.runs(1)[0].exit_code == 4
+
+
+def test_jsonl_streams_the_sync_log(box: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    box.write_config(config, tmp_path / "state")
+    stream = tmp_path / "events.jsonl"
+    zns(config, "--jsonl", str(stream), "run", "--quiet")
+    events = [json.loads(line) for line in stream.read_text().splitlines()]
+    assert events[0]["event"] == "run-start" and events[-1]["event"] == "run-end"
+    attempts = [e for e in events if e["event"] == "attempt"]
+    with Journal(tmp_path / "state") as journal:
+        assert len(attempts) == len(list(journal.attempts()))
+    assert {a["outcome"] for a in attempts} >= {"created", "blocked"}

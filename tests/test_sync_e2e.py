@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from checks import assert_consistent, netsuite_records, statuses, zns
+from netsuite_conformance import RealXsdValidator, find_real_specs
 
 from zns_sync.cli import open_engine
 from zns_sync.config import Settings
@@ -23,8 +24,16 @@ from zns_sync.sandbox import Sandbox
 
 @pytest.fixture
 def box() -> Iterator[Sandbox]:
+    """A sandbox whose NetSuite emulator checks every request the engine sends against the real 2023_2 XSDs."""
+    spec_dir = find_real_specs()
+    validator = RealXsdValidator(spec_dir) if spec_dir else None
     with Sandbox(invoices=40, seed=5) as sandbox:
+        if validator is not None:
+            validator.install(sandbox.netsuite)
         yield sandbox
+    if validator is not None:
+        assert validator.validated > 0
+        validator.assert_clean()
 
 
 @pytest.fixture
@@ -230,7 +239,7 @@ def test_linking_customer_updates_only_the_zuora_fields(box: Sandbox, tmp_path: 
 
 def test_concurrency_fault_halves_the_window_and_the_run_completes(box: Sandbox, tmp_path: Path) -> None:
     box.netsuite.faults.concurrency_limit = 2
-    box.netsuite.faults.latency_per_request = 0.05
+    box.netsuite.faults.latency_per_request = 0.3  # long enough that four threads always overlap
     with engine(box, tmp_path / "state", concurrency=4, batch_size=3) as e:
         e.run(["customer", "item", "invoice"])
         assert e.window.throttles >= 1

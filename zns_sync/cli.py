@@ -109,7 +109,9 @@ def open_engine(
     netsuite = stack.enter_context(
         NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir, on_throttle=window.throttled)
     )
-    yield Engine(settings, zuora, netsuite, journal, observer, window)
+    engine = Engine(settings, zuora, netsuite, journal, observer, window)
+    stack.callback(engine.close)
+    yield engine
 
 
 def _types(settings: Settings, given: Sequence[str]) -> list[str]:

@@ -198,6 +198,10 @@ class Engine:
         self.window = window or Window(settings.netsuite.concurrency)
         self.context = FlowContext(settings, zuora, netsuite)
 
+    def close(self) -> None:
+        """Stop the lookup threads."""
+        self.context.close()
+
     def flow(self, name: str) -> Flow:
         return FLOWS[name](self.context)
 
@@ -264,12 +268,13 @@ class _Pass:
         completer = threading.Thread(target=self._complete_loop, name=f"complete-{self.flow.name}", daemon=True)
         completer.start()
         slots = threading.BoundedSemaphore(2 * concurrency)  # backpressure keeps memory flat
+        # Two more workers than NetSuite slots: while some wait on Zuora (claims), the others keep NetSuite busy.
         try:
-            with ThreadPoolExecutor(concurrency, thread_name_prefix=f"write-{self.flow.name}") as pool:
-                for batch in self._claimed_batches():
+            with ThreadPoolExecutor(concurrency + 2, thread_name_prefix=f"sync-{self.flow.name}") as pool:
+                for chunk in self._chunks():
                     slots.acquire()
                     self._raise_fatal()
-                    future = pool.submit(self._guard, self._write, batch, 1)
+                    future = pool.submit(self._guard, self._process, chunk)
                     future.add_done_callback(lambda _: slots.release())
         finally:
             self._done.put(None)
@@ -349,16 +354,19 @@ class _Pass:
             if self.limit is not None and taken >= self.limit:
                 return
 
-    def _claimed_batches(self) -> Iterator[list[Plan]]:
-        """Recover, then claim, in write-sized chunks, so NetSuite work starts before a page is done."""
+    def _chunks(self) -> Iterator[list[Plan]]:
+        """Plans in write-sized chunks, so NetSuite work starts before a page is done."""
         size = min(LIMITS["addList"], self.engine.settings.netsuite.batch_size)
         for plans in self._plans():
             for start in range(0, len(plans), size):
-                chunk = plans[start : start + size]
-                remaining = self._recover(chunk)
-                if not self.writes or not remaining:
-                    continue
-                yield from self._split_by_action(self._claim(remaining))
+                yield plans[start : start + size]
+
+    def _process(self, chunk: list[Plan]) -> None:
+        """Recover, then claim, then write one chunk (a worker's task)."""
+        remaining = self._recover(chunk)
+        if self.writes and remaining:
+            for batch in self._split_by_action(self._claim(remaining)):
+                self._write(batch, 1)
 
     def _split_by_action(self, plans: list[Plan]) -> Iterator[list[Plan]]:
         creating = [p for p in plans if p.action is Action.CREATING]

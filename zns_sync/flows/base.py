@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -22,6 +23,8 @@ from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
 
 STATUS_FIELD = "IntegrationStatus__NS"
+# Zuora lookups (accounts, lines, charges of a page) in flight at once; far below Zuora's concurrency limits.
+ZUORA_LOOKUP_THREADS = 4
 INTEGRATION_ID_FIELD = "IntegrationId__NS"
 SYNC_DATE_FIELD = "SyncDate__NS"
 TTA_FIELD = "TransferredToAccounting"
@@ -75,6 +78,16 @@ class FlowContext:
     netsuite: NetSuiteClient
     _cache: dict[str, dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-lookup")
+    )
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+    def query_all(self, queries: Iterable[str]) -> list[dict[str, Any]]:
+        """The rows of several ZOQL queries, run a few at a time (an id list split at 200 conditions)."""
+        return [row for rows in self._pool.map(lambda q: list(self.zuora.query(q)), queries) for row in rows]
 
     def external_id(self, kind: str, zuora_id: str) -> str:
         """The deterministic externalId of the NetSuite counterpart of a Zuora record (product.md 8)."""
@@ -93,11 +106,7 @@ class FlowContext:
     def zuora_by_id(self, object_name: str, fields: Sequence[str], ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Zuora records by Id, fetched in as few queries as the 200-condition limit allows."""
         wanted = sorted({i for i in ids if i})
-        found: dict[str, dict[str, Any]] = {}
-        for query in zoql.select_in(object_name, fields, "Id", wanted):
-            for row in self.zuora.query(query):
-                found[row["Id"]] = row
-        return found
+        return {row["Id"]: row for row in self.query_all(zoql.select_in(object_name, fields, "Id", wanted))}
 
     def zuora_children(
         self, object_name: str, fields: Sequence[str], parent_field: str, parent_ids: Iterable[str]
@@ -105,9 +114,8 @@ class FlowContext:
         """Zuora child records grouped by their parent's Id (invoice items by InvoiceId, ...)."""
         wanted = sorted(set(parent_ids))
         grouped: dict[str, list[dict[str, Any]]] = {i: [] for i in wanted}
-        for query in zoql.select_in(object_name, fields, parent_field, wanted):
-            for row in self.zuora.query(query):
-                grouped.setdefault(row[parent_field], []).append(row)
+        for row in self.query_all(zoql.select_in(object_name, fields, parent_field, wanted)):
+            grouped.setdefault(row[parent_field], []).append(row)
         return grouped
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +87,36 @@ class Query:
         """Whether a record is selected (`and` binds tighter than `or`)."""
         if not self.where:
             return True
+        keyed = self.keyed_groups
+        if keyed is not None:
+            field, groups = keyed
+            candidates = groups.get(record.get(field))
+            return candidates is not None and any(all(c.matches(record) for c in g) for g in candidates)
         return any(all(c.matches(record) for c in group) for group in self.where)
+
+    @functools.cached_property
+    def keyed_groups(self) -> tuple[str, dict[Any, list[tuple[Condition, ...]]]] | None:
+        """When every and-group pins one field with `=` (an id list split into `or`s), the groups by that value.
+
+        Zuora answers such queries from an index; matching them group by group would make the emulator
+        quadratic (200 conditions times every row), so they are looked up by value instead.
+        """
+        if len(self.where) < 2:
+            return None
+        for pinned in self.where[0]:
+            if pinned.op != "=" or pinned.value is None:
+                continue
+            groups: dict[Any, list[tuple[Condition, ...]]] = {}
+            for group in self.where:
+                value = next(
+                    (c.value for c in group if c.field == pinned.field and c.op == "=" and c.value is not None), None
+                )
+                if value is None:
+                    break
+                groups.setdefault(value, []).append(group)
+            else:
+                return pinned.field, groups
+        return None
 
 
 @dataclass(frozen=True)
