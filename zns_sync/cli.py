@@ -107,7 +107,7 @@ def open_engine(
     zuora = stack.enter_context(ZuoraClient(settings.zuora))
     window = Window(settings.netsuite.concurrency)
     netsuite = stack.enter_context(
-        NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir, on_throttle=window.throttled)
+        NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir, on_throttle=window.throttled, gate=window)
     )
     engine = Engine(settings, zuora, netsuite, journal, observer, window)
     stack.callback(engine.close)

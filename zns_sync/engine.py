@@ -9,6 +9,7 @@ carries a deterministic externalId: an add NetSuite refuses with DUP_RCRD is loo
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import queue
 import threading
 import time
@@ -20,7 +21,6 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from zns_sync.config import Settings
-from zns_sync.errors import ZnsSyncError
 from zns_sync.flows import FLOWS
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
@@ -47,6 +47,7 @@ from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transiti
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
 
+log = logging.getLogger(__name__)
 ZUORA_UPDATE_BATCH = 50
 # Per-record codes that say nothing about the record's data: the outcome is unknown, the next run recovers.
 UNKNOWN_OUTCOME_CODES = frozenset({"UNEXPECTED_ERROR", "WS_REQUEST_BLOCKED", "SSS_REQUEST_LIMIT_EXCEEDED"})
@@ -267,10 +268,11 @@ class _Pass:
         concurrency = self.engine.settings.netsuite.concurrency
         completer = threading.Thread(target=self._complete_loop, name=f"complete-{self.flow.name}", daemon=True)
         completer.start()
-        slots = threading.BoundedSemaphore(2 * concurrency)  # backpressure keeps memory flat
-        # Two more workers than NetSuite slots: while some wait on Zuora (claims), the others keep NetSuite busy.
+        slots = threading.BoundedSemaphore(3 * concurrency)  # backpressure keeps memory flat
+        # Twice as many workers as NetSuite slots: while one wave of requests is on the wire (the client's gate
+        # holds `concurrency` of them), the next wave is claimed in Zuora and rendered, ready to go.
         try:
-            with ThreadPoolExecutor(concurrency + 2, thread_name_prefix=f"sync-{self.flow.name}") as pool:
+            with ThreadPoolExecutor(2 * concurrency, thread_name_prefix=f"sync-{self.flow.name}") as pool:
                 for chunk in self._chunks():
                     slots.acquire()
                     self._raise_fatal()
@@ -290,9 +292,7 @@ class _Pass:
     def _guard(self, fn: Callable[..., None], *args: Any) -> None:
         try:
             fn(*args)
-        except ZnsSyncError as exc:  # auth, transport, untrusted response: abort the run cleanly
-            self._fatal = self._fatal or exc
-        except BaseException as exc:  # a bug: surface it, never swallow it
+        except BaseException as exc:  # auth, transport, untrusted response, or a bug: abort the pass, re-raised
             self._fatal = self._fatal or exc
 
     def _selection_query(self) -> str:
@@ -308,17 +308,42 @@ class _Pass:
             return zoql.select(self.flow.zuora_object, self.flow.fields, where=where)
         return self.flow.query()
 
-    def _plans(self) -> Iterator[list[Plan]]:
-        """Selected, validated plans a page at a time; refusals and exclusions are recorded on the way."""
+    def _slices(self) -> Iterator[list[dict[str, Any]]]:
+        """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them)."""
+        size = min(LIMITS["addList"], self.engine.settings.netsuite.batch_size)
         taken = 0
         for page in self.engine.zuora.query_pages(self._selection_query()):
             self._raise_fatal()
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]
                 taken += len(page)
+            for start in range(0, len(page), size):
+                yield page[start : start + size]
+            if self.limit is not None and taken >= self.limit:
+                return
+
+    def _chunks(self) -> Iterator[list[Plan]]:
+        """Validated plans in full write-sized chunks (refused records leave gaps that the next slice fills)."""
+        size = min(LIMITS["addList"], self.engine.settings.netsuite.batch_size)
+        pending: list[Plan] = []
+        for plans in self._planned_slices():
+            pending.extend(plans)
+            while len(pending) >= size:
+                yield pending[:size]
+                pending = pending[size:]
+        if pending:
+            yield pending
+
+    def _planned_slices(self) -> Iterator[list[Plan]]:
+        """Validated plans a slice at a time, so NetSuite work starts after one slice, not one page.
+
+        A slice is one `select_in` query's worth of ids, so planning by slice costs no extra Zuora calls.
+        Refusals and exclusions are recorded on the way.
+        """
+        for rows in self._slices():
             plans: list[Plan] = []
             refusals: list[Attempt] = []
-            for item in self.flow.plan_page(page):
+            for item in self.flow.plan_page(rows):
                 if isinstance(item, Excluded):
                     self._count("excluded")
                     self._preview(item.source_id, "excluded", None, item.reason)
@@ -326,22 +351,12 @@ class _Pass:
                 self._count("selected")
                 if isinstance(item, Refusal):
                     self._count(item.outcome)
-                    self._preview(
-                        item.source_id,
-                        "skip" if item.outcome == "skipped" else "blocked",
-                        item.status_before.text,
-                        item.reason,
-                    )
+                    action = "skip" if item.outcome == "skipped" else "blocked"
+                    self._preview(item.source_id, action, item.status_before.text, item.reason)
+                    before = item.status_before.text
                     refusals.append(
                         Attempt(
-                            self.flow.name,
-                            item.source_id,
-                            "validate",
-                            item.outcome,
-                            item.status_before.text,
-                            item.status_before.text,
-                            None,
-                            item.reason,
+                            self.flow.name, item.source_id, "validate", item.outcome, before, before, None, item.reason
                         )
                     )
                 else:
@@ -351,15 +366,6 @@ class _Pass:
             self.engine.observer.advanced(self.flow.name, len(refusals))
             if plans:
                 yield plans
-            if self.limit is not None and taken >= self.limit:
-                return
-
-    def _chunks(self) -> Iterator[list[Plan]]:
-        """Plans in write-sized chunks, so NetSuite work starts before a page is done."""
-        size = min(LIMITS["addList"], self.engine.settings.netsuite.batch_size)
-        for plans in self._plans():
-            for start in range(0, len(plans), size):
-                yield plans[start : start + size]
 
     def _process(self, chunk: list[Plan]) -> None:
         """Recover, then claim, then write one chunk (a worker's task)."""
@@ -433,8 +439,7 @@ class _Pass:
         size = LIMITS["getList"]
         for start in range(0, len(plans), size):
             chunk = plans[start : start + size]
-            with self.engine.window:
-                reads: list[ReadResult] = self.engine.netsuite.get_list([p.ref for p in chunk])
+            reads: list[ReadResult] = self.engine.netsuite.get_list([p.ref for p in chunk])
             for plan, read in zip(chunk, reads, strict=True):
                 if read.success and read.record is not None:
                     found[plan.source_id] = str(read.record["internalId"])
@@ -479,10 +484,11 @@ class _Pass:
         creating = batch[0].action is Action.CREATING
         records = [p.record for p in batch]
         try:
-            with self.engine.window:
-                results: list[WriteResult] | None = (
-                    netsuite.add_list(records) if creating else netsuite.update_list(records)
-                )
+            began = time.monotonic()
+            results: list[WriteResult] | None = (
+                netsuite.add_list(records) if creating else netsuite.update_list(records)
+            )
+            log.debug("%s: %d records written in %.2f s", self.flow.name, len(records), time.monotonic() - began)
         except OutcomeUnknownError:
             results = None  # the response was lost: NetSuite may or may not have committed
         verb = "create" if creating else "link"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -81,9 +81,18 @@ class FlowContext:
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-lookup")
     )
+    # A separate pool for `concurrently`: its tasks wait on `_pool`, so sharing one could starve it.
+    _gather_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-gather")
+    )
 
     def close(self) -> None:
         self._pool.shutdown()
+        self._gather_pool.shutdown()
+
+    def concurrently(self, *lookups: Callable[[], Any]) -> list[Any]:
+        """The results of independent lookups, run at the same time."""
+        return [future.result() for future in [self._gather_pool.submit(lookup) for lookup in lookups]]
 
     def query_all(self, queries: Iterable[str]) -> list[dict[str, Any]]:
         """The rows of several ZOQL queries, run a few at a time (an id list split at 200 conditions)."""

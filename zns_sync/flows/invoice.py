@@ -61,14 +61,15 @@ class InvoiceFlow(Flow):
 
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
         ctx = self.context
-        accounts = ctx.zuora_by_id(
-            "Account",
-            ("Id", "Name", INTEGRATION_ID_FIELD, "SynctoNetSuite__NS"),
-            [r["AccountId"] for r in rows],
-        )
         ids = [r["Id"] for r in rows]
-        items = ctx.zuora_children("InvoiceItem", ITEM_FIELDS, "InvoiceId", ids)
-        taxes = ctx.zuora_children("TaxationItem", TAX_FIELDS, "InvoiceId", ids)
+        # Three independent lookups at once: the rows' accounts, invoice items and taxation items.
+        accounts, items, taxes = ctx.concurrently(
+            lambda: ctx.zuora_by_id(
+                "Account", ("Id", "Name", INTEGRATION_ID_FIELD, "SynctoNetSuite__NS"), [r["AccountId"] for r in rows]
+            ),
+            lambda: ctx.zuora_children("InvoiceItem", ITEM_FIELDS, "InvoiceId", ids),
+            lambda: ctx.zuora_children("TaxationItem", TAX_FIELDS, "InvoiceId", ids),
+        )
         subscription_charges = self._product_charge_ids({i["RatePlanChargeId"] for v in items.values() for i in v})
         products = ctx.zuora_by_id(
             "ProductRatePlanCharge", ("Id", "Name", INTEGRATION_ID_FIELD), set(subscription_charges.values())

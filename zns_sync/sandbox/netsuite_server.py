@@ -402,10 +402,13 @@ class NetSuiteEmulator:
             handler = getattr(self, f"_op_{operation}", None)
             if handler is None:
                 raise _Fault("", "USER_ERROR", f"Operation {operation} is not supported by the emulator")
+            began = time.monotonic()
             answer, records = handler(request, header)
+            # The modelled latency is the whole server time: the emulator's own work counts towards it.
             delay = self.faults.latency_per_request + self.faults.latency_per_record * records
-            if delay > 0:
-                time.sleep(delay)
+            remaining = delay - (time.monotonic() - began)
+            if remaining > 0:
+                time.sleep(remaining)
         except _Fault as fault:
             return 500, self._writer.fault(fault.element, fault.code, fault.message), False
         finally:
