@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check zns_sync tests
-	$(BIN)/ruff format --check zns_sync tests
+	$(BIN)/ruff check zns_sync tests bench
+	$(BIN)/ruff format --check zns_sync tests bench
 	$(BIN)/mypy
 
 bench: $(STAMP)
