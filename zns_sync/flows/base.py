@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from zns_sync.config import Settings
-from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef
+from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef, record_type_enum
 from zns_sync.status import Action, Phase, Status
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
@@ -135,6 +135,7 @@ class Flow(ABC):
     zuora_object: ClassVar[str]
     fields: ClassVar[tuple[str, ...]]
     external_id_kind: ClassVar[str]  # the middle word of the externalId
+    noun: ClassVar[str]  # the status noun: `Creating <noun>`
     transactional: ClassVar[bool] = False  # carries TransferredToAccounting
 
     def __init__(self, context: FlowContext) -> None:
@@ -166,6 +167,28 @@ class Flow(ABC):
 
     def status_of(self, row: Mapping[str, Any]) -> Status:
         return parse_status(row.get(STATUS_FIELD))
+
+    def create(
+        self,
+        row: Mapping[str, Any],
+        record_type: str,
+        fields: Mapping[str, Any],
+        *,
+        noun: str | None = None,
+        amount: Decimal | None = None,
+    ) -> Plan:
+        """Add a NetSuite record carrying the source's deterministic externalId."""
+        external_id = self.context.external_id(self.external_id_kind, row["Id"])
+        record = NsRecord(record_type, fields, external_id=external_id)
+        ref = RecordRef(external_id=external_id, type=record_type_enum(record_type))
+        return Plan(row["Id"], self.status_of(row), Action.CREATING, noun or self.noun, record, ref, amount)
+
+    def link(self, row: Mapping[str, Any], record_type: str, zuora_fields: Mapping[str, Any]) -> Plan:
+        """Adopt the NetSuite record the source's IntegrationId__NS names: only the Zuora fields are written."""
+        internal_id = str(row[INTEGRATION_ID_FIELD])
+        record = NsRecord(record_type, {"customFieldList": zuora_fields}, internal_id=internal_id)
+        ref = RecordRef(internal_id=internal_id, type=record_type_enum(record_type))
+        return Plan(row["Id"], self.status_of(row), Action.LINKING, self.noun, record, ref)
 
 
 def money(value: Any) -> Decimal:

@@ -6,8 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, Plan, Refusal
-from zns_sync.netsuite import NsRecord, RecordRef
-from zns_sync.status import Action
+from zns_sync.netsuite import RecordRef
 from zns_sync.zuora import zoql
 
 CONTACT_FIELDS = (
@@ -64,15 +63,7 @@ class CustomerFlow(Flow):
         }
         if row.get(INTEGRATION_ID_FIELD):
             # Link: adopt the NetSuite customer the account already names; only the Zuora fields are written.
-            record = NsRecord("Customer", {"customFieldList": zuora_fields}, internal_id=str(row[INTEGRATION_ID_FIELD]))
-            return Plan(
-                row["Id"],
-                status,
-                Action.LINKING,
-                self.noun,
-                record,
-                RecordRef(internal_id=str(row[INTEGRATION_ID_FIELD]), type="customer"),
-            )
+            return self.link(row, "Customer", zuora_fields)
         currency = currencies.get(str(row.get("Currency", "")))
         if currency is None:
             return Refusal(
@@ -136,15 +127,7 @@ class CustomerFlow(Flow):
         if addresses:
             fields["addressbookList"] = {"addressbook": addresses, "replaceAll": True}
         fields["customFieldList"] = zuora_fields
-        record = NsRecord("Customer", fields, external_id=self.context.external_id(self.external_id_kind, row["Id"]))
-        return Plan(
-            row["Id"],
-            status,
-            Action.CREATING,
-            self.noun,
-            record,
-            RecordRef(external_id=record.external_id, type="customer"),
-        )
+        return self.create(row, "Customer", fields)
 
 
 def _address(contact: Mapping[str, Any], company: str, label: str, billing: bool) -> dict[str, Any]:

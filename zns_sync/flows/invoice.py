@@ -19,8 +19,8 @@ from zns_sync.flows.base import (
     money,
     zuora_date,
 )
-from zns_sync.netsuite import NsRecord, RecordRef
-from zns_sync.status import TTA_SELECTABLE, Action
+from zns_sync.netsuite import RecordRef
+from zns_sync.status import TTA_SELECTABLE
 from zns_sync.zuora import zoql
 
 # InvoiceItem.ProductRatePlanChargeId is not queryable in ZOQL: go through RatePlanCharge (zuora-rest.md section 7).
@@ -37,6 +37,7 @@ class InvoiceFlow(Flow):
     name = "invoice"
     zuora_object = "Invoice"
     external_id_kind = "invoice"
+    noun = "Invoice"  # "Credit Memo" when negative
     transactional = True
     fields = (
         "Id", "AccountId", "InvoiceNumber", "InvoiceDate", "DueDate", "Amount", "AmountWithoutTax", "TaxAmount",
@@ -184,18 +185,7 @@ class InvoiceFlow(Flow):
             }
         )
         record_type, noun = ("CreditMemo", "Credit Memo") if negative else ("Invoice", "Invoice")
-        external_id = self.context.external_id(self.external_id_kind, row["Id"])
-        record = NsRecord(record_type, header, external_id=external_id)
-        ref_type = "creditMemo" if negative else "invoice"
-        return Plan(
-            row["Id"],
-            status,
-            Action.CREATING,
-            noun,
-            record,
-            RecordRef(external_id=external_id, type=ref_type),
-            amount=amount,
-        )
+        return self.create(row, record_type, header, noun=noun, amount=amount)
 
 
 def _float(value: Any) -> float | None:

@@ -6,8 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, Plan, Refusal
-from zns_sync.netsuite import NsRecord, RecordRef
-from zns_sync.status import Action
+from zns_sync.netsuite import RecordRef
 from zns_sync.zuora import zoql
 
 # ItemType__NS -> the SuiteTalk record type created; Inventory items are not supported by this version.
@@ -50,15 +49,7 @@ class ItemFlow(Flow):
         if row.get(INTEGRATION_ID_FIELD):
             if item_type is None:
                 return Refusal(row["Id"], status, "skipped", _item_type_problem(row))
-            record = NsRecord(item_type, {"customFieldList": zuora_fields}, internal_id=str(row[INTEGRATION_ID_FIELD]))
-            return Plan(
-                row["Id"],
-                status,
-                Action.LINKING,
-                self.noun,
-                record,
-                RecordRef(internal_id=str(row[INTEGRATION_ID_FIELD]), type=_ref_type(item_type)),
-            )
+            return self.link(row, item_type, zuora_fields)
         if item_type is None:
             return Refusal(row["Id"], status, "skipped", _item_type_problem(row))
         name = str(row.get("Name") or f"Zuora Charge {row['Id']}")
@@ -75,20 +66,7 @@ class ItemFlow(Flow):
         if self.settings.sync.standard_invoice_sync:
             fields["isTaxable"] = False
         fields["customFieldList"] = zuora_fields
-        record = NsRecord(item_type, fields, external_id=self.context.external_id(self.external_id_kind, row["Id"]))
-        return Plan(
-            row["Id"],
-            status,
-            Action.CREATING,
-            self.noun,
-            record,
-            RecordRef(external_id=record.external_id, type=_ref_type(item_type)),
-        )
-
-
-def _ref_type(record_type: str) -> str:
-    """SuiteTalk's RecordType enum spells record types in lower camel case."""
-    return record_type[0].lower() + record_type[1:]
+        return self.create(row, item_type, fields)
 
 
 def _item_type_problem(row: Mapping[str, Any]) -> str:

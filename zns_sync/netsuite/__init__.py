@@ -10,6 +10,7 @@ from zns_sync.netsuite._model import (
     ReadResult,
     RecordRef,
     WriteResult,
+    record_type_enum,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "ReadResult",
     "RecordRef",
     "WriteResult",
+    "record_type_enum",
 ]

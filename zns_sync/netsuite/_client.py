@@ -412,35 +412,9 @@ class NetSuiteClient:
         return {"integrationConcurrencyLimit": result.integrationConcurrencyLimit, "limitType": result.limitType}
 
     # -- search ---------------------------------------------------------------------------------------------------
-    def search(
-        self,
-        kind: str,
-        *,
-        external_ids: Iterable[str] | None = None,
-        internal_ids: Iterable[str] | None = None,
-        custom_field: tuple[str, str] | None = None,
-        transaction_types: Sequence[str] | None = None,
-        criteria: Mapping[str, Any] | None = None,
-        page_size: int = LIMITS["searchPageSize"],
-        body_fields_only: bool = True,
-    ) -> Iterator[dict[str, Any]]:
-        """Every record matching a basic search, across all pages (search, then searchMoreWithId).
-
-        `kind` is customer, item, transaction or term. Criteria are ANDed: `external_ids` (anyOf, sent 1000 at a
-        time), `internal_ids`, `custom_field=(scriptId, value)` (string custom field `is` value),
-        `transaction_types` (e.g. ["_invoice"]), and raw `criteria` by SearchBasic field name
-        (`{"tranId": {"operator": "is", "searchValue": "INV-1"}}`). Records come as plain dicts like get_list's.
-        """
-        for page in self.search_pages(
-            kind,
-            external_ids=external_ids,
-            internal_ids=internal_ids,
-            custom_field=custom_field,
-            transaction_types=transaction_types,
-            criteria=criteria,
-            page_size=page_size,
-            body_fields_only=body_fields_only,
-        ):
+    def search(self, kind: str, **criteria: Any) -> Iterator[dict[str, Any]]:
+        """Every record matching a basic search, across all pages; the criteria are `search_pages`'s."""
+        for page in self.search_pages(kind, **criteria):
             yield from page
 
     def search_pages(
@@ -455,7 +429,13 @@ class NetSuiteClient:
         page_size: int = LIMITS["searchPageSize"],
         body_fields_only: bool = True,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Like `search`, a page (list of record dicts) at a time."""
+        """Every record matching a basic search, a page (list of record dicts) at a time (search, searchMoreWithId).
+
+        `kind` is customer, item, transaction or term. Criteria are ANDed: `external_ids` (anyOf, sent 1000 at a
+        time), `internal_ids`, `custom_field=(scriptId, value)` (string custom field `is` value),
+        `transaction_types` (e.g. ["_invoice"]), and raw `criteria` by SearchBasic field name
+        (`{"tranId": {"operator": "is", "searchValue": "INV-1"}}`). Records come as plain dicts like get_list's.
+        """
         if kind not in SEARCH_TYPES:
             raise ValueError(f"search kind must be one of {', '.join(SEARCH_TYPES)}, not {kind!r}")
         if not 5 <= page_size <= LIMITS["searchPageSize"]:

@@ -22,11 +22,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from lxml import etree
 
+from zns_sync.sandbox._http import LoopbackServer
 from zns_sync.sandbox.netsuite_schema import WSDL_DIR
 from zns_sync.sandbox.netsuite_soap import (
     SOAPENV,
@@ -120,8 +121,10 @@ class _Fault(Exception):
         self.message = message
 
 
-class NetSuiteEmulator:
+class NetSuiteEmulator(LoopbackServer):
     """NetSuite SuiteTalk over HTTP on 127.0.0.1; `start()` (or `with`) runs it in a background thread."""
+
+    thread_name = "netsuite-emulator"
 
     def __init__(
         self,
@@ -137,13 +140,12 @@ class NetSuiteEmulator:
         port: int = 0,
         request_hook: Callable[[bytes], None] | None = None,
     ) -> None:
+        super().__init__(host, port)
         self.account = account
         self.consumer_key = consumer_key
         self.token_id = token_id
         self._signing_key = f"{consumer_secret}&{token_secret}".encode()
         self.api_version = api_version
-        self.host = host
-        self.port = port
         self.request_hook = request_hook
         self.store = NetSuiteStore()
         self.counters = NetSuiteCounters()
@@ -156,8 +158,6 @@ class NetSuiteEmulator:
         self._request_ids = itertools.count(1)
         self._random = random.Random()
         self._seed_applied: int | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._files: dict[str, bytes] = {}
         self._seeded: dict[str, Any] | None = None
         schema = _schema()
@@ -167,11 +167,6 @@ class NetSuiteEmulator:
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
     @property
-    def url(self) -> str:
-        """The base URL, e.g. http://127.0.0.1:54321."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
     def wsdl_url(self) -> str:
         return f"{self.url}/wsdl/v{self.api_version}_0/netsuite.wsdl"
 
@@ -179,40 +174,12 @@ class NetSuiteEmulator:
     def endpoint_url(self) -> str:
         return f"{self.url}/services/NetSuitePort_{self.api_version}"
 
-    def start(self) -> NetSuiteEmulator:
-        """Bind (port 0 = a free port) and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
+    def before_start(self) -> None:
+        """Load our WSDL and XSDs with the configured version in their names and namespaces."""
         for path in WSDL_DIR.iterdir():
             if path.suffix in (".wsdl", ".xsd"):
                 text = path.read_text(encoding="utf-8").replace("2023_2", self.api_version)
                 self._files[path.name] = text.encode("utf-8")
-        emulator = self
-
-        class Handler(_Handler):
-            owner = emulator
-
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.daemon_threads = True
-        server.request_queue_size = 128
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="netsuite-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> NetSuiteEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- reference data -------------------------------------------------------------------------------------------
     def seed_reference_data(self) -> dict[str, Any]:
@@ -688,3 +655,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self._reply(status, answer)
+
+
+NetSuiteEmulator.handler_class = _Handler

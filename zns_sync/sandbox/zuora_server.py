@@ -15,11 +15,11 @@ import secrets
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from zns_sync.sandbox._http import LoopbackServer
 from zns_sync.sandbox.zuora_store import (
     NOT_ACTION_OBJECTS,
     SYSTEM_FIELDS,
@@ -103,8 +103,10 @@ class _Drop(Exception):
     """Close the connection without answering."""
 
 
-class ZuoraEmulator:
+class ZuoraEmulator(LoopbackServer):
     """A Zuora REST emulator on 127.0.0.1: `ZuoraEmulator(client_id, client_secret).start()`, then `.url`."""
+
+    thread_name = "zuora-emulator"
 
     def __init__(
         self,
@@ -116,6 +118,7 @@ class ZuoraEmulator:
         port: int = 0,
         lenient_invoice_item_fields: bool = False,
     ) -> None:
+        super().__init__(host, port)
         self.client_id = client_id
         self.client_secret = client_secret
         self.store = store if store is not None else ZuoraStore()
@@ -124,10 +127,6 @@ class ZuoraEmulator:
         self.lenient_fields: dict[str, frozenset[str]] = (
             {"InvoiceItem": frozenset({"ProductRatePlanChargeId"})} if lenient_invoice_item_fields else {}
         )
-        self._host = host
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._in_flight = 0
@@ -138,48 +137,6 @@ class ZuoraEmulator:
         self._rng = random.Random()
         self._rng_seed: int | None = None
         self._journal: collections.deque[RecordedRequest] = collections.deque(maxlen=1000)
-
-    # -- lifecycle -----------------------------------------------------------------------------------------
-    def start(self) -> ZuoraEmulator:
-        """Start serving in a background daemon thread and return self."""
-        emulator = self
-
-        class Handler(_Handler):
-            owner = emulator
-
-        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="zuora-emulator", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> ZuoraEmulator:
-        return self.start() if self._server is None else self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The base URL, e.g. `http://127.0.0.1:54321`."""
-        if self._server is None:
-            raise RuntimeError("the Zuora emulator is not running: call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     # -- observation -----------------------------------------------------------------------------------------
     @property
@@ -651,3 +608,6 @@ def _save_error(code: str, message: str) -> dict[str, Any]:
 
 
 __all__ = ["RecordedRequest", "ZuoraEmulator", "ZuoraFaults", "ZuoraStore"]
+
+
+ZuoraEmulator.handler_class = _Handler
