@@ -1,9 +1,10 @@
 """One pass of one flow: select, validate, claim, recover, write, complete (product.md section 2).
 
-The reader (the calling thread) streams Zuora pages, plans them, recovers and claims records, and hands
-write batches to a pool that keeps `netsuite.concurrency` NetSuite requests in flight; a completer thread
-writes the outcome back to Zuora in batches of 50. Duplicates are impossible because every NetSuite record
-carries a deterministic externalId: an add NetSuite refuses with DUP_RCRD is looked up and linked.
+The reader (the calling thread) streams Zuora pages and plans them a slice at a time; a pool of workers takes
+each chunk of up to 200 plans through recovery, the claim in Zuora and the NetSuite write, while the NetSuite
+client's gate (`Window`) keeps `netsuite.concurrency` requests on the wire; a completer thread writes outcomes
+back to Zuora in batches of 50. Duplicates are impossible because every NetSuite record carries a
+deterministic externalId: an add NetSuite refuses with DUP_RCRD is looked up and linked.
 """
 
 from __future__ import annotations
@@ -434,16 +435,13 @@ class _Pass:
         return remaining
 
     def _find(self, plans: Sequence[Plan]) -> dict[str, str]:
-        """NetSuite internalIds of the plans' records that exist, by source id (getList, 1000 a call)."""
-        found: dict[str, str] = {}
-        size = LIMITS["getList"]
-        for start in range(0, len(plans), size):
-            chunk = plans[start : start + size]
-            reads: list[ReadResult] = self.engine.netsuite.get_list([p.ref for p in chunk])
-            for plan, read in zip(chunk, reads, strict=True):
-                if read.success and read.record is not None:
-                    found[plan.source_id] = str(read.record["internalId"])
-        return found
+        """NetSuite internalIds of the plans' records that exist, by source id (getList, 1000 refs a call)."""
+        reads: list[ReadResult] = self.engine.netsuite.get_list([p.ref for p in plans])
+        return {
+            plan.source_id: str(read.record["internalId"])
+            for plan, read in zip(plans, reads, strict=True)
+            if read.success and read.record is not None
+        }
 
     # -- claim -----------------------------------------------------------------------------------------
     def _claim(self, plans: list[Plan]) -> list[Plan]:
