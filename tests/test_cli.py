@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,26 @@ def test_jsonl_streams_the_sync_log(box: Sandbox, tmp_path: Path) -> None:
     with Journal(tmp_path / "state") as journal:
         assert len(attempts) == len(list(journal.attempts()))
     assert {a["outcome"] for a in attempts} >= {"created", "blocked"}
+
+
+def test_sandbox_command_serves_a_config_that_syncs(tmp_path: Path) -> None:
+    config = tmp_path / "sandbox.yaml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "zns_sync", "sandbox", "--write-config", str(config), "--records", "8"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not config.exists() and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.1)
+        assert config.exists(), server.stderr.read() if server.stderr else ""
+        check = zns(config, "check")
+        assert check.returncode == 0, check.stderr
+        assert "Zuora" in check.stdout and "authenticated" in check.stdout and "concurrency limit 5" in check.stdout
+        done = zns(config, "run", "--json")
+        assert done.returncode == 1, done.stderr
+        assert json.loads(done.stdout)["types"]["invoice"]["created"] > 0
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert server.returncode == 0
