@@ -208,8 +208,10 @@ def recover(obj: Ctx, types: tuple[str, ...], dry_run: bool, as_json: bool) -> N
         engine.journal.end_run(code, {name: r.counts.as_dict() for name, r in results.items()})
     if as_json:
         print_json({name: {"found": dict(r.recovered), "not_found": r.not_found} for name, r in results.items()})
-    else:
+    elif any(r.recovered or r.not_found for r in results.values()):
         console.print(recover_table(results))
+    else:
+        console.print("Nothing to recover: no record is in an in-flight or Error status.")
     sys.exit(code)
 
 
