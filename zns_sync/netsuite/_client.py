@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # zeep is untyped: its constructors are used through Any.
 _ZeepClient: Any = zeep.Client
 _Transport: Any = Transport
+_R = TypeVar("_R", WriteResult, ReadResult)
 
 
 class _GatedTransport(_Transport):  # type: ignore[misc]
@@ -323,20 +324,36 @@ class NetSuiteClient:
         return results
 
     def _write_chunk(self, operation: str, chunk: Sequence[NsRecord]) -> list[WriteResult]:
-        objects = [self.to_zeep(record) for record in chunk]
-        results: list[WriteResult | None] = [None] * len(chunk)
-        pending = list(range(len(chunk)))
+        # Safe to resend: an UNEXPECTED_ERROR record was not committed, and externalIds make adds idempotent.
+        return self._per_record_retry(
+            operation,
+            [self.to_zeep(record) for record in chunk],
+            lambda objects: (
+                _unwrap(self._call(operation, write=True, record=objects), "writeResponseList").writeResponse
+            ),
+            lambda index, item: self._write_result(item, chunk[index]),
+        )
+
+    def _per_record_retry(
+        self,
+        operation: str,
+        objects: Sequence[Any],
+        send: Callable[[list[Any]], Any],
+        convert: Callable[[int, Any], _R],
+    ) -> list[_R]:
+        """Send `objects` in one list call, then resend only those answered UNEXPECTED_ERROR (bounded, backing
+        off); one result per object, in order."""
+        results: list[_R | None] = [None] * len(objects)
+        pending = list(range(len(objects)))
         attempt = 0
         while pending:
-            body = self._call(operation, write=True, record=[objects[i] for i in pending])
-            items = list(_unwrap(body, "writeResponseList").writeResponse or [])
+            items = list(send([objects[i] for i in pending]) or [])
             if len(items) != len(pending):
                 raise NetSuiteError(f"answered {len(items)} results for {len(pending)} records", operation=operation)
             retry = []
             for index, item in zip(pending, items, strict=True):
-                result = self._write_result(item, chunk[index])
+                result = convert(index, item)
                 results[index] = result
-                # Safe to resend: an UNEXPECTED_ERROR record was not committed, and externalIds make adds idempotent.
                 if result.code == "UNEXPECTED_ERROR" and attempt < self._max_retries:
                     retry.append(index)
             pending = retry
@@ -365,27 +382,20 @@ class NetSuiteClient:
         for ref in chunk:
             if not ref.type:
                 raise ValueError("get/get_list needs RecordRef.type (e.g. 'invoice')")
-        objects = [self._builder.record_ref(ref) for ref in chunk]
-        results: list[ReadResult | None] = [None] * len(chunk)
-        pending = list(range(len(chunk)))
-        attempt = 0
-        while pending:
-            body = self._call("getList", write=False, baseRef=[objects[i] for i in pending])
-            items = list(_unwrap(body, "readResponseList").readResponse or [])
-            if len(items) != len(pending):
-                raise NetSuiteError(f"answered {len(items)} results for {len(pending)} references", operation="getList")
-            retry = []
-            for index, item in zip(pending, items, strict=True):
-                success, code, message = self._status(item.status)
-                record = record_to_plain(item.record) if success and item.record is not None else None
-                results[index] = ReadResult(success, record, code, message)
-                if code == "UNEXPECTED_ERROR" and attempt < self._max_retries:
-                    retry.append(index)
-            pending = retry
-            attempt += 1
-            if pending:
-                self._backoff(attempt)
-        return [r for r in results if r is not None]
+
+        def read(_: int, item: Any) -> ReadResult:
+            success, code, message = self._status(item.status)
+            record = record_to_plain(item.record) if success and item.record is not None else None
+            return ReadResult(success, record, code, message)
+
+        return self._per_record_retry(
+            "getList",
+            [self._builder.record_ref(ref) for ref in chunk],
+            lambda objects: (
+                _unwrap(self._call("getList", write=False, baseRef=objects), "readResponseList").readResponse
+            ),
+            read,
+        )
 
     def get_all(self, record_type: str) -> list[dict[str, Any]]:
         """Every record of a small reference list: 'currency' (getAll) or 'term' (a search; getAll lacks terms)."""
