@@ -22,6 +22,14 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "zns_sync", *args], capture_output=True, text=True, timeout=60)
 
 
+def assert_one_line_error(done: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+    """The CLI's contract for errors a person must act on: the exit code, one line naming it, no traceback."""
+    assert done.returncode == code, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_help_lists_the_commands() -> None:
     done = cli("--help")
     assert done.returncode == 0
@@ -53,18 +61,14 @@ def test_refused_credentials_are_one_line_exit_2_without_the_secret(box: Sandbox
     data["zuora"]["client_secret"] = "wrong-secret-4242"
     config.write_text(yaml.safe_dump(data))
     done = zns(config, "run")
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Zuora" in lines[0], done.stderr
+    assert_one_line_error(done, 2, "Zuora")
     assert "wrong-secret-4242" not in done.stderr + done.stdout
 
     data["zuora"]["client_secret"] = box.credentials["zuora_client_secret"]
     data["netsuite"]["token_secret"] = "wrong-token-secret-4242"
     config.write_text(yaml.safe_dump(data))
     done = zns(config, "run")
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Invalid login attempt" in lines[0], done.stderr
+    assert_one_line_error(done, 2, "Invalid login attempt")
     assert "wrong-token-secret-4242" not in done.stderr
 
 
@@ -105,10 +109,7 @@ def test_unreachable_zuora_aborts_with_exit_4(box: Sandbox, tmp_path: Path) -> N
     data["zuora"]["max_retries"] = 1
     config.write_text(yaml.safe_dump(data))
     done = zns(config, "run")
-    assert done.returncode == 4, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Zuora" in lines[0], done.stderr
-    assert "Traceback" not in done.stderr
+    assert_one_line_error(done, 4, "Zuora")
 
 
 def test_a_hostile_netsuite_response_aborts_with_exit_4(box: Sandbox, tmp_path: Path) -> None:
@@ -116,9 +117,7 @@ def test_a_hostile_netsuite_response_aborts_with_exit_4(box: Sandbox, tmp_path: 
     box.write_config(config, tmp_path / "state")
     box.netsuite.faults.hostile_next_n = 1000
     done = zns(config, "run")
-    assert done.returncode == 4, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "NetSuite" in lines[0], done.stderr
+    assert_one_line_error(done, 4, "NetSuite")
     with Journal(tmp_path / "state") as journal:
         assert journal.runs(1)[0].exit_code == 4
 
