@@ -173,6 +173,19 @@ def test_reference_lists_and_governance(client: NetSuiteClient, ref: dict[str, A
     assert currencies == ref["currencies"]
     terms = {t["name"]: t["internalId"] for t in client.get_all("term")}
     assert terms == ref["terms"]
+    methods = client.get_all("paymentMethod")
+    assert {m["name"]: m["internalId"] for m in methods} == ref["payment_methods"]
+    assert set(ref["payment_methods"]) == {
+        "ACH",
+        "Cash",
+        "Check",
+        "CreditCard",
+        "Other",
+        "WireTransfer",
+        "DebitCard",
+        "CreditCardReferenceTransaction",
+    }  # no PayPal: the demo tenant's PayPal payment must find no match
+    assert {m["recordType"] for m in methods} == {"PaymentMethod"}
     assert client.get_integration_governance_info() == {
         "integrationConcurrencyLimit": 5,
         "limitType": "_integrationSpecific",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
@@ -292,6 +293,9 @@ def test_our_client_on_the_real_wsdl(
         assert [r["internalId"] for r in ns_client.search("customer", custom_field=("custentityzuoraid", "A-1"))] == [
             customer.internal_id
         ]
+        # paymentMethod is not in the real GetAllRecordType: listed by a PaymentMethodSearchBasic search.
+        methods = {m["name"]: m["internalId"] for m in ns_client.get_all("paymentMethod")}
+        assert methods == ref["payment_methods"]
     started = time.perf_counter()
     with NetSuiteClient(settings, cache_dir=tmp_path) as ns_client:
         ns_client.get_integration_governance_info()
@@ -299,6 +303,75 @@ def test_our_client_on_the_real_wsdl(
     with capsys.disabled():
         print(f"\nReal 2023_2 WSDL: cold start to first answer {cold:.2f}s, warm start (SqliteCache) {warm:.2f}s")
     assert warm < 3
+
+
+def test_answers_about_payments_refunds_and_payment_methods_conform_to_the_real_xsd(
+    client: NetSuiteClient, real: RealWsdlClient, emulator: NetSuiteEmulator, validator: Any
+) -> None:
+    ref = emulator.seed_reference_data()
+    check = RecordRef(internal_id=ref["payment_methods"]["Check"])
+    customer = client.add(
+        NsRecord("Customer", {"companyName": "Payer", "subsidiary": RecordRef(internal_id=ref["subsidiary"])}, "payer")
+    )
+    who = RecordRef(internal_id=customer.internal_id)
+    invoice = client.add(
+        NsRecord(
+            "Invoice",
+            {"entity": who, "itemList": [{"item": RecordRef(internal_id=ref["tax_item"]), "amount": 80.0}]},
+            "payer-inv",
+        )
+    )
+    doc = int(str(invoice.internal_id))
+    payment = client.add(
+        NsRecord(
+            "CustomerPayment",
+            {
+                "customer": who,
+                "payment": 80.0,
+                "paymentMethod": check,
+                "applyList": {"apply": [{"doc": doc, "apply": True, "amount": 80.0}]},
+            },
+            "payer-pay",
+        )
+    )
+    unapply = {"apply": [{"doc": doc, "apply": True, "amount": 30.0}], "replaceAll": False}
+    assert client.update(NsRecord("CustomerPayment", {"applyList": unapply}, internal_id=payment.internal_id)).success
+    refund_lines = {"apply": [{"doc": int(str(payment.internal_id)), "apply": True, "amount": 50.0}]}
+    assert client.add(
+        NsRecord("CustomerRefund", {"customer": who, "paymentMethod": check, "applyList": refund_lines}, "payer-ref")
+    ).success
+
+    ref_type = real.type(CORE, "RecordRef")
+    requests_ = {
+        "getList": {
+            "baseRef": [
+                ref_type(internalId=payment.internal_id, type="customerPayment"),
+                ref_type(externalId="payer-ref", type="customerRefund"),
+                ref_type(internalId=invoice.internal_id, type="invoice"),
+            ],
+            "_soapheaders": {"tokenPassport": real.passport()},
+        },
+        "search": {
+            "searchRecord": real.type(COMMON, "PaymentMethodSearchBasic")(
+                name=real.type(CORE, "SearchStringField")(operator="startsWith", searchValue="Credit")
+            ),
+            "_soapheaders": {
+                "tokenPassport": real.passport(),
+                "searchPreferences": real.type(MSGS, "SearchPreferences")(bodyFieldsOnly=False, pageSize=10),
+            },
+        },
+    }
+    for operation, params in requests_.items():
+        body = etree.tostring(real.client.create_message(real.service, operation, **params))
+        answer = requests.post(
+            emulator.endpoint_url,
+            data=body,
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation}"'},
+            timeout=10,
+        )
+        assert answer.status_code == 200 and b'isSuccess="false"' not in answer.content
+        assert validator.validate(answer.content) == [], operation
+    assert b"CreditCardReferenceTransaction" in answer.content
 
 
 def test_list_limits_are_faults_for_any_client(real: RealWsdlClient, emulator: NetSuiteEmulator) -> None:

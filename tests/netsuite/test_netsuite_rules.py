@@ -37,31 +37,64 @@ def _invoice(customer: str, ref: dict[str, Any], external_id: str, *amounts: str
     )
 
 
+def _payment(
+    customer: str, ref: dict[str, Any], external_id: str, amount: float, applies: dict[str, float]
+) -> NsRecord:
+    lines = [{"doc": int(doc), "apply": True, "amount": value} for doc, value in applies.items()]
+    return NsRecord(
+        "CustomerPayment",
+        {
+            "customer": RecordRef(internal_id=customer),
+            "payment": amount,
+            "paymentMethod": RecordRef(internal_id=ref["payment_methods"]["Check"]),
+            "applyList": {"apply": lines},
+        },
+        external_id,
+    )
+
+
+def _reapply(payment_id: str, lines: list[dict[str, Any]], replace_all: bool | None = False) -> NsRecord:
+    """An update of a payment's applyList: each line `{"doc": id, "amount": x}` or `{"doc": id, "apply": False}`."""
+    apply_list: dict[str, Any] = {"apply": [{"apply": True, **line, "doc": int(line["doc"])} for line in lines]}
+    if replace_all is not None:
+        apply_list["replaceAll"] = replace_all
+    return NsRecord("CustomerPayment", {"applyList": apply_list}, internal_id=payment_id)
+
+
+def _refund(customer: str, ref: dict[str, Any], external_id: str, doc: str, amount: float) -> NsRecord:
+    return NsRecord(
+        "CustomerRefund",
+        {
+            "customer": RecordRef(internal_id=customer),
+            "paymentMethod": RecordRef(internal_id=ref["payment_methods"]["Check"]),
+            "applyList": {"apply": [{"doc": int(doc), "apply": True, "amount": amount}]},
+        },
+        external_id,
+    )
+
+
+def _state(emulator: NetSuiteEmulator, *keys: tuple[str, str]) -> list[Any]:
+    return [emulator.store.get(record_type, internal_id) for record_type, internal_id in keys]
+
+
+def _money_of(record: dict[str, Any] | None, *fields: str) -> tuple[Any, ...]:
+    assert record is not None
+    return tuple(record.get(field) for field in fields)
+
+
 def test_payments_apply_to_open_invoices_of_their_customer_up_to_the_amount_due(
     client: NetSuiteClient, emulator: NetSuiteEmulator, ref: dict[str, Any], customers: list[str]
 ) -> None:
     alpha, beta = customers
     results = client.add_list([_invoice(alpha, ref, "inv-a", "70", "30"), _invoice(beta, ref, "inv-b", "50")])
     inv_a, inv_b = (str(r.internal_id) for r in results)
-
-    def payment(ext: str, customer: str, doc: str, amount: float) -> NsRecord:
-        return NsRecord(
-            "CustomerPayment",
-            {
-                "customer": RecordRef(internal_id=customer),
-                "payment": amount,
-                "applyList": {"apply": [{"doc": int(doc), "apply": True, "amount": amount}]},
-            },
-            ext,
-        )
-
     outcomes = client.add_list(
         [
-            payment("pay-1", alpha, inv_a, 60.0),
-            payment("pay-2", alpha, inv_b, 10.0),  # beta's invoice
-            payment("pay-3", alpha, inv_a, 50.0),  # more than the 40 still due
-            payment("pay-4", alpha, inv_a, 40.0),
-            payment("pay-5", alpha, inv_a, 1.0),  # paid in full now
+            _payment(alpha, ref, "pay-1", 60.0, {inv_a: 60.0}),
+            _payment(alpha, ref, "pay-2", 10.0, {inv_b: 10.0}),  # beta's invoice
+            _payment(alpha, ref, "pay-3", 50.0, {inv_a: 50.0}),  # more than the 40 still due
+            _payment(alpha, ref, "pay-4", 40.0, {inv_a: 40.0}),
+            _payment(alpha, ref, "pay-5", 1.0, {inv_a: 1.0}),  # paid in full now
         ]
     )
     assert [o.success for o in outcomes] == [True, False, False, True, False]
@@ -89,22 +122,147 @@ def test_refunds_need_unapplied_credit(
     assert credit.success
     stored = emulator.store.get("CreditMemo", str(credit.internal_id))
     assert stored is not None and (stored["total"], stored["applied"], stored["unapplied"]) == (25.0, 5.0, 20.0)
-
-    def refund(ext: str, amount: float) -> NsRecord:
-        return NsRecord(
-            "CustomerRefund",
-            {
-                "customer": RecordRef(internal_id=alpha),
-                "paymentMethod": RecordRef(internal_id="1"),
-                "applyList": {"apply": [{"doc": int(str(credit.internal_id)), "apply": True, "amount": amount}]},
-            },
-            ext,
-        )
-
-    first, too_much = client.add_list([refund("rf-1", 15.0), refund("rf-2", 10.0)])
-    assert first.success and not too_much.success and too_much.code == "INVALID_TRANS_AMT"
+    memo_id = str(credit.internal_id)
+    first, too_much = client.add_list(
+        [_refund(alpha, ref, "rf-1", memo_id, 15.0), _refund(alpha, ref, "rf-2", memo_id, 10.0)]
+    )
+    assert first.success and not too_much.success and too_much.code == "USER_ERROR"
     remaining = emulator.store.get("CreditMemo", str(credit.internal_id))
     assert remaining is not None and remaining["unapplied"] == 5.0
+
+
+def test_payment_updates_set_each_invoice_s_applied_amount(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, ref: dict[str, Any], customers: list[str]
+) -> None:
+    alpha, beta = customers
+    inv_a, inv_b, inv_c = (
+        str(r.internal_id)
+        for r in client.add_list(
+            [_invoice(alpha, ref, "u-a", "70"), _invoice(alpha, ref, "u-b", "30"), _invoice(beta, ref, "u-c", "50")]
+        )
+    )
+    [paid] = client.add_list([_payment(alpha, ref, "u-pay", 100.0, {inv_a: 70.0, inv_b: 30.0})])
+    pay = str(paid.internal_id)
+    keys = (("Invoice", inv_a), ("Invoice", inv_b), ("Invoice", inv_c), ("CustomerPayment", pay))
+    invoice_fields = ("amountRemaining", "amountPaid", "status")
+    assert _money_of(emulator.store.get("Invoice", inv_a), *invoice_fields) == (0.0, 70.0, "Paid In Full")
+
+    # Unapplying part of a payment reopens the invoice and leaves the cash unapplied; lines not given stay.
+    lowered = _reapply(pay, [{"doc": inv_a, "amount": 20.0}])
+    assert client.update(lowered).success
+    assert _money_of(emulator.store.get("Invoice", inv_a), *invoice_fields) == (50.0, 20.0, "Open")
+    assert _money_of(emulator.store.get("Invoice", inv_b), *invoice_fields) == (0.0, 30.0, "Paid In Full")
+    assert _money_of(emulator.store.get("CustomerPayment", pay), "payment", "applied", "unapplied") == (
+        100.0,
+        50.0,
+        50.0,
+    )
+    # The same update again changes nothing: amounts are absolute.
+    before = _state(emulator, *keys)
+    assert client.update(lowered).success
+    assert _state(emulator, *keys) == before
+
+    # Refused, and nothing changes: more than the invoice still owes, or another customer's invoice
+    # (even next to a valid line).
+    too_much, foreign = client.update_list(
+        [
+            _reapply(pay, [{"doc": inv_a, "amount": 80.0}]),
+            _reapply(pay, [{"doc": inv_a, "amount": 70.0}, {"doc": inv_c, "amount": 10.0}]),
+        ]
+    )
+    assert (too_much.code, too_much.message) == (
+        "INVALID_TRANS_AMT",
+        f"The amount applied to invoice {inv_a} (80.00) exceeds its amount due (70.00).",
+    )
+    assert (foreign.code, foreign.message) == ("INVALID_KEY_OR_REF", f"Invalid apply reference key {inv_c}.")
+    assert _state(emulator, *keys) == before
+
+    # apply false removes an application (and a zero amount is no application).
+    assert client.update(_reapply(pay, [{"doc": inv_b, "apply": False}, {"doc": inv_a, "amount": 0.0}])).success
+    assert _money_of(emulator.store.get("Invoice", inv_b), *invoice_fields) == (30.0, 0.0, "Open")
+    assert _money_of(emulator.store.get("CustomerPayment", pay), "applied", "unapplied") == (0.0, 100.0)
+
+    # Without replaceAll (true by default) the lines given replace every application.
+    assert client.update(_reapply(pay, [{"doc": inv_a, "amount": 70.0}])).success
+    assert client.update(_reapply(pay, [{"doc": inv_b, "amount": 30.0}], replace_all=None)).success
+    assert _money_of(emulator.store.get("Invoice", inv_a), *invoice_fields) == (70.0, 0.0, "Open")
+    [read] = client.get_list([RecordRef(internal_id=pay, type="customerPayment")])
+    assert read.record is not None
+    assert [(line["doc"], line["amount"]) for line in read.record["applyList"]["apply"]] == [(int(inv_b), 30.0)]
+    assert (read.record["applied"], read.record["unapplied"]) == (30.0, 70.0)
+
+
+def test_refunds_take_only_the_unapplied_cash_and_payment_updates_account_for_them(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, ref: dict[str, Any], customers: list[str]
+) -> None:
+    alpha, _ = customers
+    [invoice] = client.add_list([_invoice(alpha, ref, "r-inv", "100")])
+    inv = str(invoice.internal_id)
+    [paid] = client.add_list([_payment(alpha, ref, "r-pay", 100.0, {inv: 100.0})])
+    pay = str(paid.internal_id)
+
+    [nothing_left] = client.add_list([_refund(alpha, ref, "r-0", pay, 10.0)])
+    assert (nothing_left.code, nothing_left.message) == (
+        "USER_ERROR",
+        f"The refund amount (10.00) exceeds the unapplied amount (0.00) of transaction {pay}.",
+    )
+    assert client.update(_reapply(pay, [{"doc": inv, "amount": 60.0}])).success
+    over, within = client.add_list([_refund(alpha, ref, "r-1", pay, 50.0), _refund(alpha, ref, "r-2", pay, 40.0)])
+    assert not over.success and over.code == "USER_ERROR" and "(40.00)" in (over.message or "")
+    assert within.success
+    assert emulator.store.find_by_external_id("CustomerRefund", "r-1") is None
+    assert _money_of(emulator.store.get("CustomerPayment", pay), "applied", "unapplied") == (60.0, 0.0)
+
+    # Resending the same payment update keeps what the refund took out of the unapplied cash.
+    assert client.update(_reapply(pay, [{"doc": inv, "amount": 60.0}])).success
+    assert _money_of(emulator.store.get("CustomerPayment", pay), "applied", "unapplied") == (60.0, 0.0)
+    # Applying more than the payment less the refund is refused, though the invoice still owes 40.
+    before = _state(emulator, ("Invoice", inv), ("CustomerPayment", pay))
+    refused = client.update(_reapply(pay, [{"doc": inv, "amount": 70.0}]))
+    assert (refused.code, refused.message) == (
+        "INVALID_TRANS_AMT",
+        "The total applied (70.00) exceeds the payment amount less refunds (60.00).",
+    )
+    assert _state(emulator, ("Invoice", inv), ("CustomerPayment", pay)) == before
+    assert client.update(_reapply(pay, [{"doc": inv, "amount": 50.0}])).success
+    assert _money_of(emulator.store.get("CustomerPayment", pay), "applied", "unapplied") == (50.0, 10.0)
+    assert _money_of(emulator.store.get("Invoice", inv), "amountRemaining", "status") == (50.0, "Open")
+
+    payment, refund = client.get_list(
+        [RecordRef(internal_id=pay, type="customerPayment"), RecordRef(external_id="r-2", type="customerRefund")]
+    )
+    assert payment.record is not None and refund.record is not None
+    assert (payment.record["payment"], payment.record["unapplied"]) == (100.0, 10.0)
+    assert refund.record["total"] == 40.0
+    assert [(line["doc"], line["amount"]) for line in refund.record["applyList"]["apply"]] == [(int(pay), 40.0)]
+
+    # Deleting (as in NetSuite's UI) gives back what was applied: the refund's cash, then the payment's invoice.
+    emulator.store.delete("CustomerRefund", str(within.internal_id))
+    assert _money_of(emulator.store.get("CustomerPayment", pay), "applied", "unapplied") == (50.0, 50.0)
+    emulator.store.delete("CustomerPayment", pay)
+    assert _money_of(emulator.store.get("Invoice", inv), "amountRemaining", "amountPaid", "status") == (
+        100.0,
+        0.0,
+        "Open",
+    )
+
+
+def test_unknown_payment_methods_are_refused(client: NetSuiteClient, ref: dict[str, Any], customers: list[str]) -> None:
+    alpha, _ = customers
+    [invoice] = client.add_list([_invoice(alpha, ref, "m-inv", "10")])
+    good = _payment(alpha, ref, "m-pay", 10.0, {str(invoice.internal_id): 10.0})
+    bad = NsRecord("CustomerPayment", {**good.fields, "paymentMethod": RecordRef(internal_id="31337")}, "m-bad")
+    [refused, accepted] = client.add_list([bad, good])
+    assert (refused.code, refused.message) == ("INVALID_KEY_OR_REF", "Invalid paymentMethod reference key 31337.")
+    assert accepted.success
+    refund = _refund(alpha, ref, "m-ref", str(accepted.internal_id), 1.0)
+    [bad_refund] = client.add_list(
+        [NsRecord("CustomerRefund", {**refund.fields, "paymentMethod": RecordRef(external_id="PayPal")}, "m-ref")]
+    )
+    assert (bad_refund.code, bad_refund.message) == (
+        "INVALID_KEY_OR_REF",
+        "Invalid paymentMethod reference key PayPal.",
+    )
 
 
 def test_references_resolve_by_external_id_and_unknown_ones_are_refused(

@@ -28,6 +28,7 @@ from zns_sync.netsuite._convert import RecordBuilder, record_to_plain, to_plain
 from zns_sync.netsuite._faults import NetSuiteAuthError, NetSuiteError, OutcomeUnknownError, fault_info
 from zns_sync.netsuite._model import (
     LIMITS,
+    LISTED_BY_SEARCH,
     RECORD_NAMESPACES,
     SEARCH_TYPES,
     NsRecord,
@@ -398,11 +399,15 @@ class NetSuiteClient:
         )
 
     def get_all(self, record_type: str) -> list[dict[str, Any]]:
-        """Every record of a small reference list: 'currency' (getAll) or 'term' (a search; getAll lacks terms)."""
-        if record_type == "term":
-            return list(self.search("term"))
+        """Every record of a small reference list as plain dicts (`internalId`, `name` …).
+
+        'currency' uses getAll; 'term' and 'paymentMethod' use a search (2023_2's getAll offers neither).
+        """
+        if record_type in LISTED_BY_SEARCH:
+            return list(self.search(record_type))
         if record_type != "currency":
-            raise ValueError(f"get_all supports 'currency' and 'term', not {record_type!r}")
+            supported = ", ".join(repr(kind) for kind in ("currency", *LISTED_BY_SEARCH))
+            raise ValueError(f"get_all supports {supported}, not {record_type!r}")
         get_all_record = self.get_type("core.platform", "GetAllRecord")(recordType=record_type)
         body = self._call("getAll", write=False, record=get_all_record)
         result = _unwrap(body, "getAllResult")
@@ -441,8 +446,8 @@ class NetSuiteClient:
     ) -> Iterator[list[dict[str, Any]]]:
         """Every record matching a basic search, a page (list of record dicts) at a time (search, searchMoreWithId).
 
-        `kind` is customer, item, transaction or term. Criteria are ANDed: `external_ids` (anyOf, sent 1000 at a
-        time), `internal_ids`, `custom_field=(scriptId, value)` (string custom field `is` value),
+        `kind` is customer, item, transaction, term or paymentMethod. Criteria are ANDed: `external_ids` (anyOf,
+        sent 1000 at a time), `internal_ids`, `custom_field=(scriptId, value)` (string custom field `is` value),
         `transaction_types` (e.g. ["_invoice"]), and raw `criteria` by SearchBasic field name
         (`{"tranId": {"operator": "is", "searchValue": "INV-1"}}`). Records come as plain dicts like get_list's.
         """

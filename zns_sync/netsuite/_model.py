@@ -22,6 +22,7 @@ RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
         "ServiceSaleItem": "accounting.lists",
         "Currency": "accounting.lists",
         "Term": "accounting.lists",
+        "PaymentMethod": "accounting.lists",
         "Subsidiary": "accounting.lists",
         "Invoice": "sales.transactions",
         "CreditMemo": "customers.transactions",
@@ -32,6 +33,7 @@ RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
         "ItemSearchBasic": "common.platform",
         "TransactionSearchBasic": "common.platform",
         "TermSearchBasic": "common.platform",
+        "PaymentMethodSearchBasic": "common.platform",
     }
 )
 
@@ -42,8 +44,11 @@ SEARCH_TYPES: Mapping[str, str] = MappingProxyType(
         "item": "ItemSearchBasic",
         "transaction": "TransactionSearchBasic",
         "term": "TermSearchBasic",
+        "paymentMethod": "PaymentMethodSearchBasic",
     }
 )
+# Reference lists 2023_2's getAll does not offer (its GetAllRecordType has neither): `get_all` searches them.
+LISTED_BY_SEARCH = ("term", "paymentMethod")
 
 
 def record_type_enum(type_name: str) -> str:

@@ -131,7 +131,7 @@ SCHEMAS: dict[str, list[str]] = {
         enum(
             "RecordType",
             "creditMemo currency customer customerPayment customerRefund invoice nonInventorySaleItem "
-            "salesTaxItem serviceSaleItem subsidiary term",
+            "paymentMethod salesTaxItem serviceSaleItem subsidiary term",
         ),
         enum("GetAllRecordType", "currency state"),
         enum(
@@ -338,6 +338,11 @@ SCHEMAS: dict[str, list[str]] = {
             "type:SEMSF customFieldList:SCFL",
         ),
         search_basic(
+            "PaymentMethodSearchBasic",
+            "creditCard:SBF externalId:SMSF externalIdString:SSF internalId:SMSF isDebitCard:SBF isInactive:SBF "
+            "name:SSF",
+        ),
+        search_basic(
             "TermSearchBasic",
             "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF",
         ),
@@ -379,6 +384,7 @@ SCHEMAS: dict[str, list[str]] = {
         ],
         record("Currency", "name:s symbol:s isBaseCurrency:b isInactive:b displaySymbol:s exchangeRate:d"),
         record("Term", "name:s dateDriven:b daysUntilNetDue:l discountPercent:d preferred:b isInactive:b"),
+        record("PaymentMethod", "name:s creditCard:b undepFunds:b account:R isInactive:b isOnline:b isDebitCard:b"),
         record(
             "Subsidiary",
             "name:s parent:R isInactive:b country:platformCommonTyp:Country legalName:s email:s currency:R "

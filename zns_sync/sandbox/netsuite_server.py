@@ -44,6 +44,18 @@ log = logging.getLogger(__name__)
 CONCURRENCY_MESSAGE = "SuiteTalk concurrent request limit exceeded. Request blocked."
 INVALID_LOGIN = "Invalid login attempt."
 LIST_LIMITS = {"addList": 200, "updateList": 100, "upsertList": 100, "getList": 1000}
+# The seeded payment methods: Zuora's PaymentMethod types by name, except PayPal (the demo tenant's PayPal
+# payment has no NetSuite match on purpose).
+PAYMENT_METHODS = (
+    "ACH",
+    "Cash",
+    "Check",
+    "CreditCard",
+    "Other",
+    "WireTransfer",
+    "DebitCard",
+    "CreditCardReferenceTransaction",
+)
 _NONCE = re.compile(r"[A-Za-z0-9]{6,64}")
 _HOSTILE_BODY = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n'
@@ -183,10 +195,10 @@ class NetSuiteEmulator(LoopbackServer):
 
     # -- reference data -------------------------------------------------------------------------------------------
     def seed_reference_data(self) -> dict[str, Any]:
-        """Currencies, terms, a subsidiary and a sales-tax item; returns their internalIds.
+        """Currencies, terms, payment methods, a subsidiary and a sales-tax item; returns their internalIds.
 
-        `{"currencies": {"USD": id, ...}, "terms": {"Net 30": id, ...}, "subsidiary": id, "tax_item": id}`;
-        calling it again returns the same ids.
+        `{"currencies": {"USD": id, ...}, "terms": {"Net 30": id, ...}, "payment_methods": {"ACH": id, ...},
+        "subsidiary": id, "tax_item": id}`; calling it again returns the same ids.
         """
         with self._lock:
             if self._seeded is not None:
@@ -231,7 +243,25 @@ class NetSuiteEmulator(LoopbackServer):
                     "salesDescription": "Sales tax collected by Zuora",
                 },
             ).internal_id
-            self._seeded = {"currencies": currencies, "terms": terms, "subsidiary": subsidiary, "tax_item": tax_item}
+            payment_methods = {
+                name: self.store.insert(
+                    "PaymentMethod",
+                    {
+                        "name": name,
+                        "creditCard": name in ("CreditCard", "CreditCardReferenceTransaction", "DebitCard"),
+                        "isDebitCard": name == "DebitCard",
+                        "isInactive": False,
+                    },
+                ).internal_id
+                for name in PAYMENT_METHODS
+            }
+            self._seeded = {
+                "currencies": currencies,
+                "terms": terms,
+                "payment_methods": payment_methods,
+                "subsidiary": subsidiary,
+                "tax_item": tax_item,
+            }
             return self._seeded
 
     # -- request handling -----------------------------------------------------------------------------------------

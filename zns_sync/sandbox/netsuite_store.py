@@ -3,8 +3,9 @@
 Records are plain dicts keyed by record type (SuiteTalk type name, e.g. `Invoice`) and internalId; externalId is
 unique per record type; `customFieldList` is stored as `{scriptId: value}`; RecordRef fields as
 `{"internalId": ..., "externalId": ..., ...}`. The rules kept (documented in docs/netsuite.md) are simple
-stand-ins for NetSuite's: references must exist, invoice totals are the sum of their lines, payments apply
-only to open invoices of their customer up to the amount remaining, refunds need unapplied credit.
+stand-ins for NetSuite's: references must exist, invoice totals are the sum of their lines, payments and credit
+memos apply only to open invoices of their customer up to the amount remaining, refunds take only unapplied
+cash, and `update` keeps these rules for applyLists (keyed by `doc`) as `add` does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 ITEM_TYPES = ("NonInventorySaleItem", "ServiceSaleItem")
@@ -28,7 +29,22 @@ REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "currency": ("Currency",),
     "terms": ("Term",),
     "subsidiary": ("Subsidiary",),
+    "paymentMethod": ("PaymentMethod",),
 }
+# Records whose applyList settles other records: type -> (its customer field, the types its lines' `doc` may
+# name). Payments and credit memos pay invoices; a refund pays out a payment's or credit memo's unapplied cash.
+APPLY_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CustomerPayment": ("customer", ("Invoice",)),
+    "CreditMemo": ("entity", ("Invoice",)),
+    "CustomerRefund": ("customer", ("CreditMemo", "CustomerPayment")),
+}
+# The field naming a transaction's customer.
+CUSTOMER_FIELD = {"Invoice": "entity", "CreditMemo": "entity", "CustomerPayment": "customer"}
+# What is still open on a record an applyList line names: an invoice's amount due, a credit's unapplied cash.
+OPEN_FIELD = {"Invoice": "amountRemaining", "CreditMemo": "unapplied", "CustomerPayment": "unapplied"}
+# The amount field of a credit (a record a refund can take cash from), and its name in messages.
+CREDIT_AMOUNT = {"CustomerPayment": "payment", "CreditMemo": "total"}
+CREDIT_LABEL = {"CustomerPayment": "payment amount", "CreditMemo": "credit memo total"}
 # SuiteTalk record type -> TransactionSearchBasic `type` value
 TRANSACTION_SEARCH_TYPE = {
     "Invoice": "_invoice",
@@ -47,6 +63,7 @@ SEARCH_KINDS: dict[str, tuple[str, ...]] = {
     "ItemSearchBasic": ITEM_TYPES,
     "TransactionSearchBasic": TRANSACTION_TYPES,
     "TermSearchBasic": ("Term",),
+    "PaymentMethodSearchBasic": ("PaymentMethod",),
 }
 
 
@@ -75,6 +92,43 @@ def _money(value: Any) -> float:
         return 0.0
 
 
+def _flag(value: Any, default: bool) -> bool:
+    """An xsd:boolean as parsed (bool, or an attribute's "true"/"false" text); `default` when absent."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip() in ("true", "1")
+    return bool(value)
+
+
+def _apply_lines(sublist: Any) -> list[dict[str, Any]]:
+    lines = sublist.get("apply") if isinstance(sublist, Mapping) else None
+    return [line for line in lines or [] if isinstance(line, dict)]
+
+
+def _applied(record: Mapping[str, Any] | None) -> dict[str, float]:
+    """doc -> amount of what a stored record's applyList applies (stored lines are all applied)."""
+    return {str(line.get("doc")): _money(line.get("amount")) for line in _apply_lines((record or {}).get("applyList"))}
+
+
+def _keyed_lines(current: Any, given: Any) -> list[dict[str, Any]]:
+    """The applyList lines after a request's applyList, keyed by `doc` (SuiteTalk's keyed-sublist semantics).
+
+    replaceAll true (the default, in the XSD and the docs) keeps only the lines given; false keeps the other
+    current lines too. A given line updates its doc's line; `apply` false removes it.
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_N3441570.html (applyList: key `doc`)
+    """
+    replace_all = _flag(given.get("replaceAll"), True) if isinstance(given, Mapping) else True
+    lines = {} if replace_all else {str(line.get("doc")): line for line in _apply_lines(current)}
+    for line in _apply_lines(given):
+        doc = str(line.get("doc", ""))
+        if _flag(line.get("apply"), True):
+            lines[doc] = {**lines.get(doc, {}), **line}
+        else:
+            lines.pop(doc, None)
+    return list(lines.values())
+
+
 class NetSuiteStore:
     """Thread-safe records by type and internalId, with an externalId index per type."""
 
@@ -82,6 +136,8 @@ class NetSuiteStore:
         self._lock = threading.RLock()
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         self._external: dict[str, dict[str, str]] = {}
+        # internalId of a payment or credit memo -> what refunds took from it (bookkeeping, not a record field)
+        self._refunded: dict[str, float] = {}
         self._next_id = 100
 
     # -- helpers tests use ------------------------------------------------------------------------------------
@@ -114,9 +170,15 @@ class NetSuiteStore:
             return {t: len(records) for t, records in sorted(self._records.items()) if records}
 
     def delete(self, record_type: str, internal_id: str) -> None:
-        """Remove a record and free its externalId (as deleting in the NetSuite UI does)."""
+        """Remove a record and free its externalId (as deleting in the NetSuite UI does).
+
+        A payment, credit memo or refund first gives back what its applyList took (invoices reopen, a refund's
+        cash returns to the payment or credit memo it came from).
+        """
         with self._lock:
             record = self._records.get(record_type, {}).pop(str(internal_id))
+            if record_type in APPLY_TARGETS:
+                self._move(self._moves(record_type, _applied(record), {}))
             if record.get("externalId"):
                 self._external[record_type].pop(record["externalId"], None)
 
@@ -174,13 +236,17 @@ class NetSuiteStore:
             if external_id and external_id in self._external.get(record_type, {}):
                 raise RecordError("DUP_RCRD", "This record already exists")
             self._check_references(data)
-            applier = self._rules(record_type, data, None)
+            settle = self._rules(record_type, data)
             written = self.insert(record_type, data)
-            applier(written.internal_id)
+            settle()
             return written
 
     def update(self, record_type: str, data: dict[str, Any]) -> Written:
-        """NetSuite `update` by internalId or externalId; RCRD_DSNT_EXIST when missing. Sublists given replace."""
+        """NetSuite `update` by internalId or externalId; RCRD_DSNT_EXIST when missing; all or nothing.
+
+        Fields given replace the stored ones, customFieldList merges by scriptId; applyLists follow `add`'s rules
+        as keyed sublists (see `_keyed_lines`); other sublists given replace the stored ones.
+        """
         with self._lock:
             current = self._lookup(record_type, data)
             if current is None:
@@ -195,17 +261,21 @@ class NetSuiteStore:
                     merged[key] = value
             for name in (data.get("nullFieldList") or {}).get("name", []):
                 merged.pop(name, None)
-            new_external = changes.get("externalId")
-            if new_external and new_external != current.get("externalId"):
-                index = self._external.setdefault(record_type, {})
-                if new_external in index:
-                    raise RecordError("DUP_RCRD", "This record already exists")
-                if current.get("externalId"):
-                    index.pop(current["externalId"], None)
-                index[new_external] = current["internalId"]
+            index = self._external.setdefault(record_type, {})
+            renamed: str | None = changes.get("externalId") or None
+            if renamed == current.get("externalId"):
+                renamed = None
+            if renamed is not None and renamed in index:
+                raise RecordError("DUP_RCRD", "This record already exists")
             if record_type in ("Invoice", "CreditMemo") and "itemList" in changes:
                 self._total(merged)
+            settle = self._settlement(record_type, merged, current) if record_type in APPLY_TARGETS else _nothing
+            if renamed is not None:
+                if current.get("externalId"):
+                    index.pop(current["externalId"], None)
+                index[renamed] = current["internalId"]
             self._records[record_type][current["internalId"]] = merged
+            settle()
             return Written(record_type, current["internalId"], merged.get("externalId"))
 
     def upsert(self, record_type: str, data: dict[str, Any]) -> Written:
@@ -256,8 +326,8 @@ class NetSuiteStore:
         data["total"] = round(total, 2)
         return round(total, 2)
 
-    def _rules(self, record_type: str, data: dict[str, Any], _: Any) -> Any:
-        """Validate `data` and return a callable that applies side effects once the record has its internalId."""
+    def _rules(self, record_type: str, data: dict[str, Any]) -> Callable[[], None]:
+        """Validate a new record and set its derived fields; return its side effects on other records."""
         if record_type == "Customer":
             name = data.get("companyName")
             if isinstance(name, str) and len(name) > COMPANY_NAME_MAX:
@@ -281,12 +351,10 @@ class NetSuiteStore:
             if record_type == "Invoice":
                 data.update(amountRemaining=total, amountPaid=0.0, status="Open")
             else:
-                return self._apply_credit(data, total)
-        if record_type == "CustomerPayment":
-            return self._apply_payment(data)
-        if record_type == "CustomerRefund":
-            return self._apply_refund(data)
-        return lambda internal_id: None
+                data["status"] = "Open"
+        if record_type in APPLY_TARGETS:
+            return self._settlement(record_type, data, None)
+        return _nothing
 
     def _customer_id(self, data: Mapping[str, Any], field: str) -> str:
         ref = data.get(field)
@@ -294,96 +362,86 @@ class NetSuiteStore:
             raise RecordError("USER_ERROR", "Please enter value(s) for: Customer")
         return str(ref["internalId"])
 
-    def _open_invoices(self, data: Mapping[str, Any], customer: str, lines: list[dict[str, Any]]) -> list[Any]:
-        plan = []
-        for line in lines:
-            if not line.get("apply", True):
-                continue
+    def _settlement(
+        self, record_type: str, data: dict[str, Any], current: Mapping[str, Any] | None
+    ) -> Callable[[], None]:
+        """Check `data`'s applyList against what `current` (None on add) applied; set its lines and totals.
+
+        Returns the effects on the records its lines name, for after the record is stored: each line moves its
+        doc by (new - old) amount. Nothing changes when this raises.
+        """
+        customer_field, target_types = APPLY_TARGETS[record_type]
+        customer = self._customer_id(data, customer_field)
+        before = _applied(current)
+        after: dict[str, float] = {}
+        lines = []
+        for line in _keyed_lines((current or {}).get("applyList"), data.get("applyList")):
             doc = str(line.get("doc", ""))
-            invoice = self._records.get("Invoice", {}).get(doc)
-            if invoice is None or str((invoice.get("entity") or {}).get("internalId")) != customer:
+            found = self.resolve(target_types, {"internalId": doc})
+            if found is None or str((found[1].get(CUSTOMER_FIELD[found[0]]) or {}).get("internalId")) != customer:
                 raise RecordError("INVALID_KEY_OR_REF", f"Invalid apply reference key {doc}.")
-            remaining = _money(invoice.get("amountRemaining"))
-            amount = _money(line.get("amount", remaining))
-            if remaining <= 0:
-                raise RecordError("USER_ERROR", f"Invoice {doc} is not open; it cannot be applied.")
-            if amount > remaining + 0.005:
+            available = round(_money(found[1].get(OPEN_FIELD[found[0]])) + before.get(doc, 0.0), 2)
+            amount = _money(line["amount"]) if line.get("amount") is not None else available
+            if amount < 0:
+                raise RecordError("INVALID_TRANS_AMT", f"The amount applied to transaction {doc} is negative.")
+            if amount > available + 0.005:
+                raise _over_applied(found[0], doc, amount, available)
+            if amount > 0:
+                after[doc] = amount
+                lines.append({**line, "apply": True, "amount": amount})
+        if lines:
+            data["applyList"] = {"apply": lines}
+        else:
+            data.pop("applyList", None)
+        total = round(sum(after.values()), 2)
+        if record_type == "CustomerRefund":
+            if not lines:
                 raise RecordError(
-                    "INVALID_TRANS_AMT",
-                    f"The amount applied to invoice {doc} ({amount:.2f}) exceeds its amount due ({remaining:.2f}).",
+                    "USER_ERROR", "A refund must apply to a credit memo or payment with unapplied credit."
                 )
-            plan.append((invoice, amount))
-        return plan
+            data["total"] = total
+        else:
+            if record_type == "CustomerPayment":
+                payment = _money(data.get("payment", total))
+                data.update(payment=payment, total=payment)
+            data["applied"] = total
+            self._set_unapplied(record_type, data)
+            if data["unapplied"] < -0.005:
+                left, label = round(total + data["unapplied"], 2), CREDIT_LABEL[record_type]
+                message = f"The total applied ({total:.2f}) exceeds the {label} less refunds ({left:.2f})."
+                raise RecordError("INVALID_TRANS_AMT", message)
+        moves = self._moves(record_type, before, after)
+        return lambda: self._move(moves)
 
-    @staticmethod
-    def _settle(plan: list[Any]) -> None:
-        for invoice, amount in plan:
-            invoice["amountRemaining"] = round(_money(invoice.get("amountRemaining")) - amount, 2)
-            invoice["amountPaid"] = round(_money(invoice.get("amountPaid")) + amount, 2)
-            invoice["status"] = "Paid In Full" if invoice["amountRemaining"] <= 0 else "Open"
+    def _moves(
+        self, record_type: str, before: Mapping[str, float], after: Mapping[str, float]
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """(type, record, delta) of each doc whose amount applied by a `record_type` goes from `before` to `after`."""
+        moves = []
+        for doc in before.keys() | after.keys():
+            delta = round(after.get(doc, 0.0) - before.get(doc, 0.0), 2)
+            found = self.resolve(APPLY_TARGETS[record_type][1], {"internalId": doc}) if delta else None
+            if found is not None:  # a deleted doc has nothing left to move
+                moves.append((found[0], found[1], delta))
+        return moves
 
-    def _apply_payment(self, data: dict[str, Any]) -> Any:
-        customer = self._customer_id(data, "customer")
-        lines = (data.get("applyList") or {}).get("apply") or []
-        plan = self._open_invoices(data, customer, lines)
-        applied = round(sum(amount for _, amount in plan), 2)
-        payment = _money(data.get("payment", applied))
-        if applied > payment + 0.005:
-            raise RecordError("INVALID_TRANS_AMT", "The total applied exceeds the payment amount.")
-        data.update(payment=payment, applied=applied, unapplied=round(payment - applied, 2), total=payment)
+    def _move(self, moves: Iterable[tuple[str, dict[str, Any], float]]) -> None:
+        """Apply more (or less) to each doc: an invoice's amount due, or the cash refunded from a credit."""
+        for target_type, target, delta in moves:
+            if target_type == "Invoice":
+                target["amountRemaining"] = round(_money(target.get("amountRemaining")) - delta, 2)
+                target["amountPaid"] = round(_money(target.get("amountPaid")) + delta, 2)
+                target["status"] = "Paid In Full" if target["amountRemaining"] <= 0 else "Open"
+            else:
+                key = str(target["internalId"])
+                self._refunded[key] = round(self._refunded.get(key, 0.0) + delta, 2)
+                self._set_unapplied(target_type, target)
 
-        def apply(internal_id: str) -> None:
-            self._settle(plan)
-
-        return apply
-
-    def _apply_credit(self, data: dict[str, Any], total: float) -> Any:
-        customer = self._customer_id(data, "entity")
-        lines = (data.get("applyList") or {}).get("apply") or []
-        plan = self._open_invoices(data, customer, lines)
-        applied = round(sum(amount for _, amount in plan), 2)
-        if applied > total + 0.005:
-            raise RecordError("INVALID_TRANS_AMT", "The total applied exceeds the credit memo total.")
-        data.update(applied=applied, unapplied=round(total - applied, 2), status="Open")
-
-        def apply(internal_id: str) -> None:
-            self._settle(plan)
-
-        return apply
-
-    def _apply_refund(self, data: dict[str, Any]) -> Any:
-        customer = self._customer_id(data, "customer")
-        lines = (data.get("applyList") or {}).get("apply") or []
-        plan = []
-        for line in lines:
-            if not line.get("apply", True):
-                continue
-            doc = str(line.get("doc", ""))
-            found = None
-            for credit_type in ("CreditMemo", "CustomerPayment"):
-                record = self._records.get(credit_type, {}).get(doc)
-                if record is not None:
-                    found = record
-            owner_field = "customer" if found is not None and "customer" in found else "entity"
-            if found is None or str((found.get(owner_field) or {}).get("internalId")) != customer:
-                raise RecordError("INVALID_KEY_OR_REF", f"Invalid apply reference key {doc}.")
-            unapplied = _money(found.get("unapplied"))
-            amount = _money(line.get("amount", unapplied))
-            if unapplied <= 0 or amount > unapplied + 0.005:
-                raise RecordError(
-                    "INVALID_TRANS_AMT",
-                    f"The refund amount ({amount:.2f}) exceeds the unapplied credit ({unapplied:.2f}).",
-                )
-            plan.append((found, amount))
-        if not plan:
-            raise RecordError("USER_ERROR", "A refund must apply to a credit memo or payment with unapplied credit.")
-        data["total"] = round(sum(amount for _, amount in plan), 2)
-
-        def apply(internal_id: str) -> None:
-            for credit, amount in plan:
-                credit["unapplied"] = round(_money(credit.get("unapplied")) - amount, 2)
-
-        return apply
+    def _set_unapplied(self, record_type: str, credit: dict[str, Any]) -> None:
+        """A payment's or credit memo's unapplied cash: its amount less what it applies and what refunds took."""
+        refunded = self._refunded.get(str(credit.get("internalId")), 0.0)
+        amount = _money(credit.get(CREDIT_AMOUNT[record_type]))
+        credit["unapplied"] = round(amount - _money(credit.get("applied")) - refunded, 2)
 
     # -- search -----------------------------------------------------------------------------------------------
     def search(self, search_type: str, criteria: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -398,6 +456,26 @@ class NetSuiteStore:
                     if _matches(record_type, record, criteria):
                         hits.append((record_type, internal_id))
             return sorted(hits, key=lambda hit: int(hit[1]))
+
+
+def _nothing() -> None:
+    """No side effects."""
+
+
+def _over_applied(target_type: str, doc: str, amount: float, available: float) -> RecordError:
+    """The refusal of an applyList line that takes more than is open on its doc."""
+    if target_type != "Invoice":
+        # Code per NetSuite's answer to an over-refund (USER_ERROR); the wording is ours: no public capture found.
+        return RecordError(
+            "USER_ERROR",
+            f"The refund amount ({amount:.2f}) exceeds the unapplied amount ({available:.2f}) of transaction {doc}.",
+        )
+    if available <= 0:
+        return RecordError("USER_ERROR", f"Invoice {doc} is not open; it cannot be applied.")
+    return RecordError(
+        "INVALID_TRANS_AMT",
+        f"The amount applied to invoice {doc} ({amount:.2f}) exceeds its amount due ({available:.2f}).",
+    )
 
 
 def _string_match(value: Any, operator: str, wanted: str) -> bool:
@@ -465,4 +543,6 @@ def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str,
     return True
 
 
-KNOWN_TYPES = frozenset(("Customer", "Currency", "Term", "Subsidiary", *ITEM_TYPES, *TRANSACTION_TYPES))
+KNOWN_TYPES = frozenset(
+    ("Customer", "Currency", "Term", "Subsidiary", "PaymentMethod", *ITEM_TYPES, *TRANSACTION_TYPES)
+)
