@@ -32,7 +32,7 @@ def test_same_seed_same_tenant_and_another_seed_differs() -> None:
     generate_tenant(first, invoices=40, seed=1)
     generate_tenant(second, invoices=40, seed=1)
     generate_tenant(third, invoices=40, seed=2)
-    for object_type in ("Account", "Invoice", "InvoiceItem", "TaxationItem", "Payment"):
+    for object_type in ("Account", "Invoice", "InvoiceItem", "TaxationItem", "Payment", "PaymentMethod", "Refund"):
         assert _without_times(first.all(object_type)) == _without_times(second.all(object_type))
     assert _without_times(first.all("InvoiceItem")) != _without_times(third.all("InvoiceItem"))
 
@@ -43,7 +43,7 @@ def test_counts_and_shape(tenant: tuple[ZuoraStore, Any]) -> None:
     assert summary.counts["Account"] == 15 == store.count("Account")
     assert 18 <= store.count("ProductRatePlanCharge") <= 24
     for object_type in ("Payment", "InvoicePayment", "Refund", "RefundInvoicePayment", "CreditMemo", "DebitMemo",
-                        "InvoiceItemAdjustment", "TaxationItem", "Contact"):  # fmt: skip
+                        "InvoiceItemAdjustment", "TaxationItem", "Contact", "PaymentMethod"):  # fmt: skip
         assert summary.counts[object_type] == store.count(object_type) > 0, object_type
     accounts = store.all("Account")
     assert {a["Currency"] for a in accounts} == {"USD", "EUR", "GBP", "CAD"}
@@ -77,28 +77,132 @@ def test_awkward_cases(tenant: tuple[ZuoraStore, Any]) -> None:
 
 def test_money_is_consistent(tenant: tuple[ZuoraStore, Any]) -> None:
     store, _ = tenant
+    _assert_money_is_consistent(store)
+
+
+def _assert_money_is_consistent(store: ZuoraStore) -> None:
+    """Invoice, payment and application totals agree; Voided/Canceled payments and Canceled refunds move no money."""
     charges: dict[str, float] = collections.defaultdict(float)
     taxes: dict[str, float] = collections.defaultdict(float)
     paid: dict[str, float] = collections.defaultdict(float)
+    refunded: dict[str, float] = collections.defaultdict(float)
     for item in store.all("InvoiceItem"):
         charges[item["InvoiceId"]] += item["ChargeAmount"]
     for tax in store.all("TaxationItem"):
         taxes[tax["InvoiceId"]] += tax["TaxAmount"]
-    for link in store.all("InvoicePayment"):
-        paid[link["InvoiceId"]] += link["Amount"]
+    payments = {p["Id"]: p for p in store.all("Payment")}
+    refunds = {r["Id"]: r for r in store.all("Refund")}
+    links = {link["Id"]: link for link in store.all("InvoicePayment")}
+    applied: dict[str, float] = collections.defaultdict(float)
+    for link in links.values():
+        applied[link["PaymentId"]] += link["Amount"]
+        if payments[link["PaymentId"]]["Status"] == "Processed":
+            paid[link["InvoiceId"]] += link["Amount"]
+    refunded_links: dict[str, float] = collections.defaultdict(float)
+    refund_totals: dict[str, float] = collections.defaultdict(float)
+    for row in store.all("RefundInvoicePayment"):
+        refund = refunds[row["RefundId"]]
+        link = links[row["InvoicePaymentId"]]
+        assert row["InvoiceId"] == link["InvoiceId"] and refund["PaymentId"] == link["PaymentId"]
+        refund_totals[refund["Id"]] += row["RefundAmount"]
+        if refund["Status"] == "Processed":
+            refunded_links[link["Id"]] += row["RefundAmount"]
+            refunded[row["InvoiceId"]] += row["RefundAmount"]
     for invoice in store.all("Invoice"):
         key = invoice["Id"]
         assert invoice["Amount"] == pytest.approx(charges[key] + taxes[key], abs=0.005)
         assert invoice["AmountWithoutTax"] == pytest.approx(charges[key], abs=0.005)
         assert invoice["PaymentAmount"] == pytest.approx(paid[key], abs=0.005)
+        assert invoice["RefundAmount"] == pytest.approx(refunded[key], abs=0.005)
         expected = (invoice["Amount"] - invoice["PaymentAmount"] + invoice["RefundAmount"]
                     - invoice["CreditMemoAmount"] - invoice["AdjustmentAmount"])  # fmt: skip
         assert invoice["Balance"] == pytest.approx(expected, abs=0.005)
-    payments = {p["Id"]: p for p in store.all("Payment")}
-    applied: dict[str, float] = collections.defaultdict(float)
-    for link in store.all("InvoicePayment"):
-        applied[link["PaymentId"]] += link["Amount"]
     assert all(payments[k]["Amount"] == pytest.approx(v, abs=0.005) for k, v in applied.items())
+    for link in links.values():
+        assert link["RefundAmount"] == pytest.approx(refunded_links[link["Id"]], abs=0.005)
+        assert 0 <= link["RefundAmount"] <= link["Amount"]
+    for payment in payments.values():
+        processed = [
+            r["Amount"] for r in refunds.values() if r["PaymentId"] == payment["Id"] and r["Status"] == "Processed"
+        ]
+        assert payment["RefundAmount"] == pytest.approx(sum(processed), abs=0.005)
+    assert all(refund["Amount"] == pytest.approx(refund_totals[k], abs=0.005) for k, refund in refunds.items())
+
+
+@pytest.mark.parametrize(("invoices", "seed"), [(30, 441), (40, 1), (40, 5), (60, 7), (120, 3), (120, 11), (400, 2)])
+def test_payment_and_refund_cases_at_every_size(invoices: int, seed: int) -> None:
+    store = ZuoraStore()
+    awkward = generate_tenant(store, invoices=invoices, seed=seed, cutover=CUTOVER).awkward
+    _assert_money_is_consistent(store)
+    payments = {p["Id"]: p for p in store.all("Payment")}
+    refunds = {r["Id"]: r for r in store.all("Refund")}
+    methods = {m["Id"]: m for m in store.all("PaymentMethod")}
+    invoices_by_id = {i["Id"]: i for i in store.all("Invoice")}
+    links_by_id = {link["Id"]: link for link in store.all("InvoicePayment")}
+
+    def links(payment_id: str) -> list[dict[str, Any]]:
+        return [link for link in links_by_id.values() if link["PaymentId"] == payment_id]
+
+    def refund_rows(refund_id: str) -> list[dict[str, Any]]:
+        return [row for row in store.all("RefundInvoicePayment") if row["RefundId"] == refund_id]
+
+    unsyncable = {i["InvoiceId"] for i in store.all("InvoiceItem")
+                  if i["ProductRatePlanChargeId"] == awkward["charge_without_item_type"]}  # fmt: skip
+    paypal = awkward["account_unmatched_payment_method"]
+    blocked = {awkward["account_unknown_payment_term"], awkward["account_not_synced"], paypal}
+    cases = {"payment_over_several_invoices", "payment_partial", "payment_voided", "refund_twice_payment",
+             "payment_unmatched_method"}  # fmt: skip
+    for label in cases | {"refund", "refund_full", "refund_canceled", "refund_of_unsyncable_payment"}:
+        payment = payments[awkward[label] if label in cases else refunds[awkward[label]]["PaymentId"]]
+        assert (payment["AccountId"] == paypal) == (
+            label in ("payment_unmatched_method", "refund_of_unsyncable_payment")
+        )
+        assert payment["AccountId"] not in blocked - {paypal}, label
+        assert payment["EffectiveDate"] >= CUTOVER
+        for link in links(payment["Id"]):
+            assert invoices_by_id[link["InvoiceId"]]["InvoiceDate"] >= CUTOVER and link["InvoiceId"] not in unsyncable
+        assert all(r["RefundDate"] >= CUTOVER for r in refunds.values() if r["PaymentId"] == payment["Id"])
+
+    assert len(links(awkward["payment_over_several_invoices"])) == 2
+    (partial,) = links(awkward["payment_partial"])
+    assert 0 < partial["Amount"] < invoices_by_id[partial["InvoiceId"]]["Amount"]
+    (refund_row,) = refund_rows(awkward["refund"])
+    assert 0 < refund_row["RefundAmount"] < links_by_id[refund_row["InvoicePaymentId"]]["Amount"]
+    (full_row,) = refund_rows(awkward["refund_full"])
+    full_link = links_by_id[full_row["InvoicePaymentId"]]
+    assert full_row["RefundAmount"] == full_link["RefundAmount"] == full_link["Amount"]
+    twice = [r for r in refunds.values() if r["PaymentId"] == awkward["refund_twice_payment"]]
+    assert len(twice) == 2 and {r["Status"] for r in twice} == {"Processed"}
+    (twice_link,) = links(awkward["refund_twice_payment"])
+    rows = [row for r in twice for row in refund_rows(r["Id"])]
+    assert len(rows) == 2 and {row["InvoicePaymentId"] for row in rows} == {twice_link["Id"]}
+    assert twice_link["RefundAmount"] == pytest.approx(sum(row["RefundAmount"] for row in rows), abs=0.005)
+    assert 0 < twice_link["RefundAmount"] < twice_link["Amount"]
+    canceled = refunds[awkward["refund_canceled"]]
+    assert canceled["Status"] == "Canceled" and refund_rows(canceled["Id"])
+    assert payments[canceled["PaymentId"]]["Status"] == "Processed"
+    assert payments[awkward["payment_voided"]]["Status"] in ("Voided", "Canceled")
+    assert links(awkward["payment_voided"])
+    paypal_refund = refunds[awkward["refund_of_unsyncable_payment"]]
+    assert paypal_refund["PaymentId"] == awkward["payment_unmatched_method"] and paypal_refund["Status"] == "Processed"
+
+    # Payment methods: one per account, PayPal on exactly one; payments and refunds use their account's.
+    assert sorted(m["AccountId"] for m in methods.values()) == sorted(a["Id"] for a in store.all("Account"))
+    assert [m["AccountId"] for m in methods.values() if m["Type"] == "PayPal"] == [paypal]
+    assert {m["Type"] for m in methods.values()} <= {"Check", "ACH", "CreditCard", "WireTransfer", "PayPal"}
+    assert all(bool(m.get("CreditCardType")) == (m["Type"] == "CreditCard") for m in methods.values())
+    assert all(a["DefaultPaymentMethodId"] in methods for a in store.all("Account"))
+    for payment in payments.values():
+        method = methods[payment["PaymentMethodId"]]
+        assert method["AccountId"] == payment["AccountId"]
+        assert payment["Type"] == ("Electronic" if method["Type"] in ("ACH", "CreditCard", "PayPal") else "External")
+    for refund in refunds.values():
+        payment = payments[refund["PaymentId"]]
+        assert refund["PaymentMethodId"] == payment["PaymentMethodId"]
+        assert refund["MethodType"] == methods[payment["PaymentMethodId"]]["Type"]
+        assert refund["Type"] == payment["Type"] and refund["SourceType"] == "Payment"
+    assert {p["Status"] for p in payments.values()} <= {"Processed", "Voided", "Canceled"}
+    assert {r["Status"] for r in refunds.values()} == {"Processed", "Canceled"}
 
 
 def test_the_tenant_is_served_and_queryable(client_secret: str, make_client: Any, emulator: ZuoraEmulator) -> None:
@@ -113,6 +217,19 @@ def test_the_tenant_is_served_and_queryable(client_secret: str, make_client: Any
         client.query(next(zoql.select_in("InvoiceItem", ["Id"], "InvoiceId", [summary.awkward["invoice_500_lines"]])))
     )
     assert len(items) == 500
+    payment = client.get("Payment", summary.awkward["payment_unmatched_method"])
+    assert payment is not None
+    where = [[zoql.eq("Id", payment["PaymentMethodId"])]]
+    (method,) = client.query(zoql.select("PaymentMethod", ["Id", "AccountId", "Type", "CreditCardType"], where))
+    assert method == {"Id": payment["PaymentMethodId"], "AccountId": payment["AccountId"], "Type": "PayPal"}
+    processed = [[zoql.eq("Status", "Processed"), zoql.ge("EffectiveDate", CUTOVER)]]
+    selected = {r["Id"] for r in client.query(zoql.select("Payment", ["Id", "PaymentMethodId"], processed))}
+    assert summary.awkward["payment_unmatched_method"] in selected
+    assert summary.awkward["payment_voided"] not in selected
+    refunds = [[zoql.eq("Status", "Processed"), zoql.eq("SourceType", "Payment")]]
+    selected = {r["Id"] for r in client.query(zoql.select("Refund", ["Id", "MethodType", "PaymentId"], refunds))}
+    assert {summary.awkward["refund_full"], summary.awkward["refund"]} <= selected
+    assert summary.awkward["refund_canceled"] not in selected
 
 
 def test_ten_thousand_invoices_are_fast() -> None:

@@ -2,7 +2,8 @@
 
 Awkward records are there on purpose (unicode and punctuation in names, a payment term NetSuite lacks, an
 account that must not sync, zero and negative invoices, invoices before the cutover, a 500-line invoice, a
-charge without ItemType__NS, drafts), so that a demo run shows how each is handled.
+charge without ItemType__NS, drafts, partial and full refunds, a payment refunded twice, a payment method
+NetSuite lacks, voided payments and canceled refunds), so that a demo run shows how each is handled.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ CURRENCIES = ("USD", "EUR", "GBP", "CAD")
 PAYMENT_TERMS = {"Net 30": 30, "Net 15": 15, "Due on receipt": 0}
 UNKNOWN_PAYMENT_TERM = ("Net 97", 97)  # exists in Zuora only: the account's records are blocked in NetSuite
 TAX_RATES = {"USD": (0.0825, "Sales Tax"), "EUR": (0.19, "VAT"), "GBP": (0.20, "VAT"), "CAD": (0.13, "HST")}
+# Payment method types (API values, reference zuora-connector.md 4.10), taken in turn by the accounts; one
+# account pays by PayPal instead, which the NetSuite seeding lacks, so its payments and refunds cannot sync.
+METHOD_TYPES = ("Check", "ACH", "CreditCard", "WireTransfer")
+UNMATCHED_METHOD_TYPE = "PayPal"
+ELECTRONIC_METHOD_TYPES = frozenset({"ACH", "CreditCard", "PayPal"})
+CARD_TYPES = ("Visa", "MasterCard", "AmericanExpress", "Discover")
 AWKWARD_NAMES = ("Zürich Bäckerei GmbH", "株式会社テスト", 'O\'Brien, "Smith" & Co.')
 _COMPANY_WORDS = (
     ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Hooli"),
@@ -35,6 +42,41 @@ _CHARGE_KINDS = (
     ("Recurring", "Per Unit Pricing"),
     ("Usage", "Tiered Pricing"),
     ("OneTime", "Flat Fee Pricing"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How one payment moves money: over how many invoices, half or in full, voided or not, and its refunds as
+    `(share of each application refunded, refund Status)`. Placed on purpose, the case's payment and first refund
+    get the awkward labels `payment_label` and `refund_label`; it also recurs on every `every`-th payment."""
+
+    every: int = 0
+    spread: int = 1
+    partial: bool = False
+    voided: bool = False
+    refunds: tuple[tuple[float, str], ...] = ()
+    payment_label: str | None = None
+    refund_label: str | None = None
+
+
+_PLAIN = _Plan()
+# Each case is placed once on an ordinary account (syncable, a known term, a matched payment method) with invoices
+# dated on or after the cutover, in this order, so that even a small tenant holds all of them; then it recurs.
+_PLANS = (
+    _Plan(every=10, spread=2, payment_label="payment_over_several_invoices"),
+    _Plan(every=7, partial=True, payment_label="payment_partial"),
+    _Plan(every=15, refunds=((0.25, "Processed"),), refund_label="refund"),
+    _Plan(every=41, refunds=((1.0, "Processed"),), refund_label="refund_full"),
+    _Plan(every=53, refunds=((0.25, "Processed"), (0.5, "Processed")), payment_label="refund_twice_payment"),
+    _Plan(every=83, refunds=((0.5, "Canceled"),), refund_label="refund_canceled"),
+    _Plan(every=97, voided=True, payment_label="payment_voided"),
+)
+# The PayPal account's first payment is refunded: the refund is blocked because its payment cannot sync.
+_UNSYNCABLE = _Plan(
+    refunds=((0.5, "Processed"),),
+    payment_label="payment_unmatched_method",
+    refund_label="refund_of_unsyncable_payment",
 )
 
 
@@ -60,6 +102,7 @@ class _Builder:
         self.counts: dict[str, int] = {}
         self.awkward: dict[str, str] = {}
         self.sequence: dict[str, int] = {}
+        self.unsyncable_invoices: set[str] = set()  # held back for their own sake: a charge without ItemType__NS
 
     def add(self, object_type: str, fields: dict[str, Any]) -> str:
         self.counts[object_type] = self.counts.get(object_type, 0) + 1
@@ -116,6 +159,7 @@ class _Builder:
                     charges.append({**fields, "price": round(self.rng.uniform(10, 500), 2)})
         # One charge without ItemType__NS: the item default of the config decides (or it is blocked).
         self.patch("ProductRatePlanCharge", charges[-1]["Id"], {"ItemType__NS": None})
+        charges[-1]["ItemType__NS"] = None
         self.awkward["charge_without_item_type"] = charges[-1]["Id"]
         return charges
 
@@ -163,7 +207,7 @@ class _Builder:
             if index == 4:
                 self.awkward["account_not_synced"] = account_id
             self.add("Account", fields)
-            accounts.append({**fields, "term_days": days, "balance": 0.0, "invoices": []})
+            accounts.append({**fields, "term_days": days, "invoices": [], "blocked": index in (3, 4)})
         return accounts
 
     # -- invoices -------------------------------------------------------------------------------------------
@@ -186,6 +230,8 @@ class _Builder:
             charge_total = tax_total = 0.0
             for line in range(lines):
                 charge = charges[(index + line * 7) % len(charges)] if lines > 4 else self.rng.choice(charges)
+                if charge["ItemType__NS"] is None:
+                    self.unsyncable_invoices.add(invoice_id)
                 quantity = 1 if charge["ChargeModel"] == "Flat Fee Pricing" else self.rng.randint(1, 10)
                 unit = 0.0 if zero else -abs(charge["price"]) if negative else charge["price"]
                 amount = round(quantity * unit, 2)
@@ -253,54 +299,40 @@ class _Builder:
 
     # -- money movements -------------------------------------------------------------------------------------
     def settle(self, accounts: list[dict[str, Any]]) -> None:
+        posted = {a["Id"]: [i for i in a["invoices"] if i["Status"] == "Posted" and i["Amount"] > 0] for a in accounts}
+        unmatched = next(
+            (a["Id"] for a in reversed(accounts) if not a["blocked"] and any(map(self.placeable, posted[a["Id"]]))),
+            None,
+        )
+        self.payment_methods(accounts, unmatched)
+        pending = list(_PLANS)
         payment_index = 0
         for account_index, account in enumerate(accounts):
-            posted = [i for i in account["invoices"] if i["Status"] == "Posted" and i["Amount"] > 0]
+            invoices = posted[account["Id"]]
+            # The cases still to place here: shared by the ordinary accounts, the PayPal account's own, or none.
+            wanted = [_UNSYNCABLE] if account["Id"] == unmatched else [] if account["blocked"] else pending
             position = 0
-            while position < len(posted):
-                if self.rng.random() < 0.4:
+            while position < len(invoices):
+                plan = wanted[0] if wanted else _PLAIN
+                targets = invoices[position : position + plan.spread]
+                placed = bool(wanted) and len(targets) == plan.spread and all(map(self.placeable, targets))
+                if not placed and self.rng.random() < 0.4:
                     position += 1
                     continue
                 payment_index += 1
-                spread = 2 if payment_index % 10 == 0 and position + 1 < len(posted) else 1
-                targets = posted[position : position + spread]
-                position += spread
-                partial = payment_index % 7 == 0 and spread == 1
-                applied = [round(i["Balance"] / 2, 2) if partial else i["Balance"] for i in targets]
-                pay_day = max(i["InvoiceDate"] for i in targets) + dt.timedelta(days=10)
-                payment_id = self.add("Payment", {
-                    "AccountId": account["Id"], "PaymentNumber": self.number("P-"), "Amount": round(sum(applied), 2),
-                    "EffectiveDate": pay_day, "Type": "External", "Status": "Processed", "AccountingCode": "Cash",
-                    "ReferenceId": f"CHK-{payment_index:06d}", "RefundAmount": 0.0,
-                    "CreatedDate": self.stamp(pay_day, 11),
-                })  # fmt: skip
-                if spread > 1:
-                    self.awkward.setdefault("payment_over_several_invoices", payment_id)
-                for invoice, amount in zip(targets, applied, strict=True):
-                    invoice_payment_id = self.add("InvoicePayment", {
-                        "InvoiceId": invoice["Id"], "PaymentId": payment_id, "Amount": amount, "RefundAmount": 0.0,
-                        "CreatedDate": self.stamp(pay_day, 11),
-                    })  # fmt: skip
-                    invoice["PaymentAmount"] = round(invoice["PaymentAmount"] + amount, 2)
-                    if payment_index % 15 == 0 and spread == 1:
-                        refund = round(amount / 4, 2)
-                        refund_day = pay_day + dt.timedelta(days=5)
-                        refund_id = self.add("Refund", {
-                            "RefundNumber": self.number("R-"), "AccountId": account["Id"], "Amount": refund,
-                            "RefundDate": refund_day, "Type": "External", "MethodType": "Check",
-                            "SourceType": "Payment", "Status": "Processed", "PaymentId": payment_id,
-                            "ReasonCode": "Customer Satisfaction", "CreatedDate": self.stamp(refund_day, 12),
-                        })  # fmt: skip
-                        self.add("RefundInvoicePayment", {
-                            "RefundId": refund_id, "InvoicePaymentId": invoice_payment_id, "InvoiceId": invoice["Id"],
-                            "RefundAmount": refund, "CreatedDate": self.stamp(refund_day, 12),
-                        })  # fmt: skip
-                        self.patch("InvoicePayment", invoice_payment_id, {"RefundAmount": refund})
-                        self.patch("Payment", payment_id, {"RefundAmount": refund})
-                        invoice["RefundAmount"] = round(invoice["RefundAmount"] + refund, 2)
-                        self.awkward.setdefault("refund", refund_id)
-                    self._rebalance(invoice)
-            for number, invoice in enumerate(posted):
+                if not placed:
+                    room = not wanted and position + 1 < len(invoices)  # never spread over a placeable invoice
+                    plan = next((p for p in _PLANS if payment_index % p.every == 0 and (p.spread == 1 or room)), _PLAIN)
+                    targets = invoices[position : position + plan.spread]
+                position += plan.spread
+                payment_id, refund_ids = self.pay(account, targets, plan, payment_index)
+                if placed:
+                    wanted.pop(0)
+                    if plan.payment_label:
+                        self.awkward[plan.payment_label] = payment_id
+                    if plan.refund_label:
+                        self.awkward[plan.refund_label] = refund_ids[0]
+            for number, invoice in enumerate(invoices):
                 if number == 1 and account_index % 5 == 1 and invoice["Balance"] > 10:
                     credit = round(min(invoice["Balance"], invoice["Amount"] / 10), 2)
                     memo_id = self.add("CreditMemo", {
@@ -335,6 +367,81 @@ class _Builder:
                 })  # fmt: skip
                 self.awkward.setdefault("debit_memo", memo_id)
 
+    def placeable(self, invoice: dict[str, Any]) -> bool:
+        """Whether a case may be placed on this invoice: dated on or after the cutover and able to sync."""
+        return invoice["InvoiceDate"] >= self.cutover and invoice["Id"] not in self.unsyncable_invoices
+
+    def payment_methods(self, accounts: list[dict[str, Any]], unmatched: str | None) -> None:
+        """One payment method per account (its default), the account `unmatched` paying by PayPal."""
+        for index, account in enumerate(accounts):
+            kind = UNMATCHED_METHOD_TYPE if account["Id"] == unmatched else METHOD_TYPES[index % len(METHOD_TYPES)]
+            fields: dict[str, Any] = {"AccountId": account["Id"], "Type": kind, "PaymentMethodStatus": "Active",
+                                      "CreatedDate": account["CreatedDate"]}  # fmt: skip
+            if kind == "CreditCard":
+                fields.update({
+                    "CreditCardType": CARD_TYPES[index // len(METHOD_TYPES) % len(CARD_TYPES)],
+                    "CreditCardMaskNumber": f"************{1000 + index % 9000}",
+                    "CreditCardHolderName": f"Contact{index}", "CreditCardExpirationMonth": 1 + index % 12,
+                    "CreditCardExpirationYear": 2027 + index % 4,
+                })  # fmt: skip
+            elif kind == "ACH":
+                fields.update({"AchBankName": "First Example Bank", "AchAccountType": "BusinessChecking",
+                               "AchAccountNumberMask": f"XXXXXX{index % 10000:04d}"})  # fmt: skip
+            elif kind == UNMATCHED_METHOD_TYPE:
+                fields["PaypalEmail"] = f"billing{index}@example.com"
+                self.awkward["account_unmatched_payment_method"] = account["Id"]
+            account["DefaultPaymentMethodId"] = self.add("PaymentMethod", fields)
+            account["method_type"] = kind
+
+    def pay(
+        self, account: dict[str, Any], targets: list[dict[str, Any]], plan: _Plan, payment_index: int
+    ) -> tuple[str, list[str]]:
+        """Pay `targets` by the account's payment method as `plan` says; the payment's Id and its refunds' Ids.
+
+        A voided or canceled payment or refund keeps its link rows but moves no money: the invoices' totals,
+        InvoicePayment.RefundAmount and Payment.RefundAmount count Processed ones only.
+        """
+        kind = account["method_type"]
+        payment_type = "Electronic" if kind in ELECTRONIC_METHOD_TYPES else "External"
+        method_id = account["DefaultPaymentMethodId"]
+        applied = [round(i["Balance"] / 2, 2) if plan.partial else i["Balance"] for i in targets]
+        refunds = [([round(amount * share, 2) for amount in applied], status) for share, status in plan.refunds]
+        refunded = [round(sum(r[i] for r, status in refunds if status == "Processed"), 2) for i in range(len(targets))]
+        pay_day = max(i["InvoiceDate"] for i in targets) + dt.timedelta(days=10)
+        payment_id = self.add("Payment", {
+            "AccountId": account["Id"], "PaymentNumber": self.number("P-"), "Amount": round(sum(applied), 2),
+            "EffectiveDate": pay_day, "Type": payment_type, "PaymentMethodId": method_id,
+            "Status": ("Voided" if payment_type == "Electronic" else "Canceled") if plan.voided else "Processed",
+            "AccountingCode": "Cash", "ReferenceId": f"{kind.upper()}-{payment_index:06d}",
+            "RefundAmount": round(sum(refunded), 2), "CreatedDate": self.stamp(pay_day, 11),
+        })  # fmt: skip
+        link_ids = []
+        for invoice, amount, refund in zip(targets, applied, refunded, strict=True):
+            link_ids.append(self.add("InvoicePayment", {
+                "InvoiceId": invoice["Id"], "PaymentId": payment_id, "Amount": amount, "RefundAmount": refund,
+                "CreatedDate": self.stamp(pay_day, 11),
+            }))  # fmt: skip
+            if not plan.voided:
+                invoice["PaymentAmount"] = round(invoice["PaymentAmount"] + amount, 2)
+                invoice["RefundAmount"] = round(invoice["RefundAmount"] + refund, 2)
+                self._rebalance(invoice)
+        refund_ids = []
+        for number, (amounts, status) in enumerate(refunds):
+            refund_day = pay_day + dt.timedelta(days=5 + 7 * number)
+            refund_id = self.add("Refund", {
+                "RefundNumber": self.number("R-"), "AccountId": account["Id"], "Amount": round(sum(amounts), 2),
+                "RefundDate": refund_day, "Type": payment_type, "MethodType": kind, "SourceType": "Payment",
+                "Status": status, "PaymentId": payment_id, "PaymentMethodId": method_id,
+                "ReasonCode": "Customer Satisfaction", "CreatedDate": self.stamp(refund_day, 12),
+            })  # fmt: skip
+            refund_ids.append(refund_id)
+            for invoice, link_id, amount in zip(targets, link_ids, amounts, strict=True):
+                self.add("RefundInvoicePayment", {
+                    "RefundId": refund_id, "InvoicePaymentId": link_id, "InvoiceId": invoice["Id"],
+                    "RefundAmount": amount, "CreatedDate": self.stamp(refund_day, 12),
+                })  # fmt: skip
+        return payment_id, refund_ids
+
     @staticmethod
     def _rebalance(invoice: dict[str, Any]) -> None:
         # Balance = Amount - payments + refunds - credit memos - credit adjustments.
@@ -352,7 +459,11 @@ class _Builder:
                 if invoice["Status"] == "Posted":
                     balance += invoice["Balance"]
             # UpdatedDate stays in the past so that an incremental window ending `now - margin` sees the data.
-            self.patch("Account", account["Id"], {"Balance": round(balance, 2)})
+            self.patch(
+                "Account",
+                account["Id"],
+                {"Balance": round(balance, 2), "DefaultPaymentMethodId": account["DefaultPaymentMethodId"]},
+            )
 
 
 def _month_end(day: dt.date) -> dt.date:

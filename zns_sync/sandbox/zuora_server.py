@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime as dt
 import json
 import logging
 import random
+import re
 import secrets
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from zns_sync.sandbox._http import LoopbackServer
 from zns_sync.sandbox.zuora_store import (
@@ -39,6 +41,13 @@ MAX_BATCH_SIZE = 2000
 MAX_NS_FIELD_LENGTH = 255
 LOCATOR_IDLE_SECONDS = 15 * 60
 WRITABLE_TTA = ("Processing", "Yes", "Error", "Ignore")
+# GET /v1/payments/{paymentKey}/parts: `pageSize` 1 to 40, default 20 (zuora-payments-api-openapi.yml).
+MAX_PARTS_PAGE_SIZE = 40
+DEFAULT_PARTS_PAGE_SIZE = 20
+# From this Zuora-Version on, REST errors carry mapped HTTP statuses; below it (and without the header, which
+# means 186.0) they come back as HTTP 200 with `success: false` (reference zuora-rest.md sections 1 and 5).
+MAPPED_STATUS_VERSION = "2024-05-20"
+_DATED_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 RATE_LIMIT = 2500
 _AUTH_ERROR = {"message": "Authentication error"}
 _WWW_AUTHENTICATE = "Basic realm=Zuora API, ZSession realm=Zuora API, Bearer realm=Zuora API"
@@ -72,6 +81,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
 
 @dataclasses.dataclass
@@ -176,7 +186,7 @@ class ZuoraEmulator(LoopbackServer):
         self._count(f"{method} {_endpoint(path)}")
         self._count("requests")
         with self._lock:
-            self._journal.append(RecordedRequest(method, path, dict(headers), body))
+            self._journal.append(RecordedRequest(method, path, dict(headers), body, parts.query))
         if path == "/oauth/token" and method == "POST":
             return self._token(headers, body)
         if not path.startswith("/v1/"):
@@ -185,9 +195,11 @@ class ZuoraEmulator(LoopbackServer):
         self._authenticate(path, headers)
         key = headers.get("idempotency-key")
         if method == "POST" and key:
-            status, payload = self._idempotent(method, path, key, lambda: self._route(method, path, parts.query, body))
+            status, payload = self._idempotent(
+                method, path, key, lambda: self._route(method, path, parts.query, body, headers)
+            )
         else:
-            status, payload = self._route(method, path, parts.query, body)
+            status, payload = self._route(method, path, parts.query, body, headers)
         if drop_after:
             raise _Drop()
         return status, payload, {}
@@ -310,7 +322,7 @@ class ZuoraEmulator(LoopbackServer):
         return status, payload
 
     # -- routes ----------------------------------------------------------------------------------------------
-    def _route(self, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
+    def _route(self, method: str, path: str, query: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
         if method == "POST" and path == "/v1/action/query":
             payload = _json_body(body)
             return 200, self._query(payload)
@@ -327,6 +339,8 @@ class ZuoraEmulator(LoopbackServer):
             if method == "GET":
                 return self._get(schema, segments[4], query)
             return self._put(schema, segments[4], _json_body(body))
+        if len(segments) == 5 and segments[2] == "payments" and segments[4] == "parts" and method == "GET":
+            return self._payment_parts(unquote(segments[3]), query, headers)
         raise _Reply(404, _reasons(50000040, f"no such resource: {method} {path}"))
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -481,6 +495,37 @@ class ZuoraEmulator(LoopbackServer):
         self._count("objects_written")
         return 200, {"Success": True, "Id": object_id}
 
+    def _payment_parts(self, key: str, query: str, headers: dict[str, str]) -> tuple[int, Any]:
+        """A payment's parts, one per InvoicePayment with Amount - RefundAmount > 0 (a fully refunded payment has
+        none), paged like Zuora: `page` from 1, `pageSize` up to 40, `nextPage` a URL present while more remain."""
+        params = parse_qs(query)
+        page = _rest_int(params, "page", 1, None, 1, headers)
+        size = _rest_int(params, "pageSize", 1, MAX_PARTS_PAGE_SIZE, DEFAULT_PARTS_PAGE_SIZE, headers)
+        tz = self.store.timezone
+        with self.store.lock:
+            payment = self.store.get("Payment", key) or next(
+                (dict(p) for p in self.store.rows("Payment") if p.get("PaymentNumber") == key), None
+            )
+            if payment is None:
+                raise _rest_error(headers, 404, 50000040, f"Cannot find entity by key: '{key}'.")
+            links = [dict(r) for r in self.store.rows("InvoicePayment") if r.get("PaymentId") == payment["Id"]]
+        parts = []
+        for link in links:
+            amount = round(link.get("Amount", 0.0) - link.get("RefundAmount", 0.0), 6)
+            if amount > 0:
+                part = {"id": link["Id"], "invoiceId": link.get("InvoiceId"), "debitMemoId": None, "amount": amount,
+                        "createdDate": _rest_datetime(link["CreatedDate"], tz),
+                        "updatedDate": _rest_datetime(link["UpdatedDate"], tz)}  # fmt: skip
+                for field, name in (("CreatedById", "createdById"), ("UpdatedById", "updatedById")):
+                    if link.get(field):
+                        part[name] = link[field]
+                parts.append(part)
+        start = (page - 1) * size
+        result: dict[str, Any] = {"parts": parts[start : start + size], "success": True}
+        if start + size < len(parts):
+            result["nextPage"] = f"{self.url}/v1/payments/{quote(key, safe='')}/parts?page={page + 1}&pageSize={size}"
+        return 200, result
+
     def enter(self) -> None:
         """Count a request in flight."""
         with self._lock:
@@ -564,6 +609,8 @@ def _endpoint(path: str) -> str:
     segments = path.split("/")
     if len(segments) >= 5 and segments[2] == "object":
         return "/".join(segments[:4])
+    if len(segments) == 5 and segments[2] == "payments" and segments[4] == "parts":
+        return "/v1/payments/{paymentKey}/parts"
     return path
 
 
@@ -593,6 +640,32 @@ def _batch_size(payload: dict[str, Any]) -> int:
 
 def _fault(code: str, message: str) -> dict[str, str]:
     return {"FaultCode": code, "FaultMessage": message}
+
+
+def _rest_error(headers: dict[str, str], status: int, code: int, message: str) -> _Reply:
+    """A REST (not Actions, not CRUD) error: its mapped status from Zuora-Version 2024-05-20 on, else HTTP 200."""
+    version = headers.get("zuora-version", "")
+    mapped = bool(_DATED_VERSION.match(version)) and version >= MAPPED_STATUS_VERSION
+    return _Reply(status if mapped else 200, _reasons(code, message))
+
+
+def _rest_int(
+    params: dict[str, list[str]], name: str, low: int, high: int | None, default: int, headers: dict[str, str]
+) -> int:
+    """An integer query parameter within [low, high]; a REST 400 (category 20) otherwise."""
+    values = params.get(name)
+    if not values:
+        return default
+    text = values[0]
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise _rest_error(headers, 400, 50000020, f"{name} must be an integer {limits}, got {text!r}")
+    return int(text)
+
+
+def _rest_datetime(value: dt.datetime, tz: dt.tzinfo) -> str:
+    """A dateTime as Zuora's REST resources render it: `2017-03-01 11:30:37` in the tenant's zone."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _reasons(code: int, message: str) -> dict[str, Any]:

@@ -56,9 +56,14 @@ _SCHEMA_TEXT: dict[str, str] = {
     "PaymentMethodId:id ReferenceId Comment AccountingCode RefundAmount:decimal AppliedAmount:decimal "
     "TransferredToAccounting Origin__NS Transaction__NS",
     "InvoicePayment": f"{_COMMON} InvoiceId:id PaymentId:id Amount:decimal RefundAmount:decimal",
+    # Not in the reference's section 7; Zuora's SOAP object reference (docs.zuora.com .../soap-api-object-reference/
+    # paymentmethod/field-descriptions) gives these fields "Query" and "Filter", so ZOQL reads them.
+    "PaymentMethod": f"{_COMMON} AccountId:id Type Name PaymentMethodStatus CreditCardType CreditCardMaskNumber "
+    "CreditCardHolderName CreditCardExpirationMonth:integer CreditCardExpirationYear:integer AchBankName "
+    "AchAccountType AchAccountNumberMask PaypalEmail",
     "Refund": f"{_COMMON} {_NS_TRIO} RefundNumber AccountId:id Amount:decimal RefundDate:date Type MethodType "
-    "SourceType Status TransferredToAccounting ReasonCode ReferenceID Comment PaymentId:id Origin__NS "
-    "SynctoNetSuite__NS Transaction__NS",
+    "SourceType Status TransferredToAccounting ReasonCode ReferenceID Comment PaymentId:id PaymentMethodId:id "
+    "Origin__NS SynctoNetSuite__NS Transaction__NS",
     "RefundInvoicePayment": f"{_COMMON} RefundId:id InvoicePaymentId:id InvoiceId:id RefundAmount:decimal",
     "CreditMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal AppliedAmount:decimal "
     "UnappliedAmount:decimal RefundAmount:decimal MemoDate:date Status TransferredToAccounting "

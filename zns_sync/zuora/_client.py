@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 import tenacity
@@ -28,6 +29,10 @@ ZUORA_VERSION = "2025-08-12"
 MAX_OBJECTS_PER_CALL = 50
 MAX_BATCH_SIZE = 2000
 MAX_CUSTOM_FIELD_LENGTH = 255
+# GET /v1/payments/{paymentKey}/parts pages with `page` and `pageSize` (at most 40, default 20) and names the
+# next page in `nextPage`, a URL present only when there is one (zuora-payments-api-openapi.yml: operation
+# GET_PaymentParts, parameters GLOBAL_REQUEST_page/GLOBAL_REQUEST_pageSize, GETPaymentPartsCollectionType).
+MAX_PAYMENT_PARTS_PAGE_SIZE = 40
 WRITABLE_TRANSFERRED_TO_ACCOUNTING = ("Processing", "Yes", "Error", "Ignore")
 USER_AGENT = "zns-sync (+https://github.com/zns-sync)"
 
@@ -170,6 +175,37 @@ class ZuoraClient:
             result = _save_result(body)
             return result if result.id else SaveResult(result.success, object_id, result.errors)
         raise _error(f"put {object_type} {object_id}", response, body)
+
+    # -- REST resources (Invoice Settlement) ----------------------------------------------------------------
+    def payment_parts(self, payment_key: str) -> list[JsonObject]:
+        """Every part of a payment (by Id or PaymentNumber), following `nextPage`: Zuora's camelCase dicts with
+        `id`, `invoiceId`, `debitMemoId` (one of them null; both for the unapplied part), `amount`, `createdDate` ...
+
+        A fully refunded payment has no parts. Only tenants with Invoice Settlement serve this endpoint; an
+        unknown payment raises ZuoraError (HTTP 404, code `50000040`).
+        """
+        path = f"/v1/payments/{quote(payment_key, safe='')}/parts?pageSize={MAX_PAYMENT_PARTS_PAGE_SIZE}"
+        parts: list[JsonObject] = []
+        fetched: set[str] = set()
+        while True:
+            fetched.add(path)
+            response = self._send("GET", path)
+            body = _json(response)
+            # Never trust HTTP 200: below Zuora-Version 2024-05-20 errors come back as 200 with success false.
+            if response.status_code != 200 or not isinstance(body, dict) or body.get("success") is not True:
+                raise _error(f"get parts of payment {payment_key}", response, body)
+            page = body.get("parts", [])
+            if not isinstance(page, list) or not all(isinstance(part, dict) for part in page):
+                raise ZuoraError(f"Zuora answered the parts of payment {payment_key} with parts that are not a list")
+            parts.extend(page)
+            next_page = body.get("nextPage")
+            if not next_page:
+                return parts
+            # Only the path and query of nextPage are followed: the bearer token never leaves the configured host.
+            target = urlsplit(str(next_page))
+            path = f"{target.path}?{target.query}" if target.query else target.path
+            if path in fetched:
+                raise ZuoraError(f"Zuora answered the parts of payment {payment_key} with a nextPage already read")
 
     # -- transport -----------------------------------------------------------------------------------------
     def _retrying(self) -> tenacity.Retrying:
