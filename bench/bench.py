@@ -1,7 +1,7 @@
-"""`make bench`: sync N invoices against the emulators with a modelled latency and report the figures.
+"""`make bench`: sync N invoices (and their payments) against the emulators with a modelled latency; report figures.
 
 NetSuite is modelled at 200 ms per request + 20 ms per record with an account concurrency limit of 5, and
-Zuora at 50 ms per call. The bound for invoices is concurrency / per-record time = 250 invoices/s. The sync
+Zuora at 50 ms per call. The bound for each flow is concurrency / per-record time = 250 records/s. The sync
 runs as a child process (`zns-sync run`), so its CPU time and peak RSS are the client's alone; the emulators
 run here. The hosted connector's way (one record per request, one request at a time) is measured on a
 smaller N for the speed-up.
@@ -31,9 +31,12 @@ NS_LIMIT = 5
 ZUORA_PER_CALL = 0.050
 
 
+TIMED = ("invoice", "payment")  # each flow timed on its own, after the flows it depends on
+
+
 @dataclass
 class Measure:
-    invoices: int
+    records: int
     seconds: float
     netsuite_calls: int
     zuora_calls: int
@@ -42,7 +45,7 @@ class Measure:
 
     @property
     def rate(self) -> float:
-        return self.invoices / self.seconds
+        return self.records / self.seconds
 
 
 @dataclass
@@ -106,7 +109,7 @@ def zuora_calls(box: Sandbox) -> int:
     return int(box.zuora.counters["requests"])
 
 
-def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> Measure:
+def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> dict[str, Measure]:
     with (
         Sandbox(invoices=invoices, seed=seed, concurrency=concurrency) as box,
         tempfile.TemporaryDirectory() as tmp,
@@ -120,19 +123,22 @@ def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> M
         box.netsuite.faults.latency_per_request = NS_PER_REQUEST
         box.netsuite.faults.latency_per_record = NS_PER_RECORD
         box.zuora.faults.latency_seconds = ZUORA_PER_CALL
-        # Customers and items first (timed separately), so that every invoice is eligible.
+        # Customers and items first (not timed), so that every invoice is eligible; then each flow on its own.
         run_child(config, "--type", "customer", "--type", "item")
-        ns_before, zuora_before = netsuite_calls(box), zuora_calls(box)
-        child = run_child(config, "--type", "invoice")
-        counts = child.report["types"]["invoice"]
-        return Measure(
-            invoices=counts["created"] + counts["linked"],
-            seconds=child.seconds,
-            netsuite_calls=netsuite_calls(box) - ns_before,
-            zuora_calls=zuora_calls(box) - zuora_before,
-            cpu_seconds=child.cpu_seconds,
-            peak_rss_mb=child.peak_rss_mb,
-        )
+        measures: dict[str, Measure] = {}
+        for flow in TIMED:
+            ns_before, zuora_before = netsuite_calls(box), zuora_calls(box)
+            child = run_child(config, "--type", flow)
+            counts = child.report["types"][flow]
+            measures[flow] = Measure(
+                records=counts["created"] + counts["linked"],
+                seconds=child.seconds,
+                netsuite_calls=netsuite_calls(box) - ns_before,
+                zuora_calls=zuora_calls(box) - zuora_before,
+                cpu_seconds=child.cpu_seconds,
+                peak_rss_mb=child.peak_rss_mb,
+            )
+        return measures
 
 
 def main() -> None:
@@ -146,23 +152,25 @@ def main() -> None:
 
     print(
         f"model: NetSuite {NS_PER_REQUEST * 1000:.0f} ms/request + {NS_PER_RECORD * 1000:.0f} ms/record, "
-        f"concurrency {NS_LIMIT}; Zuora {ZUORA_PER_CALL * 1000:.0f} ms/call; bound {bound:.0f} invoices/s"
+        f"concurrency {NS_LIMIT}; Zuora {ZUORA_PER_CALL * 1000:.0f} ms/call; bound {bound:.0f} records/s per flow"
     )
     rows = [measure(n, concurrency=NS_LIMIT, batch_size=200, seed=args.seed) for n in (args.small, args.invoices)]
     hosted = measure(args.connector_invoices, concurrency=1, batch_size=1, seed=args.seed)
-    for label, m in [
+    for label, measures in [
         (f"zns-sync N={args.small}", rows[0]),
         (f"zns-sync N={args.invoices}", rows[1]),
         (f"hosted connector's way (1 record/request, 1 in flight) N={args.connector_invoices}", hosted),
     ]:
-        print(
-            f"{label}: {m.invoices} invoices in {m.seconds:.1f} s = {m.rate:.1f}/s "
-            f"({m.rate / bound:.1%} of the bound); "
-            f"NetSuite calls/invoice {m.netsuite_calls / m.invoices:.4f}; "
-            f"Zuora calls/invoice {m.zuora_calls / m.invoices:.4f}; "
-            f"client CPU {m.cpu_seconds / m.invoices * 1000:.2f} ms/invoice; peak RSS {m.peak_rss_mb:.0f} MB"
-        )
-    print(f"speed-up over the connector's way: {rows[-1].rate / hosted.rate:.0f}x")
+        for flow, m in measures.items():
+            print(
+                f"{label} {flow}: {m.records} in {m.seconds:.1f} s = {m.rate:.1f}/s "
+                f"({m.rate / bound:.1%} of the bound); "
+                f"NetSuite calls/record {m.netsuite_calls / m.records:.4f}; "
+                f"Zuora calls/record {m.zuora_calls / m.records:.4f}; "
+                f"client CPU {m.cpu_seconds / m.records * 1000:.2f} ms/record; peak RSS {m.peak_rss_mb:.0f} MB"
+            )
+    for flow in TIMED:
+        print(f"{flow}: speed-up over the connector's way: {rows[-1][flow].rate / hosted[flow].rate:.0f}x")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from zns_sync.config import NetSuiteFields
+from zns_sync.cli import open_engine
+from zns_sync.config import NetSuiteFields, Settings
+from zns_sync.engine import Engine
+from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
 FIELDS = NetSuiteFields()
@@ -18,7 +24,10 @@ COUNTERPARTS = {
     "Account": (("Customer",), FIELDS.customer_zuora_id),
     "ProductRatePlanCharge": (("NonInventorySaleItem", "ServiceSaleItem"), FIELDS.item_zuora_id),
     "Invoice": (("Invoice", "CreditMemo"), FIELDS.transaction_zuora_id),
+    "Payment": (("CustomerPayment",), FIELDS.transaction_zuora_id),
+    "Refund": (("CustomerRefund",), FIELDS.transaction_zuora_id),
 }
+ZUORA_OBJECTS = tuple(COUNTERPARTS)
 
 
 def zns(config: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -39,6 +48,7 @@ def line_total(record: dict[str, Any]) -> Decimal:
 
 
 def statuses(box: Sandbox, object_type: str) -> Counter[str]:
+    """Zuora records of a type per Integration Status."""
     return Counter(str(r.get("IntegrationStatus__NS") or "(blank)") for r in box.zuora.store.all(object_type))
 
 
@@ -73,9 +83,74 @@ def assert_consistent(box: Sandbox) -> dict[str, int]:
             assert internal_id in by_internal_id, f"{zuora_object} {row['Id']}: IntegrationId__NS {internal_id} missing"
             record = by_internal_id[internal_id]
             assert (record.get("customFieldList") or {}).get(zuora_id_field) == row["Id"]
+            if zuora_object in ("Invoice", "Payment", "Refund"):
+                assert row.get("TransferredToAccounting") == "Yes", row
             if zuora_object == "Invoice":
-                assert row.get("TransferredToAccounting") == "Yes"
                 assert line_total(record) == abs(Decimal(str(row["Amount"]))), f"invoice {row['Id']} amounts differ"
+            if zuora_object in ("Payment", "Refund"):
+                assert row.get("Origin__NS") == "ZUORA", row
+            if zuora_object == "Refund":
+                assert money(record.get("total")) == money(row["Amount"]), f"refund {row['Id']} amounts differ"
         assert complete == sum(zuora_ids.values()), f"{zuora_object}: NetSuite records without a complete source"
         synced[zuora_object] = complete
+    assert_payments_applied(box)
     return synced
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def applications(record: dict[str, Any]) -> dict[str, Decimal]:
+    """A NetSuite payment's applied amounts by invoice internalId."""
+    lines = (record.get("applyList") or {}).get("apply") or []
+    return {str(line["doc"]): money(line.get("amount")) for line in lines if line.get("apply", True)}
+
+
+def assert_payments_applied(box: Sandbox) -> None:
+    """Every synced payment whose refunds all synced applies to each invoice what Zuora applies minus what was
+    refunded, its unapplied cash went to its NetSuite refunds, and no refund reached NetSuite twice."""
+    store = box.zuora.store
+    invoices = {row["Id"]: row for row in store.all("Invoice")}
+    refunds_of: dict[str, list[dict[str, Any]]] = {}
+    by_application = {row["Id"]: row for row in store.all("InvoicePayment")}
+    for refunded in store.all("RefundInvoicePayment"):
+        payment_id = by_application[refunded["InvoicePaymentId"]]["PaymentId"]
+        refunds_of.setdefault(payment_id, []).append(store.get("Refund", refunded["RefundId"]) or {})
+    for payment in store.all("Payment"):
+        if payment.get("IntegrationStatus__NS") != "Sync Complete":
+            continue
+        refunds = refunds_of.get(payment["Id"], [])
+        if any(r.get("IntegrationStatus__NS") != "Sync Complete" for r in refunds if r.get("Status") == "Processed"):
+            continue  # a refund on its way: the payment is between the two steps
+        record = box.netsuite.store.get("CustomerPayment", str(payment["IntegrationId__NS"]))
+        assert record is not None
+        expected: dict[str, Decimal] = {}
+        for application in store.all("InvoicePayment"):
+            if application["PaymentId"] == payment["Id"]:
+                net = money(application["Amount"]) - money(application.get("RefundAmount"))
+                if net:
+                    doc = str(invoices[application["InvoiceId"]]["IntegrationId__NS"])
+                    expected[doc] = expected.get(doc, Decimal(0)) + net
+        assert applications(record) == expected, f"payment {payment['Id']}: {applications(record)} != {expected}"
+        refunded = sum((money(r["Amount"]) for r in refunds if r.get("Status") == "Processed"), Decimal(0))
+        assert money(record.get("payment")) - sum(expected.values(), Decimal(0)) - refunded == money(
+            record.get("unapplied")
+        ), f"payment {payment['Id']}: unapplied cash {record.get('unapplied')} is not what the refunds left"
+
+
+@contextlib.contextmanager
+def engine(box: Sandbox, state: Path, **netsuite: int) -> Iterator[Engine]:
+    settings: Settings = box.settings(state)
+    settings = dataclasses.replace(settings, netsuite=dataclasses.replace(settings.netsuite, **netsuite))
+    with contextlib.ExitStack() as stack:
+        e = stack.enter_context(open_engine(settings, stack, None, None))
+        e.journal.start_run("test", settings.sync.types, False)
+        yield e
+
+
+def problems(state: Path) -> dict[str, str]:
+    """Zuora id -> outcome of every record the last run could not sync."""
+    with Journal(state) as journal:
+        run_id = journal.runs(1)[0].id
+        return {a.source_id: a.outcome for _, a, _ in journal.attempts(run_id=run_id, errors_only=True)}

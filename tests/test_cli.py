@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from checks import zns
+from checks import ZUORA_OBJECTS, zns
 
 from zns_sync import __version__
 from zns_sync.journal import Journal
@@ -89,7 +89,7 @@ def test_quiet_prints_nothing_on_success_and_json_is_pure(box: Sandbox, tmp_path
     box.write_config(config, tmp_path / "state")
     zns(config, "run", "--quiet")
     # Everything that can sync has; mark what the demo holds back as Ignore so the next run is clean.
-    for object_type in ("Account", "ProductRatePlanCharge", "Invoice"):
+    for object_type in ZUORA_OBJECTS:
         for row in box.zuora.store.all(object_type):
             if row.get("IntegrationStatus__NS") != "Sync Complete":
                 box.zuora.store.set(object_type, row["Id"], {"IntegrationStatus__NS": "Ignore"})

@@ -57,7 +57,7 @@ def test_defaults_and_derived_urls(tmp_path: Path) -> None:
     assert settings.netsuite.resolved_endpoint_url == (
         "https://123456-sb1.suitetalk.api.netsuite.com/services/NetSuitePort_2023_2"
     )
-    assert settings.sync.types == ("customer", "item", "invoice")
+    assert settings.sync.types == ("customer", "item", "invoice", "payment", "refund")
     assert settings.state_dir == Path("~/.local/state/zns-sync").expanduser()
 
 

@@ -5,6 +5,7 @@ CI kills 10 times per variant (20 in all); `make chaos` sets ZNS_CHAOS_KILLS (de
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from checks import assert_consistent, statuses, zns
+from checks import ZUORA_OBJECTS, assert_consistent, statuses, zns
 
+from zns_sync.flows import FLOWS
 from zns_sync.sandbox import Sandbox
 
 KILLS = int(os.environ.get("ZNS_CHAOS_KILLS", "10"))
@@ -29,17 +31,17 @@ def control_outcome(tmp_path: Path) -> dict[str, dict[str, int]]:
         config = tmp_path / "control.yaml"
         box.write_config(config, tmp_path / "control-state")
         assert zns(config, "run", "--quiet").returncode == 1
-        return {t: dict(statuses(box, t)) for t in ("Account", "ProductRatePlanCharge", "Invoice")}
+        return {t: dict(statuses(box, t)) for t in ZUORA_OBJECTS}
 
 
 def reopen_some(box: Sandbox, rng: random.Random) -> None:
     """Blank the status of a fifth of the synced records by hand, as a person might: they must link, not duplicate."""
-    for object_type in ("Account", "Invoice"):
+    for object_type in ("Account", "Invoice", "Payment", "Refund"):
         for row in box.zuora.store.all(object_type):
             if row.get("IntegrationStatus__NS") == "Sync Complete" and rng.random() < 0.2:
                 fields = {"IntegrationStatus__NS": None, "IntegrationId__NS": None}
-                if object_type == "Invoice":
-                    fields["TransferredToAccounting"] = "No"
+                if object_type != "Account":
+                    fields["TransferredToAccounting"] = None  # null reads as No (product.md 8)
                 box.zuora.store.set(object_type, row["Id"], fields)
 
 
@@ -69,11 +71,14 @@ def small_batches(config: Path) -> None:
 
 
 def run_to_completion(config: Path) -> None:
+    """Run until a run writes nothing for any type and leaves no outcome unknown."""
     for _ in range(5):
         done = zns(config, "run", "--quiet")
         assert done.returncode in (0, 1), done.stderr
         again = zns(config, "run", "--json")
-        if '"created": 0' in again.stdout and '"unknown": 0' in again.stdout and '"linked": 0' in again.stdout:
+        types = json.loads(again.stdout)["types"]
+        assert set(types) == set(FLOWS), types
+        if all(c["created"] == c["linked"] == c["unknown"] == 0 for c in types.values()):
             return
     raise AssertionError("the tenant did not settle after five clean runs")
 
@@ -96,5 +101,40 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path, 
         box.netsuite.faults.lost_response_rate = 0.0
         run_to_completion(config)
         assert_consistent(box)
-        final = {t: dict(statuses(box, t)) for t in ("Account", "ProductRatePlanCharge", "Invoice")}
+        final = {t: dict(statuses(box, t)) for t in ZUORA_OBJECTS}
     assert final == expected
+
+
+@pytest.mark.parametrize("lost_responses", [False, True], ids=["sigkill", "sigkill+lost-responses"])
+def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: Path, lost_responses: bool) -> None:
+    with Sandbox(invoices=INVOICES, seed=SEED) as box:
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        assert (
+            zns(config, "run", "--quiet", "--type", "customer", "--type", "item", "--type", "invoice").returncode == 1
+        )
+        assert zns(config, "run", "--quiet", "--type", "payment").returncode == 1
+        refunds_before = box.netsuite.store.count("CustomerRefund")
+        assert refunds_before == 0
+        box.netsuite.faults.latency_per_request = 0.5  # each step's write takes long enough to kill between them
+        child = subprocess.Popen(
+            [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", "refund"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        written = box.netsuite.counters["records_written"]
+        deadline = time.monotonic() + 60
+        while box.netsuite.counters["records_written"] == written and time.monotonic() < deadline:
+            time.sleep(0.005)
+        child.kill()  # the payment was updated (step 1); the refund is not created yet
+        child.wait()
+        assert box.netsuite.store.count("CustomerRefund") == 0
+        between = statuses(box, "Refund")
+        assert between.get("Updating Payment", 0) + between.get("Creating Refund", 0) >= 1, between
+        box.netsuite.faults.latency_per_request = 0.0
+        if lost_responses:
+            box.netsuite.faults.lost_response_rate = 0.3
+        zns(config, "run", "--quiet", "--type", "refund")
+        box.netsuite.faults.lost_response_rate = 0.0
+        run_to_completion(config)
+        assert_consistent(box)  # one NetSuite refund per refund; each payment applies Zuora's net amounts
+        assert statuses(box, "Refund")["Sync Complete"] == box.netsuite.store.count("CustomerRefund") >= 2

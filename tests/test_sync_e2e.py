@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from checks import assert_consistent, netsuite_records, statuses, zns
-from netsuite_conformance import RealXsdValidator, find_real_specs
+from checks import assert_consistent, engine, netsuite_records, problems, statuses, zns
 
-from zns_sync.cli import open_engine
-from zns_sync.config import Settings
-from zns_sync.engine import Engine
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
-
-
-@pytest.fixture
-def box() -> Iterator[Sandbox]:
-    """A sandbox whose NetSuite emulator checks every request the engine sends against the real 2023_2 XSDs."""
-    spec_dir = find_real_specs()
-    validator = RealXsdValidator(spec_dir) if spec_dir else None
-    with Sandbox(invoices=40, seed=5) as sandbox:
-        if validator is not None:
-            validator.install(sandbox.netsuite)
-        yield sandbox
-    if validator is not None:
-        assert validator.validated > 0
-        validator.assert_clean()
-
-
-@pytest.fixture
-def config(box: Sandbox, tmp_path: Path) -> Path:
-    path = tmp_path / "zns-sync.yaml"
-    box.write_config(path, tmp_path / "state")
-    return path
-
-
-@contextlib.contextmanager
-def engine(box: Sandbox, state: Path, **netsuite: int) -> Iterator[Engine]:
-    settings: Settings = box.settings(state)
-    settings = dataclasses.replace(settings, netsuite=dataclasses.replace(settings.netsuite, **netsuite))
-    with contextlib.ExitStack() as stack:
-        e = stack.enter_context(open_engine(settings, stack, None, None))
-        e.journal.start_run("test", settings.sync.types, False)
-        yield e
-
-
-def problems(state: Path) -> dict[str, str]:
-    """Zuora id -> outcome of every record the last run could not sync."""
-    with Journal(state) as journal:
-        run_id = journal.runs(1)[0].id
-        return {a.source_id: a.outcome for _, a, _ in journal.attempts(run_id=run_id, errors_only=True)}
 
 
 def test_tenant_syncs_in_one_run_and_a_second_run_selects_nothing(box: Sandbox, config: Path, tmp_path: Path) -> None:

@@ -14,9 +14,11 @@ from typing import IO, Any, TypeVar
 import click
 
 from zns_sync import __version__
-from zns_sync.config import SUPPORTED_TYPES, Settings, find_config_path, load_settings
-from zns_sync.engine import Counts, Engine, Preview, Window
+from zns_sync.config import Settings, find_config_path, load_settings
+from zns_sync.destinations import Window
+from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import ZnsSyncError
+from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
 from zns_sync.netsuite import NetSuiteClient
@@ -62,7 +64,7 @@ class Ctx:
 
 
 type_option = click.option(
-    "--type", "types", multiple=True, type=click.Choice(SUPPORTED_TYPES),
+    "--type", "types", multiple=True, type=click.Choice(list(FLOWS)),
     help="Record type (repeatable); default: sync.types from the config, in the documented order.",
 )  # fmt: skip
 

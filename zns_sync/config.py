@@ -55,8 +55,14 @@ ALL_TYPES = (
     "ns-credit-memo",
     "sales-order",
 )
-# The record types this version implements; the others are rejected with a clear message.
-SUPPORTED_TYPES = ("customer", "item", "invoice")
+
+
+def supported_types() -> tuple[str, ...]:
+    """The record types this version implements, in the documented order: the flow registry's (flows/__init__)."""
+    from zns_sync.flows import FLOWS  # imported late: the flows import the clients, which import this module
+
+    return tuple(FLOWS)
+
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -206,7 +212,7 @@ class SyncSettings:
     """What to sync and how."""
 
     types: tuple[str, ...] = dataclasses.field(
-        default=SUPPORTED_TYPES,
+        default_factory=supported_types,
         metadata=_meta("record types, run in the documented order", choices=ALL_TYPES),
     )
     invoice_settlement: bool = dataclasses.field(default=True, metadata=_meta("Invoice Settlement enabled"))
@@ -224,10 +230,10 @@ class SyncSettings:
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.types):
-            if name not in SUPPORTED_TYPES:
+            if name not in supported_types():
                 raise ConfigError(
                     f"sync.types[{index}]: {name!r} is not supported by this version "
-                    f"(supported: {', '.join(SUPPORTED_TYPES)})"
+                    f"(supported: {', '.join(supported_types())})"
                 )
         if self.customer_master != "zuora":
             raise ConfigError("sync.customer_master: only 'zuora' is supported by this version")

@@ -1,57 +1,61 @@
-"""One pass of one flow: select, validate, claim, recover, write, complete (product.md section 2).
+"""One pass of one flow: select, validate, claim, recover, write, complete, step by step (product.md section 2).
 
-The reader (the calling thread) streams Zuora pages and plans them a slice at a time; a pool of workers takes
-each chunk of up to 200 plans through recovery, the claim in Zuora and the NetSuite write, while the NetSuite
-client's gate (`Window`) keeps `netsuite.concurrency` requests on the wire; a completer thread writes outcomes
-back to Zuora in batches of 50. Duplicates are impossible because every NetSuite record carries a
-deterministic externalId: an add NetSuite refuses with DUP_RCRD is looked up and linked.
+The reader (the calling thread) streams source pages and plans them a slice at a time; a pool of workers takes
+each chunk of plans through recovery and then, step after step, the claim in the source and the write to the
+destination, while the destination's `Window` keeps its configured number of requests on the wire; a completer
+thread writes outcomes back to the source in its batch size. The design and why each guarantee holds:
+docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from zns_sync.config import Settings
+from zns_sync.destinations import EXISTS, REFUSED, UNKNOWN, WRITTEN, Destination, NetSuiteDestination, Window
 from zns_sync.flows import FLOWS
-from zns_sync.flows.base import (
-    INTEGRATION_ID_FIELD,
-    STATUS_FIELD,
-    SYNC_DATE_FIELD,
-    TTA_FIELD,
-    Excluded,
-    Flow,
-    FlowContext,
-    Plan,
-    Refusal,
-)
+from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Write
 from zns_sync.journal import Attempt, Journal
-from zns_sync.netsuite import (
-    LIMITS,
-    NetSuiteClient,
-    NsRecord,
-    OutcomeUnknownError,
-    ReadResult,
-    RecordRef,
-    WriteResult,
-)
+from zns_sync.netsuite import NetSuiteClient
+from zns_sync.sources import Scope, Source, StatusWrite, ZuoraSource
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
-from zns_sync.status import parse as parse_status
-from zns_sync.zuora import ZuoraClient, zoql
+from zns_sync.zuora import ZuoraClient
 
 log = logging.getLogger(__name__)
-ZUORA_UPDATE_BATCH = 50
-# Per-record codes that say nothing about the record's data: the outcome is unknown, the next run recovers.
-UNKNOWN_OUTCOME_CODES = frozenset({"UNEXPECTED_ERROR", "WS_REQUEST_BLOCKED", "SSS_REQUEST_LIMIT_EXCEEDED"})
+
+# Flow.source and Flow.destination name one of these.
+SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {"zuora": ZuoraSource}
+_T = TypeVar("_T")
+VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What a pass may do: select which records, write what, preview or not."""
+
+    name: str
+    scope: Scope
+    dry: bool  # writes nothing anywhere
+    recover_only: bool  # looks up and links what exists; creates nothing
+
+    @property
+    def writes(self) -> bool:
+        """Claims and destination writes happen."""
+        return not self.dry and not self.recover_only
+
+
+RUN = Mode("run", Scope.OPEN, dry=False, recover_only=False)
+DRY_RUN = Mode("dry-run", Scope.OPEN, dry=True, recover_only=False)
+RECOVER = Mode("recover", Scope.RECOVERY, dry=False, recover_only=True)
+RECOVER_DRY_RUN = Mode("recover-dry-run", Scope.RECOVERY, dry=True, recover_only=True)
 
 
 @dataclass
@@ -91,7 +95,7 @@ class Preview:
 
     type: str
     source_id: str
-    action: str  # create, link, recover, skip, blocked, excluded
+    action: str  # create, update, link, recover, skip, blocked, excluded, not found
     status: str | None
     reason: str | None = None
     payload: dict[str, Any] | None = None
@@ -118,56 +122,42 @@ class _Quiet:
         pass
 
 
-class Window:
-    """How many NetSuite requests may be in flight: halves on a concurrency fault, grows back by one slowly."""
+@dataclass(frozen=True)
+class _Cursor:
+    """A record on its way: the plan, the step it is at, and its status in the source now."""
 
-    def __init__(self, limit: int, grow_after: int = 8) -> None:
-        self.limit = limit
-        self.size = limit
-        self._in_flight = 0
-        self._successes = 0
-        self._grow_after = grow_after
-        self._cond = threading.Condition()
-        self.peak = 0
-        self.throttles = 0
+    plan: Plan
+    index: int
+    status: Status
+    before: Status  # the status before this step's claim, as the journal tells it
 
-    def __enter__(self) -> Window:
-        with self._cond:
-            while self._in_flight >= self.size:
-                self._cond.wait()
-            self._in_flight += 1
-            self.peak = max(self.peak, self._in_flight)
-        return self
+    @property
+    def write(self) -> Write:
+        return self.plan.writes[self.index]
 
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._in_flight -= 1
-            if exc[0] is None:
-                self._successes += 1
-                if self._successes >= self._grow_after * self.size and self.size < self.limit:
-                    self.size += 1
-                    self._successes = 0
-            self._cond.notify_all()
+    @property
+    def last(self) -> bool:
+        return self.index == len(self.plan.writes) - 1
 
-    def throttled(self) -> None:
-        """NetSuite refused a request for concurrency: keep half as many in flight."""
-        with self._cond:
-            self.throttles += 1
-            self.size = max(1, self.size // 2)
-            self._successes = 0
+
+@dataclass(frozen=True)
+class _StepResult:
+    kind: str  # written, refused, unknown
+    counterpart_id: str | None = None
+    found: bool = False  # it existed: linked through a lookup
+    message: str | None = None
 
 
 @dataclass
 class _Done:
-    """A record's final word for this pass, waiting to be written back to Zuora."""
+    """A record's final word for this pass, waiting to be written back to the source."""
 
-    plan_id: str
+    source_id: str
     status_before: Status
     outcome: str  # created, linked, error, unknown
     action: str
-    zuora_fields: dict[str, Any] | None  # None: nothing to write (status stays in flight)
-    status_after: str | None
-    netsuite_id: str | None = None
+    write: StatusWrite | None  # None: nothing to write (the status stays in flight)
+    counterpart_id: str | None = None
     message: str | None = None
 
 
@@ -176,12 +166,12 @@ class PassResult:
     """One flow's pass: counts, and for `recover` the records found and not found."""
 
     counts: Counts = field(default_factory=Counts)
-    recovered: list[tuple[str, str]] = field(default_factory=list)  # (source id, NetSuite id)
+    recovered: list[tuple[str, str]] = field(default_factory=list)  # (source id, counterpart id)
     not_found: list[str] = field(default_factory=list)
 
 
 class Engine:
-    """Runs flows against Zuora and NetSuite, recording every attempt in the journal."""
+    """Runs flows from their sources to their destinations, recording every attempt in the journal."""
 
     def __init__(
         self,
@@ -193,12 +183,13 @@ class Engine:
         window: Window | None = None,
     ) -> None:
         self.settings = settings
-        self.zuora = zuora
-        self.netsuite = netsuite
         self.journal = journal
         self.observer = observer or _Quiet()
         self.window = window or Window(settings.netsuite.concurrency)
         self.context = FlowContext(settings, zuora, netsuite)
+        self.destinations: dict[str, Destination] = {
+            "netsuite": NetSuiteDestination(netsuite, self.window, settings.netsuite.batch_size)
+        }
 
     def close(self) -> None:
         """Stop the lookup threads."""
@@ -207,38 +198,29 @@ class Engine:
     def flow(self, name: str) -> Flow:
         return FLOWS[name](self.context)
 
+    def source(self, flow: Flow) -> Source:
+        return SOURCES[flow.source](flow, self.context)
+
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
         """One pass over each type, in the documented order."""
-        results: dict[str, Counts] = {}
-        for name in _ordered(types):
-            results[name] = (
-                _Pass(self, self.flow(name), mode="dry-run" if dry_run else "run", limit=limit).execute().counts
-            )
-        return results
+        mode = DRY_RUN if dry_run else RUN
+        return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in _ordered(types)}
 
     def recover(self, types: Sequence[str], *, dry_run: bool = False) -> dict[str, PassResult]:
-        """For every record in an in-flight or Error status: look in NetSuite, link what exists."""
-        return {
-            name: _Pass(self, self.flow(name), mode="recover-dry-run" if dry_run else "recover", limit=None).execute()
-            for name in _ordered(types)
-        }
+        """For every record in an in-flight or Error status: look in the destination, link what exists."""
+        mode = RECOVER_DRY_RUN if dry_run else RECOVER
+        return {name: _Pass(self, self.flow(name), mode, None).execute() for name in _ordered(types)}
 
     def status(self, types: Sequence[str]) -> dict[str, tuple[Counter[str], tuple[str, str] | None]]:
         """Per type, how many source records are in each Integration Status, and the oldest in-flight one."""
         report: dict[str, tuple[Counter[str], tuple[str, str] | None]] = {}
         for name in _ordered(types):
-            flow = self.flow(name)
             counts: Counter[str] = Counter()
             oldest: tuple[str, str] | None = None
-            scope = [group for group in flow.scope() if group] or None
-            query = zoql.select(flow.zuora_object, ("Id", STATUS_FIELD, "UpdatedDate"), where=scope)
-            for row in self.zuora.query(query):
-                status = parse_status(row.get(STATUS_FIELD))
+            for source_id, status, updated in self.source(self.flow(name)).statuses():
                 counts[status.text or "(blank)"] += 1
-                if status.phase is Phase.IN_FLIGHT:
-                    updated = str(row.get("UpdatedDate", ""))
-                    if oldest is None or updated < oldest[1]:
-                        oldest = (row["Id"], updated)
+                if status.phase is Phase.IN_FLIGHT and (oldest is None or updated < oldest[1]):
+                    oldest = (source_id, updated)
             report[name] = (counts, oldest)
         return report
 
@@ -250,41 +232,55 @@ def _ordered(types: Sequence[str]) -> list[str]:
 class _Pass:
     """One pass of one flow (see the module docstring)."""
 
-    def __init__(self, engine: Engine, flow: Flow, *, mode: str, limit: int | None) -> None:
+    def __init__(self, engine: Engine, flow: Flow, mode: Mode, limit: int | None) -> None:
         self.engine = engine
         self.flow = flow
         self.mode = mode
         self.limit = limit
+        self.source = engine.source(flow)
+        self.destination = engine.destinations[flow.destination]
         self.result = PassResult()
         self.counts = self.result.counts
         self._counts_lock = threading.Lock()
         self._fatal: BaseException | None = None
         self._done: queue.Queue[_Done | None] = queue.Queue()
-        self.writes = mode == "run"
+        self._groups: set[str] = set()  # groups with a plan in this round
+        self._deferred: list[Plan] = []  # plans whose group already writes in this round
 
     # -- the pass -------------------------------------------------------------------------------------
     def execute(self) -> PassResult:
         start = time.monotonic()
         self.engine.observer.pass_started(self.flow.name)
-        concurrency = self.engine.settings.netsuite.concurrency
+        concurrency = self.destination.window.limit
         completer = threading.Thread(target=self._complete_loop, name=f"complete-{self.flow.name}", daemon=True)
         completer.start()
-        slots = threading.BoundedSemaphore(3 * concurrency)  # backpressure keeps memory flat
-        # Twice as many workers as NetSuite slots: while one wave of requests is on the wire (the client's gate
-        # holds `concurrency` of them), the next wave is claimed in Zuora and rendered, ready to go.
+        # Twice as many workers as destination slots: while one wave of requests is on the wire (the window
+        # holds `concurrency` of them), the next wave is claimed and rendered, ready to go.
         try:
             with ThreadPoolExecutor(2 * concurrency, thread_name_prefix=f"sync-{self.flow.name}") as pool:
-                for chunk in self._chunks():
-                    slots.acquire()
-                    self._raise_fatal()
-                    future = pool.submit(self._guard, self._process, chunk)
-                    future.add_done_callback(lambda _: slots.release())
+                self._run_chunks(pool, self._chunks(self._admitted(self._planned_slices())), 3 * concurrency)
+                while self._deferred:  # the next plan of each group, once the last one's writes are done
+                    waiting, self._deferred = self._deferred, []
+                    self._groups.clear()
+                    self._run_chunks(pool, self._chunks(self._admitted([waiting])), 3 * concurrency)
         finally:
             self._done.put(None)
             completer.join()
             self.counts.seconds = time.monotonic() - start
         self._raise_fatal()
         return self.result
+
+    def _run_chunks(self, pool: ThreadPoolExecutor, chunks: Iterable[list[Plan]], backlog: int) -> None:
+        """Process chunks on the pool, at most `backlog` queued (memory stays flat); return when all are done."""
+        slots = threading.BoundedSemaphore(backlog)
+        futures: list[Future[None]] = []
+        for chunk in chunks:
+            slots.acquire()
+            self._raise_fatal()
+            future = pool.submit(self._guard, self._process, chunk)
+            future.add_done_callback(lambda _: slots.release())
+            futures = [f for f in futures if not f.done()] + [future]
+        wait(futures)
 
     def _raise_fatal(self) -> None:
         if self._fatal is not None:
@@ -296,24 +292,11 @@ class _Pass:
         except BaseException as exc:  # auth, transport, untrusted response, or a bug: abort the pass, re-raised
             self._fatal = self._fatal or exc
 
-    def _selection_query(self) -> str:
-        if self.mode.startswith("recover"):
-            in_recovery = [
-                [
-                    zoql.not_null(STATUS_FIELD),
-                    zoql.ne(STATUS_FIELD, "Sync Complete"),
-                    zoql.ne(STATUS_FIELD, "Ignore"),
-                ]
-            ]
-            where = [own + rec for own in self.flow.own_criteria() for rec in in_recovery]
-            return zoql.select(self.flow.zuora_object, self.flow.fields, where=where)
-        return self.flow.query()
-
     def _slices(self) -> Iterator[list[dict[str, Any]]]:
         """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them)."""
-        size = min(LIMITS["addList"], self.engine.settings.netsuite.batch_size)
+        size = self.destination.create_batch
         taken = 0
-        for page in self.engine.zuora.query_pages(self._selection_query()):
+        for page in self.source.pages(self.mode.scope):
             self._raise_fatal()
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]
@@ -323,22 +306,10 @@ class _Pass:
             if self.limit is not None and taken >= self.limit:
                 return
 
-    def _chunks(self) -> Iterator[list[Plan]]:
-        """Validated plans in full write-sized chunks (refused records leave gaps that the next slice fills)."""
-        size = min(LIMITS["addList"], self.engine.settings.netsuite.batch_size)
-        pending: list[Plan] = []
-        for plans in self._planned_slices():
-            pending.extend(plans)
-            while len(pending) >= size:
-                yield pending[:size]
-                pending = pending[size:]
-        if pending:
-            yield pending
-
     def _planned_slices(self) -> Iterator[list[Plan]]:
-        """Validated plans a slice at a time, so NetSuite work starts after one slice, not one page.
+        """Validated plans a slice at a time, so destination work starts after one slice, not one page.
 
-        A slice is one `select_in` query's worth of ids, so planning by slice costs no extra Zuora calls.
+        A slice is one `select_in` query's worth of ids, so planning by slice costs no extra source calls.
         Refusals and exclusions are recorded on the way.
         """
         for rows in self._slices():
@@ -353,8 +324,8 @@ class _Pass:
                 if isinstance(item, Refusal):
                     self._count(item.outcome)
                     action = "skip" if item.outcome == "skipped" else "blocked"
-                    self._preview(item.source_id, action, item.status_before.text, item.reason)
                     before = item.status_before.text
+                    self._preview(item.source_id, action, before, item.reason)
                     refusals.append(
                         Attempt(
                             self.flow.name, item.source_id, "validate", item.outcome, before, before, None, item.reason
@@ -362,204 +333,241 @@ class _Pass:
                     )
                 else:
                     plans.append(item)
-            if self.mode in ("run", "recover"):
+            if not self.mode.dry:
                 self.engine.journal.record(refusals)
             self.engine.observer.advanced(self.flow.name, len(refusals))
             if plans:
                 yield plans
 
-    def _process(self, chunk: list[Plan]) -> None:
-        """Recover, then claim, then write one chunk (a worker's task)."""
-        remaining = self._recover(chunk)
-        if self.writes and remaining:
-            for batch in self._split_by_action(self._claim(remaining)):
-                self._write(batch, 1)
+    def _admitted(self, slices: Iterable[list[Plan]]) -> Iterator[list[Plan]]:
+        """Plans whose group writes nothing else in this round; the others wait for the next round."""
+        for plans in slices:
+            admitted = []
+            for plan in plans:
+                if plan.group is None:
+                    admitted.append(plan)
+                elif plan.group in self._groups:
+                    self._deferred.append(plan)
+                else:
+                    self._groups.add(plan.group)
+                    admitted.append(plan)
+            yield admitted
 
-    def _split_by_action(self, plans: list[Plan]) -> Iterator[list[Plan]]:
-        creating = [p for p in plans if p.action is Action.CREATING]
-        linking = [p for p in plans if p.action is Action.LINKING]
-        if creating:
-            yield creating
-        size = min(LIMITS["updateList"], self.engine.settings.netsuite.batch_size)
-        for start in range(0, len(linking), size):
-            yield linking[start : start + size]
+    def _chunks(self, slices: Iterable[list[Plan]]) -> Iterator[list[Plan]]:
+        """Plans in full write-sized chunks (refused records leave gaps that the next slice fills)."""
+        size = self.destination.create_batch
+        pending: list[Plan] = []
+        for plans in slices:
+            pending.extend(plans)
+            while len(pending) >= size:
+                yield pending[:size]
+                pending = pending[size:]
+        if pending:
+            yield pending
+
+    def _process(self, chunk: list[Plan]) -> None:
+        """Recover, then take each record through its steps: claim, write (a worker's task)."""
+        cursors = self._recover(chunk)
+        while cursors:
+            cursors = self._step(self._claim(cursors))
 
     # -- recover ---------------------------------------------------------------------------------------
-    def _recover(self, plans: list[Plan]) -> list[Plan]:
-        """Look up in NetSuite the records a previous attempt may have created; link what exists."""
-        dry = self.mode in ("dry-run", "recover-dry-run")
-        recovering = self.mode.startswith("recover")
-        # A dry run looks every create up, so that its preview says link where NetSuite already has it.
-        suspects = [p for p in plans if p.action is Action.CREATING and (p.status_before.needs_recovery or dry)]
-        found = self._find(suspects) if suspects else {}
-        remaining: list[Plan] = []
-        for plan in plans:
-            internal_id = found.get(plan.source_id)
-            if internal_id is not None:
-                if recovering:
-                    self.result.recovered.append((plan.source_id, internal_id))
-                if dry:
-                    self._count("linked")
-                    self._preview(
-                        plan.source_id,
-                        "link",
-                        plan.status_before.text,
-                        f"already in NetSuite as internalId {internal_id}",
-                    )
-                else:
-                    self._finish(plan, "linked", "recover", internal_id)
-                continue
-            if recovering:
-                if plan.action is Action.LINKING:
-                    self._preview(
-                        plan.source_id,
-                        "link",
-                        plan.status_before.text,
-                        "NetSuite id known; the next run links it",
-                    )
-                else:
-                    self.result.not_found.append(plan.source_id)
-                    self._preview(plan.source_id, "not found", plan.status_before.text, "the next run creates it")
-                continue
-            if dry:
-                self._count("created" if plan.action is Action.CREATING else "linked")
-                self._preview(
-                    plan.source_id,
-                    "create" if plan.action is Action.CREATING else "link",
-                    plan.status_before.text,
-                    None,
-                    payload(plan.record),
-                )
-                continue
-            remaining.append(plan)
-        return remaining
+    def _recover(self, plans: list[Plan]) -> list[_Cursor]:
+        """Find in the destination what a previous attempt may have created; resume each record after it.
 
-    def _find(self, plans: Sequence[Plan]) -> dict[str, str]:
-        """NetSuite internalIds of the plans' records that exist, by source id (getList, 1000 refs a call)."""
-        reads: list[ReadResult] = self.engine.netsuite.get_list([p.ref for p in plans])
-        return {
-            plan.source_id: str(read.record["internalId"])
-            for plan, read in zip(plans, reads, strict=True)
-            if read.success and read.record is not None
-        }
+        A record in flight or in error (and in a dry run, every record) is looked up by the keys of its create
+        steps from the one it resumes at: the furthest step found is done, and so is every step before it.
+        """
+        dry = self.mode.dry
+        suspects = [
+            (plan, index)
+            for plan in plans
+            if plan.status_before.needs_recovery or dry
+            for index in range(plan.start, len(plan.writes))
+            if plan.writes[index].step.creates
+        ]
+        ids = self.destination.find([plan.writes[index].ref for plan, index in suspects]) if suspects else []
+        found: dict[str, tuple[int, str]] = {}
+        for (plan, index), counterpart in zip(suspects, ids, strict=True):
+            if counterpart is not None:
+                found[plan.source_id] = (index, counterpart)
+        cursors: list[_Cursor] = []
+        for plan in plans:
+            cursor = _Cursor(plan, plan.start, plan.status_before, plan.status_before)
+            if plan.source_id in found:
+                index, counterpart = found[plan.source_id]
+                cursor = _Cursor(plan, index, plan.status_before, plan.status_before)
+                if cursor.last:
+                    self._recovered(cursor, counterpart)
+                    continue
+                cursor = _Cursor(plan, index + 1, plan.status_before, plan.status_before)
+            if self.mode.recover_only:
+                self._not_recovered(cursor)
+            elif dry:
+                self._count("created" if cursor.plan.writes[-1].step.creates else "linked")
+                for step in range(cursor.index, len(plan.writes)):
+                    self._preview_write(_Cursor(plan, step, plan.status_before, plan.status_before))
+            else:
+                cursors.append(cursor)
+        return cursors
+
+    def _recovered(self, cursor: _Cursor, counterpart: str) -> None:
+        plan = cursor.plan
+        if self.mode.recover_only:
+            self.result.recovered.append((plan.source_id, counterpart))
+        if self.mode.dry:
+            self._count("linked")
+            found = f"already in {self.destination.name} as {counterpart}"
+            self._preview(plan.source_id, "link", plan.status_before.text, found)
+        else:
+            self._finish(cursor, "linked", "recover", counterpart)
+
+    def _not_recovered(self, cursor: _Cursor) -> None:
+        plan = cursor.plan
+        if cursor.write.step.action is Action.LINKING:
+            reason = f"{self.destination.name} id known; the next run links it"
+            self._preview(plan.source_id, "link", plan.status_before.text, reason)
+            return
+        self.result.not_found.append(plan.source_id)
+        reason = f"the next run resumes at '{cursor.write.step.in_flight.text}'"
+        self._preview(plan.source_id, "not found", plan.status_before.text, reason)
 
     # -- claim -----------------------------------------------------------------------------------------
-    def _claim(self, plans: list[Plan]) -> list[Plan]:
-        """Write the in-flight status (and TTA Processing) to Zuora before NetSuite is touched."""
-        updates = []
-        for plan in plans:
-            check_transition(plan.status_before, plan.in_flight)
-            update: dict[str, Any] = {"Id": plan.source_id, STATUS_FIELD: plan.in_flight.text}
-            if self.flow.transactional:
-                update[TTA_FIELD] = TTA.PROCESSING.value
-            updates.append(update)
-        results = self.engine.zuora.update(self.flow.zuora_object, updates)
-        claimed: list[Plan] = []
+    def _claim(self, cursors: list[_Cursor]) -> list[_Cursor]:
+        """Write each record's in-flight status for its step (and TTA Processing) before the destination's write."""
+        writes = []
+        for cursor in cursors:
+            check_transition(cursor.status, cursor.write.step.in_flight)
+            writes.append(StatusWrite(cursor.plan.source_id, cursor.write.step.in_flight, self._tta(TTA.PROCESSING)))
+        claimed: list[_Cursor] = []
         refused: list[Attempt] = []
-        for plan, saved in zip(plans, results, strict=True):
-            if saved.success:
-                claimed.append(plan)
-            else:
+        for batch in _batched(list(zip(cursors, writes, strict=True)), self.source.write_batch):
+            saved_all = self.source.write([w for _, w in batch])
+            for (cursor, _), saved in zip(batch, saved_all, strict=True):
+                if saved.success:
+                    claimed.append(_Cursor(cursor.plan, cursor.index, cursor.write.step.in_flight, cursor.before))
+                    continue
                 self._count("errors")
                 refused.append(
                     Attempt(
                         self.flow.name,
-                        plan.source_id,
+                        cursor.plan.source_id,
                         "claim",
                         "error",
-                        plan.status_before.text,
-                        plan.status_before.text,
+                        cursor.before.text,
+                        cursor.status.text,
                         None,
-                        f"Zuora refused the claim: {saved.message}",
+                        f"the source refused the claim: {saved.message}",
                     )
                 )
         self.engine.journal.record(refused)
         return claimed
 
     # -- write -----------------------------------------------------------------------------------------
-    def _write(self, batch: list[Plan], attempt: int) -> None:
-        netsuite = self.engine.netsuite
-        creating = batch[0].action is Action.CREATING
-        records = [p.record for p in batch]
-        try:
+    def _step(self, cursors: list[_Cursor]) -> list[_Cursor]:
+        """Write each claimed record's step; returns the records that go on to their next step."""
+        creates = [c for c in cursors if c.write.step.creates]
+        updates = [c for c in cursors if not c.write.step.creates]
+        batches = [*_batched(creates, self.destination.create_batch), *_batched(updates, self.destination.update_batch)]
+        following: list[_Cursor] = []
+        for batch in batches:
             began = time.monotonic()
-            results: list[WriteResult] | None = (
-                netsuite.add_list(records) if creating else netsuite.update_list(records)
+            results = self._write(batch, 1)
+            log.debug("%s: %d records written in %.2f s", self.flow.name, len(batch), time.monotonic() - began)
+            for cursor in batch:
+                following.extend(self._after(cursor, results[cursor.plan.source_id]))
+        return following
+
+    def _after(self, cursor: _Cursor, result: _StepResult) -> list[_Cursor]:
+        """What a step's result means for the record: its next step, or its final word."""
+        verb = VERBS[cursor.write.step.action]
+        if result.kind == REFUSED:
+            self._fail(cursor, verb, result.message or "")
+        elif result.kind == UNKNOWN:
+            self._leave_in_flight(cursor, verb, result.message or "")
+        elif not cursor.last:
+            nxt_status = cursor.plan.writes[cursor.index + 1].step.in_flight
+            following = _Cursor(cursor.plan, cursor.index + 1, cursor.status, nxt_status)
+            nxt = nxt_status.text
+            message = f"step {cursor.index + 1} of {len(cursor.plan.writes)} done; next: {nxt}"
+            self.engine.journal.record(
+                [
+                    Attempt(
+                        self.flow.name,
+                        cursor.plan.source_id,
+                        verb,
+                        "linked" if result.found else "updated" if verb == "update" else "created",
+                        cursor.before.text,
+                        nxt,
+                        result.counterpart_id,
+                        message,
+                    )
+                ]
             )
-            log.debug("%s: %d records written in %.2f s", self.flow.name, len(records), time.monotonic() - began)
-        except OutcomeUnknownError:
-            results = None  # the response was lost: NetSuite may or may not have committed
-        verb = "create" if creating else "link"
-        if results is None and not creating:
-            # An update is idempotent: send it again once, else leave the claim for the next run.
+            return [following]
+        else:
+            outcome = "created" if cursor.write.step.creates and not result.found else "linked"
+            self._finish(cursor, outcome, verb, result.counterpart_id)
+        return []
+
+    def _write(self, batch: list[_Cursor], attempt: int) -> dict[str, _StepResult]:
+        """Send one batch; a lost answer or a duplicate is looked up, and a create not found is sent once more."""
+        creating = batch[0].write.step.creates
+        records = [c.write.record for c in batch]
+        outcomes = self.destination.create(records) if creating else self.destination.update(records)
+        if outcomes is None and not creating:
+            # An update carries absolute values: send it again once, else leave the claim for the next run.
             if attempt == 1:
-                self._write(batch, attempt + 1)
+                return self._write(batch, attempt + 1)
+            lost = _StepResult(UNKNOWN, message=f"{self.destination.name}'s answer to the update was lost twice")
+            return {c.plan.source_id: lost for c in batch}
+        results: dict[str, _StepResult] = {}
+        lookups: list[_Cursor] = []
+        for index, cursor in enumerate(batch):
+            outcome = outcomes[index] if outcomes is not None else None
+            if outcome is None or outcome.kind == EXISTS:
+                lookups.append(cursor)
+            elif outcome.kind == WRITTEN:
+                results[cursor.plan.source_id] = _StepResult(WRITTEN, outcome.counterpart_id)
             else:
-                for plan in batch:
-                    self._leave_in_flight(plan, verb, "NetSuite's answer to the update was lost twice")
-            return
-        lookups: list[Plan] = []
-        for index, plan in enumerate(batch):
-            result = results[index] if results is not None else None
-            if result is None or result.code == "DUP_RCRD":
-                lookups.append(plan)
-            elif result.success:
-                self._finish(plan, "created" if creating else "linked", verb, result.internal_id)
-            elif result.code in UNKNOWN_OUTCOME_CODES:
-                self._leave_in_flight(plan, verb, f"{result.code}: {result.message}")
-            else:
-                self._fail(plan, verb, f"{result.code}: {result.message}")
+                results[cursor.plan.source_id] = _StepResult(outcome.kind, message=outcome.message)
         if not lookups:
-            return
-        found = self._find(lookups)
-        retry: list[Plan] = []
-        for plan in lookups:
-            if plan.source_id in found:
-                self._finish(plan, "linked", verb, found[plan.source_id])
+            return results
+        retry: list[_Cursor] = []
+        for cursor, counterpart in zip(lookups, self.destination.find([c.write.ref for c in lookups]), strict=True):
+            if counterpart is not None:
+                results[cursor.plan.source_id] = _StepResult(WRITTEN, counterpart, found=True)
             elif creating and attempt == 1:
-                retry.append(plan)  # not there: the lost add never committed, and its externalId guards a retry
+                retry.append(cursor)  # not there: the lost create never committed, and its key guards a retry
             else:
-                self._leave_in_flight(plan, verb, "NetSuite's answer was lost and the record was not found")
+                message = f"{self.destination.name}'s answer was lost and the record was not found"
+                results[cursor.plan.source_id] = _StepResult(UNKNOWN, message=message)
         if retry:
-            self._write(retry, attempt + 1)
+            results.update(self._write(retry, attempt + 1))
+        return results
 
     # -- complete --------------------------------------------------------------------------------------
-    def _finish(self, plan: Plan, outcome: str, action: str, internal_id: str | None) -> None:
-        check_transition(plan.in_flight, COMPLETE)
-        update: dict[str, Any] = {
-            "Id": plan.source_id,
-            STATUS_FIELD: COMPLETE.text,
-            INTEGRATION_ID_FIELD: internal_id,
-            SYNC_DATE_FIELD: _now(),
-        }
-        if self.flow.transactional:
-            update[TTA_FIELD] = TTA.YES.value
-        self._done.put(_Done(plan.source_id, plan.status_before, outcome, action, update, COMPLETE.text, internal_id))
+    def _tta(self, value: TTA) -> TTA | None:
+        return value if self.flow.transactional else None
 
-    def _fail(self, plan: Plan, action: str, message: str) -> None:
-        after = plan.failed
-        check_transition(plan.in_flight, after)
-        update: dict[str, Any] = {"Id": plan.source_id, STATUS_FIELD: after.text}
-        if self.flow.transactional:
-            update[TTA_FIELD] = TTA.ERROR.value
-        self._done.put(_Done(plan.source_id, plan.status_before, "error", action, update, after.text, None, message))
+    def _finish(self, cursor: _Cursor, outcome: str, action: str, counterpart: str | None) -> None:
+        check_transition(cursor.status, COMPLETE)
+        extra = dict(self.flow.completion_fields)
+        write = StatusWrite(cursor.plan.source_id, COMPLETE, self._tta(TTA.YES), counterpart, extra)
+        self._done.put(_Done(cursor.plan.source_id, cursor.before, outcome, action, write, counterpart))
 
-    def _leave_in_flight(self, plan: Plan, action: str, message: str) -> None:
-        self._done.put(
-            _Done(
-                plan.source_id,
-                plan.status_before,
-                "unknown",
-                action,
-                None,
-                plan.in_flight.text,
-                None,
-                f"{message}; left '{plan.in_flight.text}' for recovery",
-            )
-        )
+    def _fail(self, cursor: _Cursor, action: str, message: str) -> None:
+        after = cursor.write.step.failed
+        check_transition(cursor.status, after)
+        write = StatusWrite(cursor.plan.source_id, after, self._tta(TTA.ERROR))
+        self._done.put(_Done(cursor.plan.source_id, cursor.before, "error", action, write, None, message))
+
+    def _leave_in_flight(self, cursor: _Cursor, action: str, message: str) -> None:
+        note = f"{message}; left '{cursor.status.text}' for recovery"
+        self._done.put(_Done(cursor.plan.source_id, cursor.before, "unknown", action, None, None, note))
 
     def _complete_loop(self) -> None:
-        """Write outcomes back to Zuora 50 at a time; runs until the pass ends."""
+        """Write outcomes back to the source in its batch size; runs until the pass ends."""
         batch: list[_Done] = []
         closing = False
         while not closing:
@@ -571,33 +579,36 @@ class _Pass:
                 closing = True
             elif item is not _FLUSH:
                 batch.append(item)
-                if len(batch) < ZUORA_UPDATE_BATCH:
+                if len(batch) < self.source.write_batch:
                     continue
             if batch:
                 self._guard(self._write_back, batch)
                 batch = []
 
     def _write_back(self, batch: list[_Done]) -> None:
-        writes = [d for d in batch if d.zuora_fields is not None]
-        saved = self.engine.zuora.update(self.flow.zuora_object, [d.zuora_fields for d in writes if d.zuora_fields])
-        refused = {d.plan_id: r.message for d, r in zip(writes, saved, strict=True) if not r.success}
+        writes = [d for d in batch if d.write is not None]
+        saved = self.source.write([d.write for d in writes if d.write is not None])
+        refused = {d.source_id: r.message for d, r in zip(writes, saved, strict=True) if not r.success}
         attempts = []
         for done in batch:
-            outcome, message, after = done.outcome, done.message, done.status_after
-            if done.plan_id in refused:
-                outcome = "unknown"
-                message = f"NetSuite id {done.netsuite_id}; Zuora refused the status write: {refused[done.plan_id]}"
-                after = None
+            outcome, message = done.outcome, done.message
+            after = done.write.status.text if done.write is not None else None
+            if done.source_id in refused:
+                outcome, after = "unknown", None
+                message = (
+                    f"{self.destination.name} id {done.counterpart_id}; "
+                    f"the source refused the status write: {refused[done.source_id]}"
+                )
             self._count({"created": "created", "linked": "linked", "error": "errors"}.get(outcome, "unknown"))
             attempts.append(
                 Attempt(
                     self.flow.name,
-                    done.plan_id,
+                    done.source_id,
                     done.action,
                     outcome,
                     done.status_before.text,
                     after,
-                    done.netsuite_id,
+                    done.counterpart_id,
                     message,
                 )
             )
@@ -609,6 +620,12 @@ class _Pass:
         with self._counts_lock:
             setattr(self.counts, name, getattr(self.counts, name) + 1)
 
+    def _preview_write(self, cursor: _Cursor) -> None:
+        steps = len(cursor.plan.writes)
+        reason = f"step {cursor.index + 1} of {steps}: {cursor.write.step.in_flight.text}" if steps > 1 else None
+        payload = self.destination.preview(cursor.write.record)
+        self._preview(cursor.plan.source_id, VERBS[cursor.write.step.action], cursor.status.text, reason, payload)
+
     def _preview(
         self,
         source_id: str,
@@ -617,46 +634,12 @@ class _Pass:
         reason: str | None,
         body: dict[str, Any] | None = None,
     ) -> None:
-        if self.mode != "run":
+        if self.mode is not RUN:
             self.engine.observer.preview(Preview(self.flow.name, source_id, action, status, reason, body))
 
 
-_FLUSH = _Done("", Status(Phase.NEW), "", "", None, None)
+_FLUSH = _Done("", Status(Phase.NEW), "", "", None)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def payload(record: NsRecord) -> dict[str, Any]:
-    """A NetSuite record as plain JSON-able data, for previews."""
-    body: dict[str, Any] = {"recordType": record.record_type}
-    if record.external_id:
-        body["externalId"] = record.external_id
-    if record.internal_id:
-        body["internalId"] = record.internal_id
-    body.update({k: _plain(v) for k, v in record.fields.items()})
-    return body
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, RecordRef):
-        return {
-            k: v
-            for k, v in (
-                ("internalId", value.internal_id),
-                ("externalId", value.external_id),
-                ("type", value.type),
-                ("name", value.name),
-            )
-            if v is not None
-        }
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _batched(items: list[_T], size: int) -> list[list[_T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

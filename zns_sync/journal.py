@@ -39,7 +39,7 @@ create table if not exists attempts (
     outcome text not null,
     status_before text,
     status_after text,
-    netsuite_id text,
+    counterpart_id text,
     message text
 );
 create index if not exists attempts_by_source on attempts(type, source_id);
@@ -62,7 +62,7 @@ class Attempt:
     outcome: str  # created, linked, skipped, blocked, error, unknown, would-create, ...
     status_before: str | None = None
     status_after: str | None = None
-    netsuite_id: str | None = None
+    counterpart_id: str | None = None  # the record's id in the destination
     message: str | None = None
 
 
@@ -91,11 +91,19 @@ class Journal:
             self._db = sqlite3.connect(state_dir / "sync-log.sqlite", check_same_thread=False, timeout=30)
             self._db.execute("pragma journal_mode=wal")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"state_dir: cannot open the sync log in {state_dir}: {exc}") from None
         self._lock = threading.Lock()
         self._jsonl = jsonl
         self.run_id: int | None = None
+
+    def _migrate(self) -> None:
+        """Bring a sync log written by an earlier version up to this schema."""
+        columns = {row[1] for row in self._db.execute("pragma table_info(attempts)")}
+        if "netsuite_id" in columns:  # 0.1 named the column for its only destination
+            with self._db:
+                self._db.execute("alter table attempts rename column netsuite_id to counterpart_id")
 
     def close(self) -> None:
         with self._lock:
@@ -142,7 +150,7 @@ class Journal:
                 a.outcome,
                 a.status_before,
                 a.status_after,
-                a.netsuite_id,
+                a.counterpart_id,
                 redact(a.message) if a.message else None,
             )
             for a in attempts
@@ -150,7 +158,7 @@ class Journal:
         with self._lock, self._db:
             self._db.executemany(
                 "insert into attempts(run_id, at, type, source_id, action, outcome, status_before, status_after,"
-                " netsuite_id, message) values (?,?,?,?,?,?,?,?,?,?)",
+                " counterpart_id, message) values (?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         for a in attempts:
@@ -194,7 +202,7 @@ class Journal:
         where = f" where {' and '.join(clauses)}" if clauses else ""
         with self._lock:
             rows = self._db.execute(
-                "select run_id, type, source_id, action, outcome, status_before, status_after, netsuite_id,"
+                "select run_id, type, source_id, action, outcome, status_before, status_after, counterpart_id,"
                 f" message, at from attempts{where} order by id",
                 params,
             ).fetchall()

@@ -146,7 +146,7 @@ def attempts_table(rows: Iterable[tuple[int, Attempt, str]], *, title: str) -> T
         "outcome",
         "status before",
         "status after",
-        "NetSuite id",
+        "counterpart id",
         "message",
     ):
         table.add_column(column, overflow="fold")
@@ -160,7 +160,7 @@ def attempts_table(rows: Iterable[tuple[int, Attempt, str]], *, title: str) -> T
             a.outcome,
             a.status_before or "",
             a.status_after or "",
-            a.netsuite_id or "",
+            a.counterpart_id or "",
             a.message or "",
         )
     return table

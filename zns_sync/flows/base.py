@@ -1,8 +1,10 @@
 """What every record flow declares, and the context it is given.
 
-A flow says *what*: the Zuora object and fields it selects, its selection rules, its status nouns, and how a
-page of source records maps to NetSuite records. The engine says *how* (claims, batches, concurrency,
-recovery, logging).
+A flow says *what* (style.md; singer-sdk's Stream and Sink are the model): where its records come from
+(`source`, `source_object`, `fields`, `own_criteria`), where they go (`destination`), the steps a record takes
+(`steps`), the batch lookups a page needs (`lookups`), the rules that hold a record back (`exclusion`,
+`validate`: reference section 4) and the mapping of each step's record (`writes`: reference section 6). The
+engine says *how*: pages, claims, batches, concurrency, recovery, the journal (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -18,29 +20,33 @@ from typing import Any, ClassVar
 
 from zns_sync.config import Settings
 from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef, record_type_enum
-from zns_sync.status import Action, Phase, Status
+from zns_sync.status import TTA_SELECTABLE, Action, Phase, Status
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
 
 STATUS_FIELD = "IntegrationStatus__NS"
 # Zuora lookups (accounts, lines, charges of a page) in flight at once; far below Zuora's concurrency limits.
 ZUORA_LOOKUP_THREADS = 4
+# Per-record REST reads (a payment's parts) in flight at once: Zuora allows 40 concurrent requests per tenant by
+# default (zuora-rest.md section 5); this leaves room for the lookups above and for other integrations.
+ZUORA_REST_THREADS = 16
 INTEGRATION_ID_FIELD = "IntegrationId__NS"
 SYNC_DATE_FIELD = "SyncDate__NS"
 TTA_FIELD = "TransferredToAccounting"
+ORIGIN_FIELD = "Origin__NS"
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a run will do with one selected source record."""
+class Step:
+    """One write on a record's way to the destination, named by its status words (`Updating Payment`)."""
 
-    source_id: str
-    status_before: Status
-    action: Action  # CREATING (add) or LINKING (update an existing NetSuite record)
-    noun: str  # the status noun: "Customer", "Item", "Invoice", "Credit Memo"
-    record: NsRecord  # sent with addList (create) or updateList (link)
-    ref: RecordRef  # how to find the NetSuite record again: by externalId, or internalId when linking
-    amount: Decimal | None = None  # transactions: the Zuora amount, for the summary
+    action: Action
+    noun: str
+
+    @property
+    def creates(self) -> bool:
+        """A create leaves a record that can be found again; an update or link is safe to send twice."""
+        return self.action is Action.CREATING
 
     @property
     def in_flight(self) -> Status:
@@ -52,18 +58,65 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """A selected record that cannot sync now: blocked on a dependency, or skipped on its own data."""
+class Write:
+    """One step of one record: what is sent, and how the destination record is found again."""
+
+    step: Step
+    record: NsRecord  # added (create) or updated (update, link)
+    ref: RecordRef  # by the deterministic externalId (create) or the known internalId (update, link)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do with one selected source record: its steps, in order."""
 
     source_id: str
     status_before: Status
+    writes: tuple[Write, ...]
+    group: str | None = None  # plans of one group never write at the same time (two refunds of one payment)
+
+    @property
+    def start(self) -> int:
+        """The step the record resumes at: the one its in-flight or error status names, else the first."""
+        before = self.status_before
+        if before.needs_recovery:
+            for index, write in enumerate(self.writes):
+                if (write.step.action, write.step.noun) == (before.action, before.noun):
+                    return index
+        return 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a selected record cannot sync now: blocked on a dependency, or skipped on its own data."""
+
     outcome: str  # "blocked" or "skipped"
+    reason: str
+
+
+def blocked(reason: str) -> Problem:
+    """A dependency is not synced yet: a later run takes the record (reference 2.3)."""
+    return Problem("blocked", reason)
+
+
+def skipped(reason: str) -> Problem:
+    """The record's own data cannot map: a person must fix it."""
+    return Problem("skipped", reason)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A selected record held back by a rule; its status stays untouched."""
+
+    source_id: str
+    status_before: Status
+    outcome: str
     reason: str
 
 
 @dataclass(frozen=True)
 class Excluded:
-    """A record the query returned but a rule ZOQL cannot express excludes (a parent's field): not selected."""
+    """A record the query returned but a rule the source cannot express excludes (a parent's field)."""
 
     source_id: str
     reason: str
@@ -86,13 +139,23 @@ class FlowContext:
         default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-gather")
     )
 
+    _rest_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(ZUORA_REST_THREADS, thread_name_prefix="zuora-rest")
+    )
+
     def close(self) -> None:
         self._pool.shutdown()
         self._gather_pool.shutdown()
+        self._rest_pool.shutdown()
 
     def concurrently(self, *lookups: Callable[[], Any]) -> list[Any]:
         """The results of independent lookups, run at the same time."""
         return [future.result() for future in [self._gather_pool.submit(lookup) for lookup in lookups]]
+
+    def each(self, fn: Callable[[str], Any], keys: Iterable[str]) -> dict[str, Any]:
+        """`fn(key)` for every distinct key, ZUORA_REST_THREADS at a time (one REST call per key)."""
+        wanted = sorted(set(keys))
+        return dict(zip(wanted, self._rest_pool.map(fn, wanted), strict=True))
 
     def query_all(self, queries: Iterable[str]) -> list[dict[str, Any]]:
         """The rows of several ZOQL queries, run a few at a time (an id list split at 200 conditions)."""
@@ -103,7 +166,7 @@ class FlowContext:
         return f"{self.settings.sync.external_id_prefix}-{kind}-{zuora_id}"
 
     def netsuite_names(self, record_type: str, key: str) -> dict[str, str]:
-        """NetSuite `record_type` records (getAll, once a run) as {value of `key`: internalId}."""
+        """NetSuite `record_type` records (read once a run) as {value of `key`: internalId}."""
         with self._lock:
             if record_type not in self._cache:
                 rows = self.netsuite.get_all(record_type)
@@ -129,66 +192,119 @@ class FlowContext:
 
 
 class Flow(ABC):
-    """One record type's sync, declared."""
+    """One record type's sync, declared; `plan_page` is the template the engine calls."""
 
     name: ClassVar[str]  # the --type name
-    zuora_object: ClassVar[str]
+    source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
+    destination: ClassVar[str] = "netsuite"  # where the records go (engine.DESTINATIONS)
+    source_object: ClassVar[str]  # the Zuora object selected
     fields: ClassVar[tuple[str, ...]]
     external_id_kind: ClassVar[str]  # the middle word of the externalId
-    noun: ClassVar[str]  # the status noun: `Creating <noun>`
+    steps: ClassVar[tuple[Step, ...]]  # every step a record of this flow may take (the status vocabulary)
     transactional: ClassVar[bool] = False  # carries TransferredToAccounting
+    completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context
         self.settings = context.settings
 
-    def selection(self) -> list[list[zoql.Condition]]:
-        """The selection rules as a disjunction of conjunctions (ZOQL has no parentheses)."""
-        open_status = [
-            [zoql.is_null(STATUS_FIELD)],
-            [zoql.ne(STATUS_FIELD, "Sync Complete"), zoql.ne(STATUS_FIELD, "Ignore")],
-        ]
-        return [own + status for own in self.own_criteria() for status in open_status]
-
+    # -- selection (reference section 4) ---------------------------------------------------------------
     @abstractmethod
     def own_criteria(self) -> list[list[zoql.Condition]]:
-        """The process's own criteria (reference section 4), as alternatives of conjunctions."""
+        """The process's own criteria, as alternatives of conjunctions (ZOQL has no parentheses)."""
 
     def scope(self) -> list[list[zoql.Condition]]:
         """The records this process covers whatever their progress (for `status`); by default its criteria."""
         return self.own_criteria()
 
-    def query(self) -> str:
-        return zoql.select(self.zuora_object, self.fields, where=self.selection())
-
-    @abstractmethod
-    def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
-        """Validate and map one page of selected source records (batch lookups, then one result per row)."""
-
     def status_of(self, row: Mapping[str, Any]) -> Status:
         return parse_status(row.get(STATUS_FIELD))
 
-    def create(
-        self,
-        row: Mapping[str, Any],
-        record_type: str,
-        fields: Mapping[str, Any],
-        *,
-        noun: str | None = None,
-        amount: Decimal | None = None,
-    ) -> Plan:
-        """Add a NetSuite record carrying the source's deterministic externalId."""
-        external_id = self.context.external_id(self.external_id_kind, row["Id"])
-        record = NsRecord(record_type, fields, external_id=external_id)
-        ref = RecordRef(external_id=external_id, type=record_type_enum(record_type))
-        return Plan(row["Id"], self.status_of(row), Action.CREATING, noun or self.noun, record, ref, amount)
+    # -- what a page needs, what holds a record back, what is sent ----------------------------------------
+    def lookups(self, rows: Sequence[dict[str, Any]]) -> Any:
+        """The batch lookups one page needs (accounts, lines, NetSuite names...), passed to the methods below."""
+        return None
 
-    def link(self, row: Mapping[str, Any], record_type: str, zuora_fields: Mapping[str, Any]) -> Plan:
-        """Adopt the NetSuite record the source's IntegrationId__NS names: only the Zuora fields are written."""
-        internal_id = str(row[INTEGRATION_ID_FIELD])
-        record = NsRecord(record_type, {"customFieldList": zuora_fields}, internal_id=internal_id)
-        ref = RecordRef(internal_id=internal_id, type=record_type_enum(record_type))
-        return Plan(row["Id"], self.status_of(row), Action.LINKING, self.noun, record, ref)
+    def exclusion(self, row: Mapping[str, Any], page: Any) -> str | None:
+        """Why a returned record is outside the process after all (a rule the query cannot express)."""
+        return None
+
+    def validate(self, row: Mapping[str, Any], page: Any) -> Problem | None:
+        """The rule that holds the record back (a dependency not synced, a value with no match), if any."""
+        return None
+
+    @abstractmethod
+    def writes(self, row: Mapping[str, Any], page: Any) -> Sequence[Write]:
+        """The record's steps with their destination records, in order; called only for valid records."""
+
+    def group(self, row: Mapping[str, Any], page: Any) -> str | None:
+        """Records sharing a group never write at the same time (they change one destination record)."""
+        return None
+
+    def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
+        """One page of selected records: batch lookups, then per record exclusion, validation and mapping."""
+        page = self.lookups(rows)
+        for row in rows:
+            reason = self.exclusion(row, page)
+            if reason is not None:
+                yield Excluded(row["Id"], reason)
+                continue
+            problem = self.validate(row, page)
+            if problem is not None:
+                yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason)
+                continue
+            yield Plan(row["Id"], self.status_of(row), tuple(self.writes(row, page)), self.group(row, page))
+
+    # -- the two shapes of a NetSuite write ---------------------------------------------------------------
+    def create(self, step: Step, record_type: str, fields: Mapping[str, Any], zuora_id: str) -> Write:
+        """Add a NetSuite record carrying the Zuora record's deterministic externalId."""
+        external_id = self.context.external_id(self.external_id_kind, zuora_id)
+        record = NsRecord(record_type, fields, external_id=external_id)
+        return Write(step, record, RecordRef(external_id=external_id, type=record_type_enum(record_type)))
+
+    def update(self, step: Step, record_type: str, internal_id: str, fields: Mapping[str, Any]) -> Write:
+        """Change fields of the NetSuite record with this internalId (safe to send twice: absolute values)."""
+        record = NsRecord(record_type, fields, internal_id=internal_id)
+        return Write(step, record, RecordRef(internal_id=internal_id, type=record_type_enum(record_type)))
+
+
+ACCOUNT_FIELDS = ("Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS")
+
+
+class TransactionFlow(Flow):
+    """A Zuora transaction of an account: selected by status, TransferredToAccounting and cutover date.
+
+    Selection (reference 4.7, 4.10, 4.12): `Status = <status_value>`, `<date_field>` on or after the type's
+    cutover date, TTA No (null), Error or Processing, and the account's SynctoNetSuite__NS Yes or empty.
+    """
+
+    transactional = True
+    status_value: ClassVar[str]  # Posted, Processed
+    date_field: ClassVar[str]  # InvoiceDate, EffectiveDate, RefundDate
+
+    def scope(self) -> list[list[zoql.Condition]]:
+        base = [zoql.eq("Status", self.status_value)]
+        cutover = self.settings.sync.cutover_dates.get(self.name)
+        if cutover is not None:
+            base.append(zoql.ge(self.date_field, cutover))
+        return [base]
+
+    def own_criteria(self) -> list[list[zoql.Condition]]:
+        tta = [[zoql.eq(TTA_FIELD, value.value)] for value in TTA_SELECTABLE]
+        tta.append([zoql.is_null(TTA_FIELD)])  # null reads as No
+        return [base + alternative for base in self.scope() for alternative in tta]
+
+    def accounts(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The rows' accounts, by Id."""
+        return self.context.zuora_by_id("Account", ACCOUNT_FIELDS, [str(r["AccountId"]) for r in rows])
+
+    @staticmethod
+    def account_excluded(row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> str | None:
+        """Why the row's account keeps it out (SynctoNetSuite__NS = No), if it does."""
+        account = accounts.get(str(row["AccountId"]))
+        if account is not None and account.get("SynctoNetSuite__NS") not in (None, "", "Yes"):
+            return f"account {row['AccountId']} has SynctoNetSuite__NS = No"
+        return None
 
 
 def money(value: Any) -> Decimal:
@@ -210,3 +326,8 @@ def zuora_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
+
+
+def without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries whose value is set."""
+    return {k: v for k, v in values.items() if v is not None}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, Plan, Refusal
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Problem, Step, Write, blocked, skipped
 from zns_sync.netsuite import RecordRef
+from zns_sync.status import Action
 from zns_sync.zuora import zoql
+
+CREATING = Step(Action.CREATING, "Customer")
+LINKING = Step(Action.LINKING, "Customer")
 
 CONTACT_FIELDS = (
     "Id", "FirstName", "LastName", "Address1", "Address2", "City", "State", "Country", "PostalCode",
@@ -15,82 +20,72 @@ CONTACT_FIELDS = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Page:
+    contacts: Mapping[str, Mapping[str, Any]]
+    currencies: Mapping[str, str]
+    terms: Mapping[str, str]
+    parents: Mapping[str, Mapping[str, Any]]
+
+
 class CustomerFlow(Flow):
     """Creates a NetSuite customer per active Zuora account, or links the one its IntegrationId__NS names."""
 
     name = "customer"
-    zuora_object = "Account"
+    source_object = "Account"
     external_id_kind = "account"
     fields = (
         "Id", "AccountNumber", "Name", "Currency", "PaymentTerm", "Status", "BillToId", "SoldToId", "AutoPay",
         "Notes", "ParentId", "IntegrationId__NS", "IntegrationStatus__NS", "SynctoNetSuite__NS", "CustomerType__NS",
         "UpdatedDate",
     )  # fmt: skip
-    noun = "Customer"
+    steps = (CREATING, LINKING)
 
+    # -- selection (reference 4.1) --------------------------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
         active = zoql.eq("Status", "Active")
         return [[active, zoql.eq("SynctoNetSuite__NS", "Yes")], [active, zoql.is_null("SynctoNetSuite__NS")]]
 
-    def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
-        contacts = self.context.zuora_by_id(
-            "Contact",
-            CONTACT_FIELDS,
-            [r.get("BillToId", "") for r in rows] + [r.get("SoldToId", "") for r in rows],
+    def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
+        ctx = self.context
+        creating = any(not r.get(INTEGRATION_ID_FIELD) for r in rows)
+        return _Page(
+            contacts=ctx.zuora_by_id(
+                "Contact", CONTACT_FIELDS, [r.get("BillToId", "") for r in rows] + [r.get("SoldToId", "") for r in rows]
+            ),
+            currencies=ctx.netsuite_names("currency", "symbol") if creating else {},
+            terms=ctx.netsuite_names("term", "name") if creating else {},
+            parents=ctx.zuora_by_id("Account", ("Id", INTEGRATION_ID_FIELD), [r.get("ParentId", "") for r in rows]),
         )
-        creating = [r for r in rows if not r.get(INTEGRATION_ID_FIELD)]
-        currencies = self.context.netsuite_names("currency", "symbol") if creating else {}
-        terms = self.context.netsuite_names("term", "name") if creating else {}
-        parents = self.context.zuora_by_id(
-            "Account", ("Id", INTEGRATION_ID_FIELD), [r.get("ParentId", "") for r in rows]
-        )
-        for row in rows:
-            yield self._plan(row, contacts, currencies, terms, parents)
 
-    def _plan(
-        self,
-        row: Mapping[str, Any],
-        contacts: Mapping[str, Mapping[str, Any]],
-        currencies: Mapping[str, str],
-        terms: Mapping[str, str],
-        parents: Mapping[str, Mapping[str, Any]],
-    ) -> Plan | Refusal:
-        status = self.status_of(row)
-        fields_ids = self.settings.netsuite_fields
-        zuora_fields: dict[str, Any] = {
-            fields_ids.customer_zuora_id: row["Id"],
-            fields_ids.customer_account_number: row.get("AccountNumber") or "",
-        }
+    # -- validations (reference 4.1, 7.5) -------------------------------------------------------------------
+    def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
+        if row.get(INTEGRATION_ID_FIELD):
+            return None  # a link writes only the Zuora fields
+        if str(row.get("Currency", "")) not in page.currencies:
+            return skipped(f"currency {row.get('Currency')!r} matches no NetSuite currency symbol")
+        if row.get("PaymentTerm") and str(row["PaymentTerm"]) not in page.terms:
+            return skipped(f"payment term {row['PaymentTerm']!r} matches no NetSuite term by name")
+        if row.get("ParentId") and not page.parents.get(str(row["ParentId"]), {}).get(INTEGRATION_ID_FIELD):
+            return blocked(f"parent account {row['ParentId']} is not synced yet")
+        return None
+
+    # -- mapping (reference 6.1) ----------------------------------------------------------------------------
+    def writes(self, row: Mapping[str, Any], page: _Page) -> list[Write]:
+        bill_to = page.contacts.get(str(row.get("BillToId", "")))
+        sold_to = page.contacts.get(str(row.get("SoldToId", "")))
+        zuora_fields = self._zuora_fields(row, bill_to, sold_to)
         if row.get(INTEGRATION_ID_FIELD):
             # Link: adopt the NetSuite customer the account already names; only the Zuora fields are written.
-            return self.link(row, "Customer", zuora_fields)
-        currency = currencies.get(str(row.get("Currency", "")))
-        if currency is None:
-            return Refusal(
-                row["Id"],
-                status,
-                "skipped",
-                f"currency {row.get('Currency')!r} matches no NetSuite currency symbol",
-            )
+            return [self.update(LINKING, "Customer", str(row[INTEGRATION_ID_FIELD]), {"customFieldList": zuora_fields})]
         fields: dict[str, Any] = {
             "companyName": row.get("Name", ""),
-            "currency": RecordRef(internal_id=currency),
+            "currency": RecordRef(internal_id=page.currencies[str(row.get("Currency", ""))]),
         }
         if row.get("PaymentTerm"):
-            term = terms.get(str(row["PaymentTerm"]))
-            if term is None:
-                return Refusal(
-                    row["Id"],
-                    status,
-                    "skipped",
-                    f"payment term {row['PaymentTerm']!r} matches no NetSuite term by name",
-                )
-            fields["terms"] = RecordRef(internal_id=term)
+            fields["terms"] = RecordRef(internal_id=page.terms[str(row["PaymentTerm"])])
         if row.get("ParentId"):
-            parent_id = parents.get(str(row["ParentId"]), {}).get(INTEGRATION_ID_FIELD)
-            if not parent_id:
-                return Refusal(row["Id"], status, "blocked", f"parent account {row['ParentId']} is not synced yet")
-            fields["parent"] = RecordRef(internal_id=str(parent_id))
+            fields["parent"] = RecordRef(internal_id=str(page.parents[str(row["ParentId"])][INTEGRATION_ID_FIELD]))
         if self.settings.sync.use_account_number_as_entity_id and row.get("AccountNumber"):
             fields["entityId"] = row["AccountNumber"]
         if row.get("CustomerType__NS") == "Individual":
@@ -102,20 +97,10 @@ class CustomerFlow(Flow):
             fields["entityStatus"] = RecordRef(internal_id=defaults.entity_status)
         if row.get("Notes"):
             fields["comments"] = row["Notes"]
-        bill_to = contacts.get(str(row.get("BillToId", "")))
-        sold_to = contacts.get(str(row.get("SoldToId", "")))
         if bill_to:
-            if bill_to.get("WorkEmail"):
-                fields["email"] = bill_to["WorkEmail"]
-            if bill_to.get("WorkPhone"):
-                fields["phone"] = bill_to["WorkPhone"]
-            if bill_to.get("Fax"):
-                fields["fax"] = bill_to["Fax"]
-            zuora_fields[fields_ids.customer_bill_to_id] = bill_to["Id"]
-        if sold_to:
-            zuora_fields[fields_ids.customer_sold_to_id] = sold_to["Id"]
-        if "AutoPay" in row:
-            zuora_fields[fields_ids.customer_auto_pay] = str(row["AutoPay"]).lower() == "true"
+            for zuora_name, ns_name in (("WorkEmail", "email"), ("WorkPhone", "phone"), ("Fax", "fax")):
+                if bill_to.get(zuora_name):
+                    fields[ns_name] = bill_to[zuora_name]
         addresses = [
             _address(contact, str(row.get("Name", "")), label, billing)
             for contact, label, billing in (
@@ -127,7 +112,23 @@ class CustomerFlow(Flow):
         if addresses:
             fields["addressbookList"] = {"addressbook": addresses, "replaceAll": True}
         fields["customFieldList"] = zuora_fields
-        return self.create(row, "Customer", fields)
+        return [self.create(CREATING, "Customer", fields, row["Id"])]
+
+    def _zuora_fields(
+        self, row: Mapping[str, Any], bill_to: Mapping[str, Any] | None, sold_to: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        ids = self.settings.netsuite_fields
+        zuora_fields: dict[str, Any] = {
+            ids.customer_zuora_id: row["Id"],
+            ids.customer_account_number: row.get("AccountNumber") or "",
+        }
+        if bill_to:
+            zuora_fields[ids.customer_bill_to_id] = bill_to["Id"]
+        if sold_to:
+            zuora_fields[ids.customer_sold_to_id] = sold_to["Id"]
+        if "AutoPay" in row:
+            zuora_fields[ids.customer_auto_pay] = str(row["AutoPay"]).lower() == "true"
+        return zuora_fields
 
 
 def _address(contact: Mapping[str, Any], company: str, label: str, billing: bool) -> dict[str, Any]:

@@ -2,56 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Excluded, Flow, Plan, Refusal
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Problem, Step, Write, skipped
 from zns_sync.netsuite import RecordRef
+from zns_sync.status import Action
 from zns_sync.zuora import zoql
 
 # ItemType__NS -> the SuiteTalk record type created; Inventory items are not supported by this version.
 ITEM_TYPES = {"Non Inventory": "NonInventorySaleItem", "Service": "ServiceSaleItem"}
+CREATING = Step(Action.CREATING, "Item")
+LINKING = Step(Action.LINKING, "Item")
 
 
 class ItemFlow(Flow):
     """Creates one NetSuite item per charge (no price: each invoice line carries its amount)."""
 
     name = "item"
-    zuora_object = "ProductRatePlanCharge"
+    source_object = "ProductRatePlanCharge"
     external_id_kind = "charge"
     fields = (
         "Id", "Name", "Description", "ProductRatePlanId", "ChargeModel", "ChargeType", "ItemType__NS",
         "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
     )  # fmt: skip
-    noun = "Item"
+    steps = (CREATING, LINKING)
 
+    # -- selection and validation (reference 4.5) -----------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
         return [[]]
 
-    def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
-        for row in rows:
-            yield self._plan(row)
+    def validate(self, row: Mapping[str, Any], page: None) -> Problem | None:
+        if str(row.get("ItemType__NS") or "") not in ITEM_TYPES:
+            return skipped(_item_type_problem(row))
+        return None
 
-    def _plan(self, row: Mapping[str, Any]) -> Plan | Refusal:
-        status = self.status_of(row)
+    # -- mapping (reference 6.5) ----------------------------------------------------------------------------
+    def writes(self, row: Mapping[str, Any], page: None) -> list[Write]:
         ids = self.settings.netsuite_fields
-        zuora_fields: dict[str, Any] = {
-            ids.item_zuora_id: row["Id"],
-            ids.item_zuora_type: "CHARGE",
-        }
-        for zuora_name, script_id in (
-            ("ChargeModel", ids.item_charge_model),
-            ("ChargeType", ids.item_charge_type),
-        ):
+        item_type = ITEM_TYPES[str(row["ItemType__NS"])]
+        zuora_fields: dict[str, Any] = {ids.item_zuora_id: row["Id"], ids.item_zuora_type: "CHARGE"}
+        for zuora_name, script_id in (("ChargeModel", ids.item_charge_model), ("ChargeType", ids.item_charge_type)):
             if row.get(zuora_name):
                 zuora_fields[script_id] = row[zuora_name]
-        item_type = ITEM_TYPES.get(str(row.get("ItemType__NS") or ""))
         if row.get(INTEGRATION_ID_FIELD):
-            if item_type is None:
-                return Refusal(row["Id"], status, "skipped", _item_type_problem(row))
-            return self.link(row, item_type, zuora_fields)
-        if item_type is None:
-            return Refusal(row["Id"], status, "skipped", _item_type_problem(row))
+            return [self.update(LINKING, item_type, str(row[INTEGRATION_ID_FIELD]), {"customFieldList": zuora_fields})]
         name = str(row.get("Name") or f"Zuora Charge {row['Id']}")
         fields: dict[str, Any] = {"itemId": name, "displayName": name}
         if row.get("Description"):
@@ -66,7 +61,7 @@ class ItemFlow(Flow):
         if self.settings.sync.standard_invoice_sync:
             fields["isTaxable"] = False
         fields["customFieldList"] = zuora_fields
-        return self.create(row, item_type, fields)
+        return [self.create(CREATING, item_type, fields, row["Id"])]
 
 
 def _item_type_problem(row: Mapping[str, Any]) -> str:

@@ -90,7 +90,7 @@ class Sandbox:
                 "wsdl_url": self.netsuite.wsdl_url, "endpoint_url": self.netsuite.endpoint_url,
                 "concurrency": self.concurrency,
             },
-            "sync": {"types": ["customer", "item", "invoice"], "cutover_dates": {"invoice": "2024-01-01"}},
+            "sync": {"cutover_dates": {"invoice": "2024-01-01"}},
             "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
             "state_dir": str(state_dir),
         }  # fmt: skip

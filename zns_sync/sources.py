@@ -1,0 +1,123 @@
+"""Where a flow's records come from: the source adapters, which page records and write their statuses back.
+
+The Integration Status lives on the source record (product.md 2). A source knows how to page its records for a
+scope, how to write claims and outcomes (status, counterpart id, sync date, TTA) in its own batch size, and
+nothing about the destination (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from zns_sync.flows.base import (
+    INTEGRATION_ID_FIELD,
+    STATUS_FIELD,
+    SYNC_DATE_FIELD,
+    TTA_FIELD,
+    Flow,
+    FlowContext,
+)
+from zns_sync.status import IGNORE, SYNC_COMPLETE, TTA, Phase, Status
+from zns_sync.zuora import ZuoraClient, zoql
+
+ZUORA_UPDATE_BATCH = 50  # objects per /v1/action/update (zuora-rest.md section 5)
+
+
+class Scope(enum.Enum):
+    """Which of a process's records a pass reads."""
+
+    OPEN = "open"  # blank, in flight or error: what a run selects
+    RECOVERY = "recovery"  # in flight or error: what `recover` selects
+    ANY = "any"  # every record of the process whatever its progress: what `status` counts
+
+
+@dataclass(frozen=True)
+class StatusWrite:
+    """What is written to one source record: its status and, with it, TTA, the counterpart id, the sync date."""
+
+    source_id: str
+    status: Status
+    tta: TTA | None = None
+    counterpart_id: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The source's word on one status write."""
+
+    success: bool
+    message: str = ""
+
+
+class Source(ABC):
+    """Records of one flow in the system that holds their Integration Status."""
+
+    write_batch: int  # status writes per call
+
+    def __init__(self, flow: Flow, context: FlowContext) -> None:
+        self.flow = flow
+        self.context = context
+
+    @abstractmethod
+    def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
+        """The flow's records in `scope`, a page at a time (each a dict with at least `Id`)."""
+
+    @abstractmethod
+    def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
+        """Write statuses, one result per write in order; partial failure is data."""
+
+    @abstractmethod
+    def statuses(self) -> Iterator[tuple[str, Status, str]]:
+        """(id, status, last update) of every record of the process."""
+
+
+class ZuoraSource(Source):
+    """Zuora objects read with ZOQL in 2000-row pages; statuses written with the action update, 50 a call."""
+
+    write_batch = ZUORA_UPDATE_BATCH
+
+    def __init__(self, flow: Flow, context: FlowContext) -> None:
+        super().__init__(flow, context)
+        self.zuora: ZuoraClient = context.zuora
+
+    def _where(self, scope: Scope) -> list[list[zoql.Condition]] | None:
+        own = self.flow.own_criteria()
+        if scope is Scope.ANY:
+            return [group for group in self.flow.scope() if group] or None
+        unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]
+        if scope is Scope.OPEN:
+            # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.
+            status = [[zoql.is_null(STATUS_FIELD)], unfinished]
+        else:
+            status = [[zoql.not_null(STATUS_FIELD), *unfinished]]
+        return [mine + theirs for mine in own for theirs in status]
+
+    def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
+        query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope))
+        return self.zuora.query_pages(query)
+
+    def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
+        objects = [self._render(w) for w in writes]
+        return [Saved(r.success, r.message) for r in self.zuora.update(self.flow.source_object, objects)]
+
+    @staticmethod
+    def _render(write: StatusWrite) -> dict[str, Any]:
+        update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
+        if write.status.phase is Phase.COMPLETE:
+            update[INTEGRATION_ID_FIELD] = write.counterpart_id
+            update[SYNC_DATE_FIELD] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if write.tta is not None:
+            update[TTA_FIELD] = write.tta.value
+        update.update(write.extra)
+        return update
+
+    def statuses(self) -> Iterator[tuple[str, Status, str]]:
+        query = zoql.select(self.flow.source_object, ("Id", STATUS_FIELD, "UpdatedDate"), where=self._where(Scope.ANY))
+        for row in self.zuora.query(query):
+            yield row["Id"], self.flow.status_of(row), str(row.get("UpdatedDate", ""))
