@@ -189,7 +189,7 @@ def test_two_refunds_of_one_payment_sync_in_one_run_one_after_the_other(box: San
             {
                 "RefundNumber": f"R-T{share}", "AccountId": payment["AccountId"], "Amount": share,
                 "RefundDate": payment["EffectiveDate"], "Type": "External", "MethodType": "Check",
-                "SourceType": "Payment", "Status": "Processed",
+                "SourceType": "Payment", "Status": "Processed", "PaymentId": payment["Id"],
             },
         )  # fmt: skip
         store.add(

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from zns_sync.sandbox.zuora_server import RecordedRequest, ZuoraEmulator
-from zns_sync.zuora import ZuoraClient
+from zns_sync.zuora import ZuoraClient, ZuoraError
 
 SPECS = (Path(__file__).parents[2] / "../shared/vendor-specs/zuora-openapi").resolve()
 pytestmark = pytest.mark.skipif(
@@ -177,3 +177,27 @@ def test_payment_parts_requests_and_answers_follow_zuoras_openapi(emulator: Zuor
 
 def _without_nulls(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in record.items() if value is not None}
+
+
+def test_refund_reads_follow_zuoras_openapi(emulator: ZuoraEmulator, client: ZuoraClient) -> None:
+    payment = emulator.store.add("Payment", {"PaymentNumber": "P-7", "Status": "Processed", "Amount": 10.0})
+    refund = emulator.store.add(
+        "Refund",
+        {"RefundNumber": "R-7", "Amount": 4.0, "Status": "Processed", "PaymentId": payment, "RefundDate": "2024-02-01"},
+    )
+    read = client.refund(refund)
+    assert (read["id"], read["number"], read["paymentId"], read["amount"]) == (refund, "R-7", payment, 4.0)
+    assert client.refund("R-7")["id"] == refund
+    template = "/v1/refunds/{refundKey}"
+    requests = [r for r in emulator.requests_seen if r.path != "/oauth/token"]
+    assert [r.path for r in requests] == [f"/v1/refunds/{refund}", "/v1/refunds/R-7"]
+    for request in requests:
+        _check("refunds", template, request.method, request)
+    document = _spec("refunds")
+    schema = document["paths"][template]["get"]["responses"]["200"]["schema"]
+    validator = jsonschema.Draft4Validator({**schema, "definitions": document["definitions"]})
+    with httpx.Client(base_url=emulator.url, headers={"Authorization": requests[0].headers["authorization"]}) as raw:
+        validator.validate(_without_nulls(raw.get(f"/v1/refunds/{refund}").json()))
+    with pytest.raises(ZuoraError) as unknown:
+        client.refund("R-404")
+    assert unknown.value.code == "50000040"

@@ -1,16 +1,17 @@
 """Zuora Refund -> NetSuite in two steps: unapply it from the synced Customer Payment, then a Customer Refund of
 that payment (reference 4.12, 6.10).
 
-Step 1 (`Updating Payment`) sets each refunded invoice's application on the NetSuite payment to
-`InvoicePayment.Amount - InvoicePayment.RefundAmount`: an absolute amount with `replaceAll` false, so sending it
-twice, or once per refund of the same payment, leaves the same payment. Step 2 (`Creating Refund`) adds the
+Step 1 (`Updating Payment`) sets each refunded invoice's application on the NetSuite payment to what stays
+applied in Zuora (`InvoicePayment.Amount - InvoicePayment.RefundAmount`; with Invoice Settlement, the payment's
+parts now): an absolute amount with `replaceAll` false, so sending it twice, or once per refund of the same
+payment, leaves the same payment. Step 2 (`Creating Refund`) adds the
 Customer Refund applied to the payment's now unapplied cash, with the refund's deterministic externalId.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -38,15 +39,19 @@ UPDATING_PAYMENT = Step(Action.UPDATING, "Payment")
 CREATING_REFUND = Step(Action.CREATING, "Refund")
 # Refund.PaymentId is create-only (zuora-rest.md section 7): the payment is reached through its applications.
 REFUND_APPLICATION_FIELDS = ("Id", "RefundId", "InvoicePaymentId", "InvoiceId", "RefundAmount")
+PAYMENT_FIELDS = ("Id", "PaymentNumber", INTEGRATION_ID_FIELD, STATUS_FIELD)
 
 
 @dataclass(frozen=True)
 class _Page:
     accounts: Mapping[str, Mapping[str, Any]]
-    refunded: Mapping[str, Sequence[Mapping[str, Any]]]  # RefundInvoicePayment rows by refund Id
-    applications: Mapping[str, Mapping[str, Any]]  # InvoicePayment by Id
+    payment_of: Mapping[str, str]  # refund Id -> the Zuora payment it refunds
     payments: Mapping[str, Mapping[str, Any]]
-    invoices: Mapping[str, Mapping[str, Any]]
+    invoices: Mapping[str, Mapping[str, Any]]  # the Zuora invoices involved, by Id
+    # refund Id -> (Zuora invoice Id, what stays applied to it): the absolute amounts of step 1
+    remaining: Mapping[str, Sequence[tuple[str, Decimal]]]
+    amounts: Mapping[str, Decimal]  # refund Id -> the amount of its NetSuite refund
+    problems: Mapping[str, str]  # refund Id -> why its applications cannot be read
     netsuite_methods: Mapping[str, str]
 
 
@@ -72,30 +77,98 @@ class RefundFlow(TransactionFlow):
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
-        accounts, refunded = ctx.concurrently(
-            lambda: self.accounts(rows),
-            lambda: ctx.zuora_children(
-                "RefundInvoicePayment", REFUND_APPLICATION_FIELDS, "RefundId", [r["Id"] for r in rows]
-            ),
+        read = self._settlement if self.settings.sync.invoice_settlement else self._invoice_payments
+        accounts, (payment_of, remaining, amounts, problems) = ctx.concurrently(
+            lambda: self.accounts(rows), lambda: read(rows)
+        )
+        invoice_ids = [invoice for found in remaining.values() for invoice, _ in found]
+        payments, invoices = ctx.concurrently(
+            lambda: ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values()),
+            lambda: ctx.zuora_by_id("Invoice", INVOICE_FIELDS, invoice_ids),
+        )
+        methods = ctx.netsuite_names("paymentMethod", "name")
+        return _Page(accounts, payment_of, payments, invoices, remaining, amounts, problems, methods)
+
+    def _invoice_payments(self, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
+        """Invoice Settlement off: RefundInvoicePayment -> InvoicePayment; what stays applied is
+        `InvoicePayment.Amount - InvoicePayment.RefundAmount` for each refunded invoice (reference 6.10)."""
+        ctx = self.context
+        refunded = ctx.zuora_children(
+            "RefundInvoicePayment", REFUND_APPLICATION_FIELDS, "RefundId", [r["Id"] for r in rows]
         )
         applications = ctx.zuora_by_id(
             "InvoicePayment",
             APPLICATION_FIELDS,
             [str(r["InvoicePaymentId"]) for found in refunded.values() for r in found],
         )
-        payments, invoices = ctx.concurrently(
-            lambda: ctx.zuora_by_id(
-                "Payment",
-                ("Id", "PaymentNumber", INTEGRATION_ID_FIELD, STATUS_FIELD),
-                [str(a["PaymentId"]) for a in applications.values()],
-            ),
-            lambda: ctx.zuora_by_id("Invoice", INVOICE_FIELDS, [str(a["InvoiceId"]) for a in applications.values()]),
-        )
-        return _Page(accounts, refunded, applications, payments, invoices, ctx.netsuite_names("paymentMethod", "name"))
+        payment_of: dict[str, str] = {}
+        remaining: dict[str, list[tuple[str, Decimal]]] = {}
+        amounts: dict[str, Decimal] = {}
+        problems: dict[str, str] = {}
+        for refund, found in refunded.items():
+            links = [applications.get(str(r["InvoicePaymentId"])) for r in found]
+            payments = {str(a["PaymentId"]) for a in links if a is not None}
+            if not found or None in links:
+                problems[refund] = "the refund names no payment application (RefundInvoicePayment -> InvoicePayment)"
+            elif len(payments) > 1:
+                problems[refund] = f"the refund takes from {len(payments)} payments; NetSuite refunds one at a time"
+            else:
+                payment_of[refund] = payments.pop()
+                remaining[refund] = [
+                    (str(a["InvoiceId"]), money(a.get("Amount")) - money(a.get("RefundAmount")))
+                    for a in links
+                    if a is not None
+                ]
+                amounts[refund] = sum((money(r.get("RefundAmount")) for r in found), Decimal(0))
+        return payment_of, remaining, amounts, problems
+
+    def _settlement(self, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
+        """Invoice Settlement on: the refund's payment (`GET /v1/refunds/{key}`), what stays applied is the
+        payment's parts now (`GET /v1/payments/{key}/parts`), for every invoice the NetSuite payment applies to:
+        one no part names any more is unapplied. InvoicePayment and RefundInvoicePayment are deprecated there
+        (zuora-rest.md section 7)."""
+        ctx = self.context
+        refunds = ctx.each(ctx.zuora.refund, [r["Id"] for r in rows])
+        payment_of = {k: str(v["paymentId"]) for k, v in refunds.items() if v.get("paymentId")}
+        parts = ctx.each(ctx.zuora.payment_parts, set(payment_of.values()))
+        applied = {
+            payment: {str(p["invoiceId"]): money(p.get("amount")) for p in found if p.get("invoiceId")}
+            for payment, found in parts.items()
+        }
+        payments = ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values())
+        in_netsuite = self._netsuite_applications(payments.values())
+        remaining: dict[str, list[tuple[str, Decimal]]] = {}
+        problems: dict[str, str] = {}
+        for refund in refunds:
+            payment = payments.get(payment_of.get(refund, ""))
+            if payment is None:
+                problems[refund] = "the refund names no payment (a credit memo or credit balance refund)"
+            elif str(payment.get(INTEGRATION_ID_FIELD)) in in_netsuite:
+                parts_now = applied.get(payment["Id"], {})
+                invoices = sorted(in_netsuite[str(payment[INTEGRATION_ID_FIELD])])
+                remaining[refund] = [(i, parts_now.get(i, Decimal(0))) for i in invoices]
+        amounts = {k: money(v.get("amount")) for k, v in refunds.items()}
+        return payment_of, remaining, amounts, problems
+
+    def _netsuite_applications(self, payments: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+        """Synced payments' NetSuite records (getList), as {internalId: the Zuora invoice Ids they apply to}."""
+        synced = [str(p[INTEGRATION_ID_FIELD]) for p in payments if p.get(INTEGRATION_ID_FIELD)]
+        reads = self.context.netsuite.get_list([RecordRef(internal_id=i, type="customerPayment") for i in synced])
+        docs = {
+            internal_id: {str(line["doc"]) for line in ((read.record or {}).get("applyList") or {}).get("apply") or []}
+            for internal_id, read in zip(synced, reads, strict=True)
+            if read.success
+        }
+        by_netsuite_id = {
+            str(row[INTEGRATION_ID_FIELD]): row["Id"]
+            for row in self.context.query_all(
+                zoql.select_in("Invoice", INVOICE_FIELDS, INTEGRATION_ID_FIELD, sorted(set().union(*docs.values())))
+            )
+        }
+        return {k: {by_netsuite_id[d] for d in v if d in by_netsuite_id} for k, v in docs.items()}
 
     def _payment_id(self, row: Mapping[str, Any], page: _Page) -> str:
-        first = page.refunded[row["Id"]][0]
-        return str(page.applications[str(first["InvoicePaymentId"])]["PaymentId"])
+        return page.payment_of[row["Id"]]
 
     # -- selection and validations (reference 2.3, 4.12) ----------------------------------------------------
     def exclusion(self, row: Mapping[str, Any], page: _Page) -> str | None:
@@ -104,20 +177,20 @@ class RefundFlow(TransactionFlow):
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
         if not page.accounts.get(row["AccountId"], {}).get(INTEGRATION_ID_FIELD):
             return blocked(f"account {row['AccountId']} is not synced to NetSuite yet")
-        refunded = page.refunded.get(row["Id"], [])
-        if not refunded or any(str(r["InvoicePaymentId"]) not in page.applications for r in refunded):
-            return skipped("the refund names no payment application (RefundInvoicePayment -> InvoicePayment)")
-        payments = {str(page.applications[str(r["InvoicePaymentId"])]["PaymentId"]) for r in refunded}
-        if len(payments) > 1:
-            return skipped(f"the refund takes from {len(payments)} payments; NetSuite refunds one payment at a time")
+        if row["Id"] in page.problems:
+            return skipped(page.problems[row["Id"]])
         payment = page.payments.get(self._payment_id(row, page), {})
         if payment.get(STATUS_FIELD) != SYNC_COMPLETE or not payment.get(INTEGRATION_ID_FIELD):
             name = payment.get("PaymentNumber") or self._payment_id(row, page)
             return blocked(f"payment {name} is not synced to NetSuite yet")
-        for application in refunded:
-            invoice = page.invoices.get(str(application["InvoiceId"]), {})
+        if row["Id"] not in page.remaining:
+            return skipped(
+                f"payment {payment['PaymentNumber']}'s NetSuite record {payment[INTEGRATION_ID_FIELD]} is gone"
+            )
+        for invoice_id, _ in page.remaining[row["Id"]]:
+            invoice = page.invoices.get(invoice_id, {})
             if not invoice.get(INTEGRATION_ID_FIELD):
-                return blocked(f"invoice {invoice.get('InvoiceNumber') or application['InvoiceId']} is not synced yet")
+                return blocked(f"invoice {invoice.get('InvoiceNumber') or invoice_id} is not synced yet")
         if str(row.get("MethodType") or "") not in page.netsuite_methods:
             return skipped(f"refund method type {row.get('MethodType')!r} matches no NetSuite payment method by name")
         return None
@@ -129,10 +202,8 @@ class RefundFlow(TransactionFlow):
     def writes(self, row: Mapping[str, Any], page: _Page) -> list[Write]:
         payment_ns_id = str(page.payments[self._payment_id(row, page)][INTEGRATION_ID_FIELD])
         remaining = []
-        for refunded in page.refunded[row["Id"]]:
-            application = page.applications[str(refunded["InvoicePaymentId"])]
-            amount = money(application.get("Amount")) - money(application.get("RefundAmount"))
-            doc = int(page.invoices[str(application["InvoiceId"])][INTEGRATION_ID_FIELD])
+        for invoice_id, amount in page.remaining[row["Id"]]:
+            doc = int(page.invoices[invoice_id][INTEGRATION_ID_FIELD])
             # An application of nothing is no application: NetSuite unapplies the invoice.
             remaining.append(
                 {"doc": doc, "apply": True, "amount": amount} if amount > 0 else {"doc": doc, "apply": False}
@@ -150,7 +221,7 @@ class RefundFlow(TransactionFlow):
                     {
                         "doc": int(payment_ns_id),
                         "apply": True,
-                        "amount": sum((money(r.get("RefundAmount")) for r in page.refunded[row["Id"]]), Decimal(0)),
+                        "amount": page.amounts[row["Id"]],
                     }
                 ]
             },

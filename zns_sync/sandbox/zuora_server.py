@@ -341,6 +341,8 @@ class ZuoraEmulator(LoopbackServer):
             return self._put(schema, segments[4], _json_body(body))
         if len(segments) == 5 and segments[2] == "payments" and segments[4] == "parts" and method == "GET":
             return self._payment_parts(unquote(segments[3]), query, headers)
+        if len(segments) == 4 and segments[2] == "refunds" and method == "GET":
+            return self._refund(unquote(segments[3]), headers)
         raise _Reply(404, _reasons(50000040, f"no such resource: {method} {path}"))
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -526,6 +528,26 @@ class ZuoraEmulator(LoopbackServer):
             result["nextPage"] = f"{self.url}/v1/payments/{quote(key, safe='')}/parts?page={page + 1}&pageSize={size}"
         return 200, result
 
+    def _refund(self, key: str, headers: dict[str, str]) -> tuple[int, Any]:
+        """One refund by Id or number, in the REST shape (GETRefundType): camelCase, `paymentId` for a payment
+        refund, dates as `yyyy-mm-dd`, dateTimes in the tenant's zone, the `__NS` custom fields as they are."""
+        with self.store.lock:
+            refund = self.store.get("Refund", key) or next(
+                (dict(r) for r in self.store.rows("Refund") if r.get("RefundNumber") == key), None
+            )
+        if refund is None:
+            raise _rest_error(headers, 404, 50000040, f"Cannot find entity by key: '{key}'.")
+        tz = self.store.timezone
+        body: dict[str, Any] = {"success": True}
+        for field, name in REFUND_REST_FIELDS.items():
+            value = refund.get(field)
+            if isinstance(value, dt.datetime):
+                value = _rest_datetime(value, tz)
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            body[name] = value
+        return 200, body
+
     def enter(self) -> None:
         """Count a request in flight."""
         with self._lock:
@@ -640,6 +662,17 @@ def _batch_size(payload: dict[str, Any]) -> int:
 
 def _fault(code: str, message: str) -> dict[str, str]:
     return {"FaultCode": code, "FaultMessage": message}
+
+
+# Refund fields as GET /v1/refunds/{refundKey} names them (zuora-refunds-api-openapi.yml, GETRefundType).
+REFUND_REST_FIELDS = {
+    "Id": "id", "RefundNumber": "number", "AccountId": "accountId", "Amount": "amount", "RefundDate": "refundDate",
+    "Type": "type", "MethodType": "methodType", "Status": "status", "PaymentId": "paymentId",
+    "PaymentMethodId": "paymentMethodId", "ReasonCode": "reasonCode", "ReferenceID": "referenceId",
+    "Comment": "comment", "CreatedDate": "createdDate", "UpdatedDate": "updatedDate",
+    "IntegrationId__NS": "IntegrationId__NS", "IntegrationStatus__NS": "IntegrationStatus__NS",
+    "SyncDate__NS": "SyncDate__NS", "Origin__NS": "Origin__NS", "SynctoNetSuite__NS": "SynctoNetSuite__NS",
+}  # fmt: skip
 
 
 def _rest_error(headers: dict[str, str], status: int, code: int, message: str) -> _Reply:

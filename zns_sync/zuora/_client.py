@@ -184,19 +184,16 @@ class ZuoraClient:
         A fully refunded payment has no parts. Only tenants with Invoice Settlement serve this endpoint; an
         unknown payment raises ZuoraError (HTTP 404, code `50000040`).
         """
+        what = f"the parts of payment {payment_key}"
         path = f"/v1/payments/{quote(payment_key, safe='')}/parts?pageSize={MAX_PAYMENT_PARTS_PAGE_SIZE}"
         parts: list[JsonObject] = []
         fetched: set[str] = set()
         while True:
             fetched.add(path)
-            response = self._send("GET", path)
-            body = _json(response)
-            # Never trust HTTP 200: below Zuora-Version 2024-05-20 errors come back as 200 with success false.
-            if response.status_code != 200 or not isinstance(body, dict) or body.get("success") is not True:
-                raise _error(f"get parts of payment {payment_key}", response, body)
+            body = self._rest_get(path, what)
             page = body.get("parts", [])
             if not isinstance(page, list) or not all(isinstance(part, dict) for part in page):
-                raise ZuoraError(f"Zuora answered the parts of payment {payment_key} with parts that are not a list")
+                raise ZuoraError(f"Zuora answered {what} with parts that are not a list")
             parts.extend(page)
             next_page = body.get("nextPage")
             if not next_page:
@@ -205,7 +202,22 @@ class ZuoraClient:
             target = urlsplit(str(next_page))
             path = f"{target.path}?{target.query}" if target.query else target.path
             if path in fetched:
-                raise ZuoraError(f"Zuora answered the parts of payment {payment_key} with a nextPage already read")
+                raise ZuoraError(f"Zuora answered {what} with a nextPage already read")
+
+    def refund(self, refund_key: str) -> JsonObject:
+        """One refund (by Id or number) as `GET /v1/refunds/{refundKey}` gives it: camelCase fields with `paymentId`
+        (a payment refund) or `creditMemoId`, `amount`, `status`, custom `__NS` fields (Invoice Settlement only;
+        zuora-refunds-api-openapi.yml, operation GET_Refund, GETRefundType)."""
+        return self._rest_get(f"/v1/refunds/{quote(refund_key, safe='')}", f"refund {refund_key}")
+
+    def _rest_get(self, path: str, what: str) -> JsonObject:
+        """The JSON body of a REST resource read; ZuoraError unless Zuora says success."""
+        response = self._send("GET", path)
+        body = _json(response)
+        # Never trust HTTP 200: below Zuora-Version 2024-05-20 errors come back as 200 with success false.
+        if response.status_code != 200 or not isinstance(body, dict) or body.get("success") is not True:
+            raise _error(f"get {what}", response, body)
+        return body
 
     # -- transport -----------------------------------------------------------------------------------------
     def _retrying(self) -> tenacity.Retrying:
