@@ -33,7 +33,7 @@ class RecordBuilder:
     def __init__(self, core_type: TypeLookup) -> None:
         self._core_type = core_type
         self._shapes: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
-        self._templates: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self._classes: dict[int, Any] = {}  # the value class zeep generates per complex type
         self._record_ref = core_type("RecordRef")
         self._list_or_record_ref = core_type("ListOrRecordRef")
         self._custom_field_list = core_type("CustomFieldList")
@@ -79,20 +79,15 @@ class RecordBuilder:
     def new(self, xsd_type: Any, values: Mapping[str, Any]) -> Any:
         """`xsd_type(**values)` for already-converted values, without zeep's per-call signature processing.
 
-        zeep's constructor re-derives every default of the type on each call (most of the client's CPU on big
-        records); here the defaults are computed once per type and copied. Keys were checked by `build`.
+        zeep's constructor fills every element of the type with its default (most of the client's CPU and memory
+        on big records: an Invoice has about 150 elements, a line about 40); zeep renders an absent key as
+        NotSet, which an optional element skips, so only the values given are kept. Keys were checked by `build`.
         """
-        entry = self._templates.get(id(xsd_type))
-        if entry is None:
-            prototype: Any = xsd_type()
-            value_class: Any = prototype.__class__
-            entry = (value_class, dict(prototype.__values__))
-            self._templates[id(xsd_type)] = entry
-        cls, defaults = entry
+        cls = self._classes.get(id(xsd_type))
+        if cls is None:
+            cls = self._classes[id(xsd_type)] = xsd_type().__class__
         obj = cls.__new__(cls)
-        fresh = OrderedDict((k, [] if isinstance(v, list) else v) for k, v in defaults.items())
-        fresh.update(values)
-        obj.__values__ = fresh
+        obj.__values__ = OrderedDict(values)
         return obj
 
     def _value(self, element: Any, value: Any, path: str) -> Any:
