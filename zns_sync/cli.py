@@ -19,7 +19,7 @@ from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import ZnsSyncError
 from zns_sync.flows import FLOWS
-from zns_sync.journal import Journal
+from zns_sync.journal import Journal, make_state_dir
 from zns_sync.lock import RunLock
 from zns_sync.netsuite import NetSuiteClient
 from zns_sync.redact import RedactingFilter, redact
@@ -104,7 +104,6 @@ def open_engine(
     settings: Settings, stack: contextlib.ExitStack, observer: ProgressObserver | None, jsonl: IO[str] | None
 ) -> Iterator[Engine]:
     """Both clients, the journal and the engine, closed in reverse order."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
     journal = stack.enter_context(Journal(settings.state_dir, jsonl))
     zuora = stack.enter_context(ZuoraClient(settings.zuora))
     window = Window(settings.netsuite.concurrency)
@@ -266,6 +265,7 @@ def check(obj: Ctx) -> None:
     with ZuoraClient(settings.zuora) as zuora:
         next(iter(zuora.query_pages("select Id from Account")), None)
     console.print(f"Zuora: {settings.zuora.base_url}: authenticated, query works")
+    make_state_dir(settings.state_dir)  # the WSDL cache lives there
     with NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir) as netsuite:
         governance = netsuite.get_integration_governance_info()
     limit = governance.get("integrationConcurrencyLimit")

@@ -47,6 +47,16 @@ create index if not exists attempts_by_run on attempts(run_id);
 """
 
 
+LOG_FILE = "sync-log.sqlite"
+
+
+def make_state_dir(state_dir: Path) -> None:
+    """Create state_dir for its owner only (0700): the sync log in it holds customer names and messages."""
+    if not state_dir.is_dir():
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        state_dir.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened: say it outright
+
+
 def utc_now() -> str:
     """Now in UTC, ISO 8601 with seconds."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -87,8 +97,11 @@ class Journal:
 
     def __init__(self, state_dir: Path, jsonl: IO[str] | None = None) -> None:
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(state_dir / "sync-log.sqlite", check_same_thread=False, timeout=30)
+            make_state_dir(state_dir)
+            path = state_dir / LOG_FILE
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            path.chmod(0o600)  # also a log an earlier version left readable by others; SQLite's -wal follows it
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("pragma journal_mode=wal")
             self._db.executescript(SCHEMA)
             self._migrate()
