@@ -28,10 +28,13 @@ from zns_sync.report import (
     attempts_table,
     held_back_table,
     make_console,
+    payloads_text,
     preview_table,
     print_json,
     recover_table,
     runs_table,
+    show,
+    show_text,
     status_table,
     summary_table,
 )
@@ -126,18 +129,24 @@ def _exit_code(results: Mapping[str, Counts]) -> int:
 @cli.command()
 @type_option
 @click.option("--dry-run", is_flag=True, help="Read both systems, write nothing; show per record what would happen.")
+@click.option("--payloads", is_flag=True, help="With --dry-run: also print each payload it would send.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N records per type.")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout, nothing else there.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout, nothing else there (payloads included).")
 @click.option("--quiet", is_flag=True, help="Print nothing when every record synced (for cron).")
 @click.pass_obj
-def run(obj: Ctx, types: tuple[str, ...], dry_run: bool, limit: int | None, as_json: bool, quiet: bool) -> None:
+def run(
+    obj: Ctx, types: tuple[str, ...], dry_run: bool, payloads: bool, limit: int | None, as_json: bool, quiet: bool
+) -> None:
     """One pass over the enabled types (or the named ones), in order; prints the summary."""
     settings = obj.settings()
+    if payloads and not dry_run:
+        raise click.UsageError("--payloads goes with --dry-run")
     sys.exit(
         sync(
             settings,
             _types(settings, types),
             dry_run=dry_run,
+            payloads=payloads,
             limit=limit,
             as_json=as_json,
             quiet=quiet,
@@ -151,6 +160,7 @@ def sync(
     types: Sequence[str],
     *,
     dry_run: bool,
+    payloads: bool = False,
     limit: int | None = None,
     as_json: bool = False,
     quiet: bool = False,
@@ -181,9 +191,13 @@ def sync(
         })  # fmt: skip
     elif not (quiet and code == 0):
         if dry_run:
-            console.print(preview_table(previews, title="Dry run: nothing was written"))
-        console.print(
-            summary_table(results, title=f"zns-sync {'dry run' if dry_run else 'run'} {engine.journal.run_id}")
+            show(console, preview_table(previews, title="Dry run: nothing was written"))
+            for text in payloads_text(previews) if payloads else ():
+                show_text(console, text)
+            if not payloads and any(p.payload is not None for p in previews):
+                console.print("Payloads: run --dry-run --payloads (or --json).")
+        show(
+            console, summary_table(results, title=f"zns-sync {'dry run' if dry_run else 'run'} {engine.journal.run_id}")
         )
         if code:
             console.print(f"Some records need attention: zns-sync log --run {engine.journal.run_id} --errors")
@@ -208,9 +222,12 @@ def recover(obj: Ctx, types: tuple[str, ...], dry_run: bool, as_json: bool) -> N
         code = 1 if any(r.not_found for r in results.values()) else 0
         engine.journal.end_run(code, {name: r.counts.as_dict() for name, r in results.items()})
     if as_json:
-        print_json({name: {"found": dict(r.recovered), "not_found": r.not_found} for name, r in results.items()})
+        print_json({
+            name: {"found": dict(r.recovered), "not_found": r.not_found, "numbers": r.numbers}
+            for name, r in results.items()
+        })  # fmt: skip
     elif any(r.recovered or r.not_found for r in results.values()):
-        console.print(recover_table(results))
+        show(console, recover_table(results))
     else:
         console.print("Nothing to recover: no record is in an in-flight or Error status.")
     sys.exit(code)
@@ -227,32 +244,37 @@ def status(obj: Ctx, types: tuple[str, ...], as_json: bool) -> None:
         engine = stack.enter_context(open_engine(settings, stack, None, None))
         report = engine.status(_types(settings, types))
     if as_json:
-        print_json({name: {"statuses": dict(c), "oldest_in_flight": o} for name, (c, o) in report.items()})
+        print_json({
+            name: {"statuses": dict(c), "oldest_in_flight": dataclasses.asdict(o) if o else None}
+            for name, (c, o) in report.items()
+        })  # fmt: skip
     else:
-        make_console().print(status_table(report))
+        show(make_console(), status_table(report))
 
 
 @cli.command(name="log")
 @click.option("--run", "run_id", type=int, help="The attempts of this run.")
 @click.option("--errors", is_flag=True, help="Only records that need attention.")
+@click.option("--record", metavar="ID|NUMBER", help="One record's history: its id or its document number.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def log_command(obj: Ctx, run_id: int | None, errors: bool, as_json: bool) -> None:
-    """The sync log: recent runs, or one run's per-record attempts with NetSuite's messages."""
+def log_command(obj: Ctx, run_id: int | None, errors: bool, record: str | None, as_json: bool) -> None:
+    """The sync log: recent runs, or per-record attempts (of a run, of one record) with NetSuite's messages."""
     settings = obj.settings()
     with Journal(settings.state_dir) as journal:
-        if run_id is None and not errors:
+        if run_id is None and not errors and record is None:
             runs = journal.runs()
             if as_json:
                 print_json([dataclasses.asdict(r) for r in runs])
             else:
-                make_console().print(runs_table(runs))
+                show(make_console(), runs_table(runs))
             return
-        rows = list(journal.attempts(run_id=run_id, errors_only=errors))
+        rows = list(journal.attempts(run_id=run_id, errors_only=errors, record=record))
     if as_json:
         print_json([{"run": r, "at": at, **dataclasses.asdict(a)} for r, a, at in rows])
     else:
-        make_console().print(attempts_table(rows, title=f"Attempts{f' of run {run_id}' if run_id else ''}"))
+        title = f"Attempts{f' of run {run_id}' if run_id else ''}{f' of {record}' if record else ''}"
+        show(make_console(), attempts_table(rows, title=title))
 
 
 @cli.command()
@@ -325,12 +347,12 @@ def demo(records: int, seed: int) -> None:
             first_run = journal.runs(1)[0].id
             held_back = list(journal.attempts(run_id=first_run, errors_only=True))
         if held_back:
-            console.print(held_back_table(held_back))
+            show(console, held_back_table(held_back))
         console.rule("Second run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")
         with contextlib.ExitStack() as stack:
             engine = stack.enter_context(open_engine(settings, stack, None, None))
-            console.print(status_table(engine.status(settings.sync.types)))
+            show(console, status_table(engine.status(settings.sync.types)))
         held = ", ".join(f"{n} {t}" for t, n in box.netsuite_counts().items())
         console.print(f"The NetSuite emulator now holds: {held}.")
         console.print(

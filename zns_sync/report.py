@@ -1,29 +1,100 @@
-"""Rendering: rich tables and progress for people, JSON for machines. Nothing below the CLI prints."""
+"""Rendering: rich tables and progress for people, JSON for machines. Nothing below the CLI prints.
+
+Output a person can search: every row about a record names its id and its document number, each in a column of
+its own that never wraps; written to a pipe or a file, a table is as wide as those columns need (only messages
+wrap), so `grep INV00000036` finds the whole row.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from zns_sync.engine import Counts, PassResult, Preview
 from zns_sync.journal import Attempt, RunRow
+from zns_sync.sources import Progress as RecordProgress
 
 COUNT_COLUMNS = ("selected", "created", "linked", "skipped", "blocked", "errors", "unknown")
 # Where output is not a terminal (cron mail, a pipe, a log file) tables may be wider than rich's default 80.
 PIPE_WIDTH = 132
+# Column kinds: a key (an id, a number, a name: one word, never wrapped), a count (right-aligned), free text.
+KEY, COUNT, TEXT = "key", "count", "text"
 
 
 def make_console(*, stderr: bool = False) -> Console:
     """A console for people: the terminal's width, or PIPE_WIDTH when writing to a file or pipe."""
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
+
+
+def show(console: Console, table: Table) -> None:
+    """Print a table; to a pipe or a file, with every key whole and only text wrapping, between words."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.width
+    console.width = max(width, _fit(table, width))
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
+def _fit(table: Table, target: int) -> int:
+    """Fix each column's width: a key column as wide as its longest value, text columns at least as wide as
+    their longest word and sharing what is left of `target`; returns the table's width."""
+    overhead = 3 * len(table.columns) + 1  # rich's default box and padding: a rule and a space either side
+    fixed = 0
+    text_columns: list[tuple[Column, int, int]] = []  # (column, its longest word, its longest line)
+    for column in table.columns:
+        lines = [line for cell in column.cells if isinstance(cell, Text) for line in cell.plain.splitlines()]
+        words = [*str(column.header).split(), *(word for line in lines for word in line.split())]
+        longest_word = max(map(len, words), default=1)
+        if column.no_wrap:
+            column.width = max([len(str(column.header)), *map(len, lines)])
+            fixed += column.width
+        else:
+            text_columns.append((column, longest_word, max([longest_word, *map(len, lines)])))
+    widths = [least for _, least, _ in text_columns]
+    spare = target - overhead - fixed - sum(widths)
+    while spare > 0 and any(w < most for w, (_, _, most) in zip(widths, text_columns, strict=True)):
+        for index, (_, _, most) in enumerate(text_columns):
+            if spare > 0 and widths[index] < most:
+                widths[index] += 1
+                spare -= 1
+    for (column, _, _), column_width in zip(text_columns, widths, strict=True):
+        column.width = column_width
+    return overhead + fixed + sum(widths)
+
+
+def show_text(console: Console, text: str) -> None:
+    """Print text as it is: no markup, no highlighting, no wrapping (payloads, names with brackets)."""
+    console.print(Text(text), soft_wrap=True)
+
+
+def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
+    table = Table(title=title)
+    for name, kind in columns:
+        if kind == KEY:
+            table.add_column(name, no_wrap=True)
+        elif kind == COUNT:
+            table.add_column(name, justify="right", no_wrap=True)
+        else:
+            table.add_column(name, overflow="fold")
+    return table
+
+
+def _row(table: Table, *cells: object) -> None:
+    """Add a row of plain text: data is never read as rich markup (a name like `[EU] Acme` stays whole)."""
+    table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
 
 
 class ProgressObserver:
@@ -63,119 +134,94 @@ class ProgressObserver:
 
 def summary_table(results: Mapping[str, Counts], *, title: str) -> Table:
     """Per type: selected, created, linked, skipped, blocked, errors, seconds, records per second."""
-    table = Table(title=title)
-    table.add_column("type")
-    for name in COUNT_COLUMNS:
-        table.add_column(name, justify="right")
-    table.add_column("seconds", justify="right")
-    table.add_column("rec/s", justify="right")
+    table = _table(title, [("type", KEY), *((c, COUNT) for c in COUNT_COLUMNS), ("seconds", COUNT), ("rec/s", COUNT)])
     for name, counts in results.items():
-        table.add_row(
-            name,
-            *(str(getattr(counts, column)) for column in COUNT_COLUMNS),
-            f"{counts.seconds:.1f}",
-            f"{counts.per_second:.1f}",
-        )
+        cells = (getattr(counts, column) for column in COUNT_COLUMNS)
+        _row(table, name, *cells, f"{counts.seconds:.1f}", f"{counts.per_second:.1f}")
     return table
 
 
 def preview_table(previews: Iterable[Preview], *, title: str) -> Table:
-    """A dry run's per-record plan: action, status, reason and the payload it would send."""
-    table = Table(title=title, show_lines=False)
-    for column in ("type", "Zuora id", "action", "status", "why / payload"):
-        table.add_column(column, overflow="fold")
+    """A dry run's per-record plan, one line a step: type, id, number, action, status and why."""
+    table = _table(title, [("type", KEY), ("id", KEY), ("number", KEY), ("action", KEY), ("status", TEXT),
+                           ("why", TEXT)])  # fmt: skip
     for item in previews:
-        detail = item.reason or ""
-        if item.payload is not None:
-            detail = json.dumps(item.payload, ensure_ascii=False, default=str)
-        table.add_row(item.type, item.source_id, item.action, item.status or "", detail)
+        _row(table, item.type, item.source_id, item.number, item.action, item.status, item.reason)
     return table
+
+
+def payloads_text(previews: Iterable[Preview]) -> Iterable[str]:
+    """Each payload a dry run would send, headed by its record's line, as indented JSON."""
+    for item in previews:
+        if item.payload is not None:
+            head = " ".join(v for v in (item.type, item.source_id, item.number, item.action) if v)
+            yield f"{head}:\n{json.dumps(item.payload, indent=2, ensure_ascii=False, default=str)}"
 
 
 def recover_table(results: Mapping[str, PassResult]) -> Table:
     """Records found in NetSuite (linked) and not found (the next run creates them)."""
-    table = Table(title="Recovery")
-    for column in ("type", "Zuora id", "result", "NetSuite id"):
-        table.add_column(column)
+    table = _table("Recovery", [("type", KEY), ("id", KEY), ("number", KEY), ("result", TEXT),
+                                ("counterpart id", KEY)])  # fmt: skip
     for name, result in results.items():
         for source_id, internal_id in result.recovered:
-            table.add_row(name, source_id, "found: linked", internal_id)
+            _row(table, name, source_id, result.numbers.get(source_id), "found: linked", internal_id)
         for source_id in result.not_found:
-            table.add_row(name, source_id, "not found", "")
+            _row(table, name, source_id, result.numbers.get(source_id), "not found", "")
     return table
 
 
-def status_table(report: Mapping[str, tuple[Counter[str], tuple[str, str] | None]]) -> Table:
-    """Per type, the count of each Integration Status and the oldest in-flight record."""
-    table = Table(title="Integration Status")
-    for column in ("type", "status", "records"):
-        table.add_column(column, justify="right" if column == "records" else "left")
+def status_table(report: Mapping[str, tuple[Counter[str], RecordProgress | None]]) -> Table:
+    """Per type, the count of each Integration Status; beside its status, the oldest in-flight record."""
+    table = _table("Integration Status", [("type", KEY), ("status", TEXT), ("records", COUNT),
+                                          ("oldest in flight", KEY), ("number", KEY), ("updated", KEY)])  # fmt: skip
     for name, (counts, oldest) in report.items():
         for status, count in sorted(counts.items()):
-            table.add_row(name, status, str(count))
-        if oldest is not None:
-            table.add_row(name, f"oldest in flight: {oldest[0]} (updated {oldest[1]})", "")
+            if oldest is not None and status == oldest.status.text:
+                _row(table, name, status, count, oldest.source_id, oldest.number, oldest.updated)
+            else:
+                _row(table, name, status, count)
     return table
 
 
 def runs_table(runs: Iterable[RunRow]) -> Table:
-    table = Table(title="Runs")
-    for column in ("run", "command", "types", "started", "ended", "exit", "selected", "done", "problems"):
-        table.add_column(column)
+    table = _table("Runs", [("run", KEY), ("command", TEXT), ("types", TEXT), ("user", KEY), ("started", KEY),
+                            ("ended", TEXT), ("exit", COUNT), ("selected", COUNT), ("done", COUNT),
+                            ("problems", COUNT)])  # fmt: skip
     for run in runs:
         totals: Counter[str] = Counter()
         for counts in run.counts.values():
             totals.update({k: v for k, v in counts.items() if isinstance(v, int)})
         problems = sum(totals[k] for k in ("skipped", "blocked", "errors", "unknown"))
-        table.add_row(
-            str(run.id), run.command + (" --dry-run" if run.dry_run else ""), run.types, run.started_at,
-            run.ended_at or "(running or killed)", "" if run.exit_code is None else str(run.exit_code),
-            str(totals["selected"]), str(totals["created"] + totals["linked"]), str(problems),
+        _row(
+            table, run.id, run.command + (" --dry-run" if run.dry_run else ""), run.types.replace(",", ", "), run.user,
+            run.started_at,
+            run.ended_at or "(running or killed)", "" if run.exit_code is None else run.exit_code,
+            totals["selected"], totals["created"] + totals["linked"], problems,
         )  # fmt: skip
     return table
 
 
 def attempts_table(rows: Iterable[tuple[int, Attempt, str]], *, title: str) -> Table:
-    table = Table(title=title)
-    for column in (
-        "run",
-        "at",
-        "type",
-        "Zuora id",
-        "action",
-        "outcome",
-        "status before",
-        "status after",
-        "counterpart id",
-        "message",
-    ):
-        table.add_column(column, overflow="fold")
+    """Per-record attempts: when, what, the outcome, the status before and after, and the destination's word."""
+    table = _table(title, [("run", KEY), ("at", KEY), ("type", KEY), ("id", KEY), ("number", KEY), ("action", KEY),
+                           ("outcome", KEY), ("status before", TEXT), ("status after", TEXT),
+                           ("counterpart id", KEY), ("message", TEXT)])  # fmt: skip
     for run_id, a, at in rows:
-        table.add_row(
-            str(run_id),
-            at,
-            a.type,
-            a.source_id,
-            a.action,
-            a.outcome,
-            a.status_before or "",
-            a.status_after or "",
-            a.counterpart_id or "",
-            a.message or "",
-        )
+        _row(table, run_id, at, a.type, a.source_id, a.number, a.action, a.outcome, a.status_before, a.status_after,
+             a.counterpart_id, a.message)  # fmt: skip
     return table
 
 
 def held_back_table(rows: Iterable[tuple[int, Attempt, str]]) -> Table:
     """What a run could not sync, one line per reason: the records a person must look at."""
-    reasons: dict[tuple[str, str, str], list[str]] = {}
+    reasons: dict[tuple[str, str, str], list[Attempt]] = {}
     for _, attempt, _ in rows:
-        reasons.setdefault((attempt.type, attempt.outcome, attempt.message or ""), []).append(attempt.source_id)
-    table = Table(title="Held back (zns-sync log --errors lists every record)")
-    for column in ("type", "outcome", "records", "why (first record)"):
-        table.add_column(column, overflow="fold")
-    for (type_, outcome, message), ids in reasons.items():
-        table.add_row(type_, outcome, str(len(ids)), f"{message} ({ids[0]})")
+        reasons.setdefault((attempt.type, attempt.outcome, attempt.message or ""), []).append(attempt)
+    table = _table("Held back (zns-sync log --errors lists every record)", [
+        ("type", KEY), ("outcome", KEY), ("records", COUNT), ("why", TEXT), ("first record", KEY), ("number", KEY),
+    ])  # fmt: skip
+    for (type_, outcome, message), attempts in reasons.items():
+        _row(table, type_, outcome, len(attempts), message, attempts[0].source_id, attempts[0].number)
     return table
 
 

@@ -48,6 +48,16 @@ class StatusWrite:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Where one source record stands: its status, and when the record last changed."""
+
+    source_id: str
+    number: str | None
+    status: Status
+    updated: str
+
+
+@dataclass(frozen=True)
 class Saved:
     """The source's word on one status write."""
 
@@ -73,8 +83,8 @@ class Source(ABC):
         """Write statuses, one result per write in order; partial failure is data."""
 
     @abstractmethod
-    def statuses(self) -> Iterator[tuple[str, Status, str]]:
-        """(id, status, last update) of every record of the process."""
+    def statuses(self) -> Iterator[Progress]:
+        """Where every record of the process stands."""
 
 
 class ZuoraSource(Source):
@@ -117,7 +127,9 @@ class ZuoraSource(Source):
         update.update(write.extra)
         return update
 
-    def statuses(self) -> Iterator[tuple[str, Status, str]]:
-        query = zoql.select(self.flow.source_object, ("Id", STATUS_FIELD, "UpdatedDate"), where=self._where(Scope.ANY))
-        for row in self.zuora.query(query):
-            yield row["Id"], self.flow.status_of(row), str(row.get("UpdatedDate", ""))
+    def statuses(self) -> Iterator[Progress]:
+        number = (self.flow.number_field,) if self.flow.number_field else ()
+        fields = ("Id", *number, STATUS_FIELD, "UpdatedDate")
+        for row in self.zuora.query(zoql.select(self.flow.source_object, fields, where=self._where(Scope.ANY))):
+            flow = self.flow
+            yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), str(row.get("UpdatedDate", "")))
