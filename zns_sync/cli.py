@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+import yaml
 
 from zns_sync import __version__
-from zns_sync.config import Settings, find_config_path, load_settings
+from zns_sync.check import check as check_connections
+from zns_sync.config import Settings, effective_config, find_config_path, load_settings
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import ZnsSyncError
 from zns_sync.flows import FLOWS
-from zns_sync.journal import Journal, make_state_dir
+from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
 from zns_sync.netsuite import NetSuiteClient
 from zns_sync.redact import RedactingFilter, redact
@@ -278,25 +280,42 @@ def log_command(obj: Ctx, run_id: int | None, errors: bool, record: str | None, 
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def check(obj: Ctx) -> None:
+def check(obj: Ctx, as_json: bool) -> None:
     """Validate the config, connect to both systems, report NetSuite's concurrency governance."""
-    settings = obj.settings()
+    report = check_connections(obj.settings())
+    if as_json:
+        print_json({**dataclasses.asdict(report), "warnings": report.warnings})
+        return
     console = make_console()
-    console.print(f"config: {settings.source} is valid")
-    with ZuoraClient(settings.zuora) as zuora:
-        next(iter(zuora.query_pages("select Id from Account")), None)
-    console.print(f"Zuora: {settings.zuora.base_url}: authenticated, query works")
-    make_state_dir(settings.state_dir)  # the WSDL cache lives there
-    with NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir) as netsuite:
-        governance = netsuite.get_integration_governance_info()
-    limit = governance.get("integrationConcurrencyLimit")
-    console.print(
-        f"NetSuite: {settings.netsuite.resolved_endpoint_url}: authenticated; concurrency limit {limit} "
-        f"({governance.get('limitType')}); netsuite.concurrency is {settings.netsuite.concurrency}"
+    show_text(console, f"config: {report.config} is valid")
+    show_text(console, f"Zuora: {report.zuora_url}: authenticated, query works")
+    show_text(
+        console,
+        f"NetSuite: {report.netsuite_url}: authenticated; concurrency limit {report.concurrency_limit} "
+        f"({report.limit_type}); netsuite.concurrency is {report.concurrency}",
     )
-    if isinstance(limit, int) and settings.netsuite.concurrency > limit:
-        console.print(f"warning: netsuite.concurrency {settings.netsuite.concurrency} is above the limit {limit}")
+    for warning in report.warnings:
+        show_text(console, f"warning: {warning}")
+
+
+@cli.group(name="config")
+def config_group() -> None:
+    """The configuration zns-sync reads."""
+
+
+@config_group.command(name="show")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML.")
+@click.pass_obj
+def config_show(obj: Ctx, as_json: bool) -> None:
+    """The effective configuration: defaults filled in, secrets masked."""
+    settings = obj.settings()
+    if as_json:
+        print_json(effective_config(settings))
+    else:
+        sys.stdout.write(f"# {settings.source}: the effective configuration, defaults filled in, secrets masked\n")
+        sys.stdout.write(yaml.safe_dump(effective_config(settings), sort_keys=False, allow_unicode=True))
 
 
 @cli.command()
