@@ -20,6 +20,7 @@ from zns_sync.config import Settings, effective_config, find_config_path, load_s
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import ZnsSyncError
+from zns_sync.explain import explain
 from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
@@ -36,6 +37,7 @@ from zns_sync.report import (
     recover_table,
     runs_table,
     show,
+    show_explanation,
     show_text,
     status_table,
     summary_table,
@@ -277,6 +279,23 @@ def log_command(obj: Ctx, run_id: int | None, errors: bool, record: str | None, 
     else:
         title = f"Attempts{f' of run {run_id}' if run_id else ''}{f' of {record}' if record else ''}"
         show(make_console(), attempts_table(rows, title=title))
+
+
+@cli.command(name="explain")
+@click.argument("type_", metavar="TYPE", type=click.Choice(list(FLOWS)))
+@click.argument("key", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def explain_command(obj: Ctx, type_: str, key: str, as_json: bool) -> None:
+    """Why one record (an id or a document number) is or is not selected, what the next run does, its history."""
+    settings = obj.settings()
+    with contextlib.ExitStack() as stack:
+        engine = stack.enter_context(open_engine(settings, stack, None, None))
+        explanation = explain(engine, type_, key)
+    if as_json:
+        print_json(explanation.as_dict())
+    else:
+        show_explanation(make_console(), explanation)
 
 
 @cli.command()

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from zns_sync.config import Settings
 from zns_sync.destinations import EXISTS, REFUSED, UNKNOWN, WRITTEN, Destination, NetSuiteDestination, Window
+from zns_sync.errors import UsageError
 from zns_sync.flows import FLOWS
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Write
 from zns_sync.journal import Attempt, Journal
@@ -113,6 +114,11 @@ class Observer(Protocol):
 
 
 class _Quiet:
+    """Shows nothing; keeps the previews when given a list."""
+
+    def __init__(self, previews: list[Preview] | None = None) -> None:
+        self.previews = previews
+
     def pass_started(self, flow_name: str) -> None:
         pass
 
@@ -120,7 +126,8 @@ class _Quiet:
         pass
 
     def preview(self, item: Preview) -> None:
-        pass
+        if self.previews is not None:
+            self.previews.append(item)
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,27 @@ class Engine:
         mode = DRY_RUN if dry_run else RUN
         return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in _ordered(types)}
 
+    def preview(self, name: str, rows: list[dict[str, Any]]) -> list[Preview]:
+        """What a run would do with these source records, read already: a dry run over them alone."""
+        previews: list[Preview] = []
+        _Pass(self, self.flow(name), DRY_RUN, None, pages=[rows], observer=_Quiet(previews)).execute()
+        return previews
+
+    def find(self, name: str, key: str) -> dict[str, Any]:
+        """The `name` record whose id or document number is `key`; else a UsageError that names its real type."""
+        flow = self.flow(name)
+        row = self.source(flow).find(key)
+        if row is not None:
+            return row
+        for other in FLOWS:
+            found = self.source(self.flow(other)).find(key) if other != name else None
+            if found is not None:
+                number = self.flow(other).number_of(found)
+                hint = f"zns-sync explain {other} {key}"
+                raise UsageError(f"{key} is of type {other}{f' ({number})' if number else ''}, not {name}: {hint}")
+        also = f" or {flow.number_field}" if flow.number_field else ""
+        raise UsageError(f"{name}: no {flow.source_object} with Id{also} {key!r} in {flow.source.capitalize()}")
+
     def recover(self, types: Sequence[str], *, dry_run: bool = False) -> dict[str, PassResult]:
         """For every record in an in-flight or Error status: look in the destination, link what exists."""
         mode = RECOVER_DRY_RUN if dry_run else RECOVER
@@ -235,12 +263,23 @@ def _ordered(types: Sequence[str]) -> list[str]:
 class _Pass:
     """One pass of one flow (see the module docstring)."""
 
-    def __init__(self, engine: Engine, flow: Flow, mode: Mode, limit: int | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        flow: Flow,
+        mode: Mode,
+        limit: int | None,
+        *,
+        pages: Iterable[list[dict[str, Any]]] | None = None,  # records read already, else the source's
+        observer: Observer | None = None,
+    ) -> None:
         self.engine = engine
         self.flow = flow
         self.mode = mode
         self.limit = limit
+        self.observer = observer or engine.observer
         self.source = engine.source(flow)
+        self.pages = pages if pages is not None else self.source.pages(mode.scope)
         self.destination = engine.destinations[flow.destination]
         self.result = PassResult()
         self.counts = self.result.counts
@@ -253,7 +292,7 @@ class _Pass:
     # -- the pass -------------------------------------------------------------------------------------
     def execute(self) -> PassResult:
         start = time.monotonic()
-        self.engine.observer.pass_started(self.flow.name)
+        self.observer.pass_started(self.flow.name)
         concurrency = self.destination.window.limit
         completer = threading.Thread(target=self._complete_loop, name=f"complete-{self.flow.name}", daemon=True)
         completer.start()
@@ -299,7 +338,7 @@ class _Pass:
         """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them)."""
         size = self.destination.create_batch
         taken = 0
-        for page in self.source.pages(self.mode.scope):
+        for page in self.pages:
             self._raise_fatal()
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]
@@ -339,7 +378,7 @@ class _Pass:
                     plans.append(item)
             if not self.mode.dry:
                 self.engine.journal.record(refusals)
-            self.engine.observer.advanced(self.flow.name, len(refusals))
+            self.observer.advanced(self.flow.name, len(refusals))
             if plans:
                 yield plans
 
@@ -625,7 +664,7 @@ class _Pass:
                 )
             )
         self.engine.journal.record(attempts)
-        self.engine.observer.advanced(self.flow.name, len(batch))
+        self.observer.advanced(self.flow.name, len(batch))
 
     # -- bookkeeping -----------------------------------------------------------------------------------
     def _count(self, name: str) -> None:
@@ -649,7 +688,7 @@ class _Pass:
         body: dict[str, Any] | None = None,
     ) -> None:
         if self.mode is not RUN:
-            self.engine.observer.preview(Preview(self.flow.name, source_id, number, action, status, reason, body))
+            self.observer.preview(Preview(self.flow.name, source_id, number, action, status, reason, body))
 
 
 _FLUSH = _Done("", None, Status(Phase.NEW), "", "", None)

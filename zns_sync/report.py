@@ -19,6 +19,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from zns_sync.engine import Counts, PassResult, Preview
+from zns_sync.explain import Explanation
 from zns_sync.journal import Attempt, RunRow
 from zns_sync.sources import Progress as RecordProgress
 
@@ -223,6 +224,36 @@ def held_back_table(rows: Iterable[tuple[int, Attempt, str]]) -> Table:
     for (type_, outcome, message), attempts in reasons.items():
         _row(table, type_, outcome, len(attempts), message, attempts[0].source_id, attempts[0].number)
     return table
+
+
+def show_explanation(console: Console, explanation: Explanation) -> None:
+    """`explain`: where the record stands, its rules, its dependencies, the next run's word, its history."""
+    e = explanation
+    show_text(console, " ".join(v for v in (e.type, e.source_id, e.number) if v))
+    show_text(console, f"Integration Status: {e.status or 'blank'}; counterpart id: {e.counterpart_id or 'none'}")
+    rules = _table("Selection rules", [("met", KEY), ("rule", TEXT), ("the record has", TEXT)])
+    for rule in e.rules:
+        _row(rules, "yes" if rule.met else "NO", rule.rule, rule.seen)
+    show(console, rules)
+    if e.dependencies:
+        needed = _table("Dependencies", [("synced", KEY), ("type", KEY), ("id", KEY), ("number", KEY),
+                                         ("status", TEXT), ("counterpart id", KEY), ("what", TEXT)])  # fmt: skip
+        for d in e.dependencies:
+            _row(needed, "yes" if d.synced else "NO", d.type, d.source_id, d.number, d.status.text or "blank",
+                 d.counterpart_id, d.kind)  # fmt: skip
+        show(console, needed)
+        for d in e.dependencies:
+            if not d.synced and d.type:
+                show_text(console, f"Why {d.name} is not synced: zns-sync explain {d.type} {d.source_id}")
+    show_text(console, f"The next run: {e.verdict}")
+    if e.next_run:
+        show(console, preview_table(e.next_run, title="The next run, as a dry run sees it"))
+        for text in payloads_text(e.next_run):
+            show_text(console, text)
+    if e.history:
+        show(console, attempts_table(e.history, title="History in the sync log"))
+    else:
+        show_text(console, "History: no attempt in the sync log.")
 
 
 def print_json(data: Any) -> None:

@@ -58,6 +58,15 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """One selection rule, as a person reads it, and whether a record meets it."""
+
+    rule: str
+    seen: str  # what the record holds
+    met: bool
+
+
+@dataclass(frozen=True)
 class Saved:
     """The source's word on one status write."""
 
@@ -86,6 +95,14 @@ class Source(ABC):
     def statuses(self) -> Iterator[Progress]:
         """Where every record of the process stands."""
 
+    @abstractmethod
+    def find(self, key: str) -> dict[str, Any] | None:
+        """The record whose id or document number is `key`, with the flow's fields, whatever its progress."""
+
+    @abstractmethod
+    def rules(self, row: Mapping[str, Any]) -> list[Rule]:
+        """The rules `pages(Scope.OPEN)` selects by, each as `row` meets it or not (`explain`)."""
+
 
 class ZuoraSource(Source):
     """Zuora objects read with ZOQL in 2000-row pages; statuses written with the action update, 50 a call."""
@@ -97,16 +114,40 @@ class ZuoraSource(Source):
         self.zuora: ZuoraClient = context.zuora
 
     def _where(self, scope: Scope) -> list[list[zoql.Condition]] | None:
-        own = self.flow.own_criteria()
         if scope is Scope.ANY:
             return [group for group in self.flow.scope() if group] or None
-        unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]
-        if scope is Scope.OPEN:
-            # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.
-            status = [[zoql.is_null(STATUS_FIELD)], unfinished]
-        else:
-            status = [[zoql.not_null(STATUS_FIELD), *unfinished]]
-        return [mine + theirs for mine in own for theirs in status]
+        return [mine + theirs for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
+
+    def find(self, key: str) -> dict[str, Any] | None:
+        alternatives = [[zoql.eq("Id", key)]]
+        if self.flow.number_field:
+            alternatives.append([zoql.eq(self.flow.number_field, key)])
+        query = zoql.select(self.flow.source_object, self.flow.fields, where=alternatives)
+        return next(iter(self.zuora.query(query)), None)
+
+    def rules(self, row: Mapping[str, Any]) -> list[Rule]:
+        status = _status_conditions(Scope.OPEN)
+        found = [
+            Rule(
+                "Integration Status is blank, in flight or in error: "
+                + " or ".join(" and ".join(map(str, group)) for group in status),
+                self.flow.status_of(row).text or "blank",
+                any(all(c.matches(row) for c in group) for group in status),
+            )
+        ]
+        # The process's own criteria are alternatives of conjunctions; a person reads them field by field.
+        by_field: dict[str, list[zoql.Condition]] = {}
+        for group in self.flow.own_criteria():
+            for condition in group:
+                if condition not in by_field.setdefault(condition.field, []):
+                    by_field[condition.field].append(condition)
+        for name, conditions in by_field.items():
+            rule = f"{name} " + " or ".join(f"{c.op} {zoql.literal(c.value)}" for c in conditions)
+            note = self.flow.rule_note(name)
+            seen = row.get(name)
+            met = any(c.matches(row) for c in conditions)
+            found.append(Rule(f"{rule} ({note})" if note else rule, "null" if seen in (None, "") else str(seen), met))
+        return found
 
     def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
         query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope))
@@ -133,3 +174,12 @@ class ZuoraSource(Source):
         for row in self.zuora.query(zoql.select(self.flow.source_object, fields, where=self._where(Scope.ANY))):
             flow = self.flow
             yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), str(row.get("UpdatedDate", "")))
+
+
+def _status_conditions(scope: Scope) -> list[list[zoql.Condition]]:
+    """The statuses a scope selects, as alternatives of ZOQL conditions."""
+    unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]
+    if scope is Scope.OPEN:
+        # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.
+        return [[zoql.is_null(STATUS_FIELD)], unfinished]
+    return [[zoql.not_null(STATUS_FIELD), *unfinished]]

@@ -105,6 +105,12 @@ def skipped(reason: str) -> Problem:
     return Problem("skipped", reason)
 
 
+def counterpart_of(row: Mapping[str, Any]) -> str | None:
+    """The id of a Zuora record's NetSuite counterpart, as the record holds it (IntegrationId__NS)."""
+    value = row.get(INTEGRATION_ID_FIELD)
+    return str(value) if value not in (None, "") else None
+
+
 def record_name(kind: str, record_id: str, number: Any = None) -> str:
     """How a message names a record: its kind, its document number where it has one, and its id."""
     return f"{kind} {number} ({record_id})" if number else f"{kind} {record_id}"
@@ -146,7 +152,7 @@ def dependency(
     `complete` only in `Sync Complete` too."""
     row = row or {}
     status = parse_status(row.get(STATUS_FIELD))
-    counterpart = str(row[INTEGRATION_ID_FIELD]) if row.get(INTEGRATION_ID_FIELD) else None
+    counterpart = counterpart_of(row)
     synced = counterpart is not None and (not complete or status.phase is Phase.COMPLETE)
     number = str(row[number_field]) if number_field and row.get(number_field) else None
     return Dependency(kind, type_, source_id, number, status, counterpart, synced)
@@ -269,8 +275,16 @@ class Flow(ABC):
         """The records this process covers whatever their progress (for `status`); by default its criteria."""
         return self.own_criteria()
 
+    def rule_note(self, field: str) -> str | None:
+        """What a selection rule on `field` is for, when its ZOQL does not say (`explain`)."""
+        return None
+
     def status_of(self, row: Mapping[str, Any]) -> Status:
         return parse_status(row.get(STATUS_FIELD))
+
+    def counterpart_id(self, row: Mapping[str, Any]) -> str | None:
+        """The id of the record's counterpart in the destination, as the source record holds it."""
+        return counterpart_of(row)
 
     def number_of(self, row: Mapping[str, Any]) -> str | None:
         """The record's document number, if its type has one and it is set."""
@@ -357,6 +371,13 @@ class TransactionFlow(Flow):
         if cutover is not None:
             base.append(zoql.ge(self.date_field, cutover))
         return [base]
+
+    def rule_note(self, field: str) -> str | None:
+        if field == self.date_field:
+            return f"the cutover date, sync.cutover_dates.{self.name}"
+        if field == TTA_FIELD:
+            return "Transferred To Accounting; null reads as No"
+        return None
 
     def own_criteria(self) -> list[list[zoql.Condition]]:
         tta = [[zoql.eq(TTA_FIELD, value.value)] for value in TTA_SELECTABLE]

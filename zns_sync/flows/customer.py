@@ -22,6 +22,7 @@ from zns_sync.netsuite import RecordRef
 from zns_sync.status import Action
 from zns_sync.zuora import zoql
 
+SYNC_FLAG = "SynctoNetSuite__NS"
 CREATING = Step(Action.CREATING, "Customer")
 LINKING = Step(Action.LINKING, "Customer")
 
@@ -56,7 +57,10 @@ class CustomerFlow(Flow):
     # -- selection (reference 4.1) --------------------------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
         active = zoql.eq("Status", "Active")
-        return [[active, zoql.eq("SynctoNetSuite__NS", "Yes")], [active, zoql.is_null("SynctoNetSuite__NS")]]
+        return [[active, zoql.eq(SYNC_FLAG, "Yes")], [active, zoql.is_null(SYNC_FLAG)]]
+
+    def rule_note(self, field: str) -> str | None:
+        return "the account's sync flag" if field == SYNC_FLAG else None
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
