@@ -24,6 +24,7 @@ from zns_sync.explain import explain
 from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
+from zns_sync.manual import Procedure, apply, exit_code, record
 from zns_sync.netsuite import NetSuiteClient
 from zns_sync.redact import RedactingFilter, redact
 from zns_sync.report import (
@@ -31,6 +32,7 @@ from zns_sync.report import (
     attempts_table,
     held_back_table,
     make_console,
+    outcomes_table,
     payloads_text,
     preview_table,
     print_json,
@@ -296,6 +298,54 @@ def explain_command(obj: Ctx, type_: str, key: str, as_json: bool) -> None:
         print_json(explanation.as_dict())
     else:
         show_explanation(make_console(), explanation)
+
+
+def _manual(obj: Ctx, procedure: Procedure, type_: str, keys: Sequence[str], dry_run: bool, as_json: bool) -> int:
+    """Run a manual procedure under the lock, journal it, render it; returns the exit code."""
+    settings = obj.settings()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(RunLock(settings.state_dir))
+        engine = stack.enter_context(open_engine(settings, stack, None, obj.jsonl(stack)))
+        attempts = apply(engine, procedure, type_, keys, dry_run=dry_run)
+        if not dry_run:
+            record(engine, procedure, type_, attempts)
+    code = exit_code(attempts)
+    if as_json:
+        print_json({"dry_run": dry_run, "exit_code": code, "records": [dataclasses.asdict(a) for a in attempts]})
+    else:
+        title = f"{procedure.value}{' --dry-run: nothing was written' if dry_run else ''}"
+        show(make_console(), outcomes_table(attempts, title=title))
+    return code
+
+
+manual_options = [
+    click.argument("type_", metavar="TYPE", type=click.Choice(list(FLOWS))),
+    click.argument("keys", metavar="ID...", nargs=-1, required=True),
+    click.option("--dry-run", is_flag=True, help="Look in both systems, say what would change, write nothing."),
+    click.option("--json", "as_json", is_flag=True, help="JSON on stdout."),
+]
+
+
+def _with_manual_options(command: F) -> F:
+    for option in reversed(manual_options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@_with_manual_options
+@click.pass_obj
+def ignore(obj: Ctx, type_: str, keys: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Mark records Ignore (TTA Ignore on transactions): no run selects them again. Refuses one in NetSuite."""
+    sys.exit(_manual(obj, Procedure.IGNORE, type_, keys, dry_run, as_json))
+
+
+@cli.command()
+@_with_manual_options
+@click.pass_obj
+def resync(obj: Ctx, type_: str, keys: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Sync records again: link the NetSuite record that exists, else reset them for the next run to create."""
+    sys.exit(_manual(obj, Procedure.RESYNC, type_, keys, dry_run, as_json))
 
 
 @cli.command()

@@ -44,7 +44,7 @@ class Explanation:
         """Plain data for --json."""
         return {
             "type": self.type,
-            "id": self.source_id,
+            "source_id": self.source_id,
             "number": self.number,
             "status": self.status,
             "counterpart_id": self.counterpart_id,

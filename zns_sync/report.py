@@ -28,6 +28,7 @@ COUNT_COLUMNS = ("selected", "created", "linked", "skipped", "blocked", "errors"
 PIPE_WIDTH = 132
 # Column kinds: a key (an id, a number, a name: one word, never wrapped), a count (right-aligned), free text.
 KEY, COUNT, TEXT = "key", "count", "text"
+TEXT_WIDTH = 30  # text wraps at no fewer characters than this on a pipe (fewer when it is shorter)
 
 
 def make_console(*, stderr: bool = False) -> Console:
@@ -63,7 +64,8 @@ def _fit(table: Table, target: int) -> int:
             column.width = max([len(str(column.header)), *map(len, lines)])
             fixed += column.width
         else:
-            text_columns.append((column, longest_word, max([longest_word, *map(len, lines)])))
+            longest_line = max([longest_word, *map(len, lines)])
+            text_columns.append((column, max(longest_word, min(longest_line, TEXT_WIDTH)), longest_line))
     widths = [least for _, least, _ in text_columns]
     spare = target - overhead - fixed - sum(widths)
     while spare > 0 and any(w < most for w, (_, _, most) in zip(widths, text_columns, strict=True)):
@@ -202,14 +204,31 @@ def runs_table(runs: Iterable[RunRow]) -> Table:
     return table
 
 
+# The columns of what a pass or a procedure did with one record.
+ATTEMPT_COLUMNS = (
+    ("type", KEY), ("id", KEY), ("number", KEY), ("action", KEY), ("outcome", KEY), ("status before", TEXT),
+    ("status after", TEXT), ("counterpart id", KEY), ("message", TEXT),
+)  # fmt: skip
+
+
+def _attempt_cells(a: Attempt) -> tuple[object, ...]:
+    return (a.type, a.source_id, a.number, a.action, a.outcome, a.status_before, a.status_after, a.counterpart_id,
+            a.message)  # fmt: skip
+
+
 def attempts_table(rows: Iterable[tuple[int, Attempt, str]], *, title: str) -> Table:
     """Per-record attempts: when, what, the outcome, the status before and after, and the destination's word."""
-    table = _table(title, [("run", KEY), ("at", KEY), ("type", KEY), ("id", KEY), ("number", KEY), ("action", KEY),
-                           ("outcome", KEY), ("status before", TEXT), ("status after", TEXT),
-                           ("counterpart id", KEY), ("message", TEXT)])  # fmt: skip
-    for run_id, a, at in rows:
-        _row(table, run_id, at, a.type, a.source_id, a.number, a.action, a.outcome, a.status_before, a.status_after,
-             a.counterpart_id, a.message)  # fmt: skip
+    table = _table(title, [("run", KEY), ("at", KEY), *ATTEMPT_COLUMNS])
+    for run_id, attempt, at in rows:
+        _row(table, run_id, at, *_attempt_cells(attempt))
+    return table
+
+
+def outcomes_table(attempts: Iterable[Attempt], *, title: str) -> Table:
+    """What a manual procedure did (or would do) with each record."""
+    table = _table(title, ATTEMPT_COLUMNS)
+    for attempt in attempts:
+        _row(table, *_attempt_cells(attempt))
     return table
 
 

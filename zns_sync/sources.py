@@ -157,12 +157,16 @@ class ZuoraSource(Source):
         objects = [self._render(w) for w in writes]
         return [Saved(r.success, r.message) for r in self.zuora.update(self.flow.source_object, objects)]
 
-    @staticmethod
-    def _render(write: StatusWrite) -> dict[str, Any]:
+    def _render(self, write: StatusWrite) -> dict[str, Any]:
+        """The update of one record; None values are cleared (fieldsToNull)."""
         update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
         if write.status.phase is Phase.COMPLETE:
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
             update[SYNC_DATE_FIELD] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if write.status.phase is Phase.NEW:  # a reset (`resync`): the record is new again, its counterpart forgotten
+            update[INTEGRATION_ID_FIELD] = update[SYNC_DATE_FIELD] = None
+            if self.flow.transactional:
+                update[TTA_FIELD] = None  # null reads as No; Zuora takes no `No` (product.md 8)
         if write.tta is not None:
             update[TTA_FIELD] = write.tta.value
         update.update(write.extra)

@@ -258,6 +258,7 @@ class Flow(ABC):
     # The field holding the record's document number (InvoiceNumber, AccountNumber): a person searches by it.
     number_field: ClassVar[str | None] = None
     external_id_kind: ClassVar[str]  # the middle word of the externalId
+    counterpart_types: ClassVar[tuple[str, ...]]  # the destination record types a record may become
     steps: ClassVar[tuple[Step, ...]]  # every step a record of this flow may take (the status vocabulary)
     transactional: ClassVar[bool] = False  # carries TransferredToAccounting
     completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
@@ -285,6 +286,16 @@ class Flow(ABC):
     def counterpart_id(self, row: Mapping[str, Any]) -> str | None:
         """The id of the record's counterpart in the destination, as the source record holds it."""
         return counterpart_of(row)
+
+    def counterpart_refs(self, row: Mapping[str, Any]) -> list[RecordRef]:
+        """Where the record's counterpart may be, in order: by its deterministic externalId in each type it may
+        become, then by the id the source record holds."""
+        external_id = self.context.external_id(self.external_id_kind, row["Id"])
+        refs = [RecordRef(external_id=external_id, type=record_type_enum(t)) for t in self.counterpart_types]
+        held = self.counterpart_id(row)
+        if held is not None:
+            refs += [RecordRef(internal_id=held, type=record_type_enum(t)) for t in self.counterpart_types]
+        return refs
 
     def number_of(self, row: Mapping[str, Any]) -> str | None:
         """The record's document number, if its type has one and it is set."""

@@ -46,6 +46,7 @@ class CustomerFlow(Flow):
     name = "customer"
     source_object = "Account"
     external_id_kind = "account"
+    counterpart_types = ("Customer",)
     number_field = ACCOUNT_NUMBER
     fields = (
         "Id", "AccountNumber", "Name", "Currency", "PaymentTerm", "Status", "BillToId", "SoldToId", "AutoPay",

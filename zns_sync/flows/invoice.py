@@ -55,6 +55,7 @@ class InvoiceFlow(TransactionFlow):
     external_id_kind = "invoice"
     status_value = "Posted"
     date_field = "InvoiceDate"
+    counterpart_types = ("Invoice", "CreditMemo")
     number_field = "InvoiceNumber"
     fields = (
         "Id", "AccountId", "InvoiceNumber", "InvoiceDate", "DueDate", "Amount", "AmountWithoutTax", "TaxAmount",

@@ -22,6 +22,7 @@ class ItemFlow(Flow):
     name = "item"
     source_object = "ProductRatePlanCharge"
     external_id_kind = "charge"
+    counterpart_types = tuple(ITEM_TYPES.values())
     number_field = "ProductRatePlanChargeNumber"
     fields = (
         "Id", "ProductRatePlanChargeNumber", "Name", "Description", "ProductRatePlanId", "ChargeModel", "ChargeType",

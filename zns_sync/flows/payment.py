@@ -58,6 +58,7 @@ class PaymentFlow(TransactionFlow):
     external_id_kind = "payment"
     status_value = "Processed"  # voided and cancelled payments never sync (reference 4.10)
     date_field = "EffectiveDate"
+    counterpart_types = ("CustomerPayment",)
     number_field = "PaymentNumber"
     fields = (
         "Id", "AccountId", "PaymentNumber", "Amount", "EffectiveDate", "Type", "Status", "PaymentMethodId",

@@ -66,6 +66,7 @@ class RefundFlow(TransactionFlow):
     external_id_kind = "refund"
     status_value = "Processed"  # product.md 8: Zuora's refund status is Processed
     date_field = "RefundDate"
+    counterpart_types = ("CustomerRefund",)
     number_field = "RefundNumber"
     fields = (
         "Id", "AccountId", "RefundNumber", "Amount", "RefundDate", "Type", "MethodType", "SourceType", "Status",
