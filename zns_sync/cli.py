@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
 from zns_sync.manual import Procedure, apply, exit_code, record
 from zns_sync.netsuite import NetSuiteClient
+from zns_sync.reconcile import reconcile
 from zns_sync.redact import RedactingFilter, redact
 from zns_sync.report import (
     ProgressObserver,
@@ -36,13 +38,16 @@ from zns_sync.report import (
     payloads_text,
     preview_table,
     print_json,
+    reconciliation_data,
     recover_table,
     runs_table,
     show,
     show_explanation,
+    show_reconciliation,
     show_text,
     status_table,
     summary_table,
+    write_reconciliation_csv,
 )
 from zns_sync.zuora import ZuoraClient
 
@@ -346,6 +351,29 @@ def ignore(obj: Ctx, type_: str, keys: tuple[str, ...], dry_run: bool, as_json: 
 def resync(obj: Ctx, type_: str, keys: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
     """Sync records again: link the NetSuite record that exists, else reset them for the next run to create."""
     sys.exit(_manual(obj, Procedure.RESYNC, type_, keys, dry_run, as_json))
+
+
+@cli.command(name="reconcile")
+@type_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only transactions dated on or after DATE.")
+@click.option("--csv", "csv_path", metavar="FILE", help="Also write the totals and the findings to FILE as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def reconcile_command(
+    obj: Ctx, types: tuple[str, ...], since: dt.datetime | None, csv_path: str | None, as_json: bool
+) -> None:
+    """Counts and amounts on both sides, orphans each way, amount and customer mismatches; exit 1 when off."""
+    settings = obj.settings()
+    with contextlib.ExitStack() as stack:
+        engine = stack.enter_context(open_engine(settings, stack, None, None))
+        result = reconcile(engine, _types(settings, types), since.date() if since else None)
+    if csv_path:
+        write_reconciliation_csv(Path(csv_path), result)
+    if as_json:
+        print_json(reconciliation_data(result))
+    else:
+        show_reconciliation(make_console(), result)
+    sys.exit(1 if result.off else 0)
 
 
 @cli.command()

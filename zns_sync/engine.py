@@ -214,7 +214,7 @@ class Engine:
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
         """One pass over each type, in the documented order."""
         mode = DRY_RUN if dry_run else RUN
-        return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in _ordered(types)}
+        return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in ordered(types)}
 
     def preview(self, name: str, rows: list[dict[str, Any]]) -> list[Preview]:
         """What a run would do with these source records, read already: a dry run over them alone."""
@@ -240,12 +240,12 @@ class Engine:
     def recover(self, types: Sequence[str], *, dry_run: bool = False) -> dict[str, PassResult]:
         """For every record in an in-flight or Error status: look in the destination, link what exists."""
         mode = RECOVER_DRY_RUN if dry_run else RECOVER
-        return {name: _Pass(self, self.flow(name), mode, None).execute() for name in _ordered(types)}
+        return {name: _Pass(self, self.flow(name), mode, None).execute() for name in ordered(types)}
 
     def status(self, types: Sequence[str]) -> dict[str, tuple[Counter[str], Progress | None]]:
         """Per type, how many source records are in each Integration Status, and the oldest in-flight one."""
         report: dict[str, tuple[Counter[str], Progress | None]] = {}
-        for name in _ordered(types):
+        for name in ordered(types):
             counts: Counter[str] = Counter()
             oldest: Progress | None = None
             for record in self.source(self.flow(name)).statuses():
@@ -256,7 +256,8 @@ class Engine:
         return report
 
 
-def _ordered(types: Sequence[str]) -> list[str]:
+def ordered(types: Sequence[str]) -> list[str]:
+    """The named types in the documented sync order (the registry's)."""
     return [name for name in FLOWS if name in types]
 
 

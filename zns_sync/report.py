@@ -7,10 +7,13 @@ wrap), so `grep INV00000036` finds the whole row.
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -21,6 +24,7 @@ from rich.text import Text
 from zns_sync.engine import Counts, PassResult, Preview
 from zns_sync.explain import Explanation
 from zns_sync.journal import Attempt, RunRow
+from zns_sync.reconcile import Reconciliation, Totals
 from zns_sync.sources import Progress as RecordProgress
 
 COUNT_COLUMNS = ("selected", "created", "linked", "skipped", "blocked", "errors", "unknown")
@@ -273,6 +277,64 @@ def show_explanation(console: Console, explanation: Explanation) -> None:
         show(console, attempts_table(e.history, title="History in the sync log"))
     else:
         show_text(console, "History: no attempt in the sync log.")
+
+
+TOTALS_COLUMNS = ("source", "source_amount", "synced", "synced_amount", "destination", "destination_amount")
+FINDING_COLUMNS = ("source_id", "number", "counterpart_id", "detail")
+
+
+def _totals_cells(totals: Totals) -> list[object]:
+    """The totals in TOTALS_COLUMNS order; no amounts (None) for master data."""
+    return [getattr(totals, c) if totals.amounts or not c.endswith("amount") else None for c in TOTALS_COLUMNS]
+
+
+def reconciliation_data(result: Reconciliation) -> dict[str, Any]:
+    """`reconcile --json`: totals per type and month, and the findings."""
+    return {
+        "off": result.off,
+        "totals": [
+            {"type": name, "month": month, **dict(zip(TOTALS_COLUMNS, _totals_cells(t), strict=True))}
+            for (name, month), t in result.totals.items()
+        ],
+        "findings": [asdict(f) for f in result.findings],
+    }
+
+
+def write_reconciliation_csv(path: Path, result: Reconciliation) -> None:
+    """`reconcile --csv`: one row per type and month (`totals`), then one per finding, in one sheet."""
+    blank_totals = [""] * len(TOTALS_COLUMNS)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(("type", "month", "kind", *TOTALS_COLUMNS, *FINDING_COLUMNS))
+        for (name, month), totals in result.totals.items():
+            writer.writerow((name, month, "totals", *_totals_cells(totals), *([""] * len(FINDING_COLUMNS))))
+        for f in result.findings:
+            writer.writerow((f.type, "", f.kind, *blank_totals, *(getattr(f, c) for c in FINDING_COLUMNS)))
+
+
+def show_reconciliation(console: Console, result: Reconciliation) -> None:
+    """`reconcile`: the totals of both sides, then every record that is off."""
+    table = _table("Reconciliation: source and destination, per type and month", [
+        ("type", KEY), ("month", KEY), ("source", COUNT), ("source amount", COUNT), ("synced", COUNT),
+        ("synced amount", COUNT), ("destination", COUNT), ("destination amount", COUNT), ("difference", COUNT),
+    ])  # fmt: skip
+    for (name, month), s in result.totals.items():
+        difference = f"{s.synced - s.destination:+d}" + (
+            f" / {s.synced_amount - s.destination_amount:+}" if s.amounts else ""
+        )
+        _row(table, name, month or "all", *_totals_cells(s), difference)
+    show(console, table)
+    if not result.findings:
+        show_text(
+            console, "Nothing is off: every synced record has its counterpart, with the same amount and customer."
+        )
+        return
+    findings = _table("Off", [("type", KEY), ("kind", KEY), ("id", KEY), ("number", KEY), ("counterpart id", KEY),
+                              ("detail", TEXT)])  # fmt: skip
+    for f in result.findings:
+        _row(findings, f.type, f.kind, f.source_id, f.number, f.counterpart_id, f.detail)
+    show(console, findings)
+    show_text(console, f"{len(result.findings)} records are off.")
 
 
 def print_json(data: Any) -> None:

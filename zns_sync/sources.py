@@ -84,8 +84,13 @@ class Source(ABC):
         self.context = context
 
     @abstractmethod
-    def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
-        """The flow's records in `scope`, a page at a time (each a dict with at least `Id`)."""
+    def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The flow's records in `scope`, a page at a time (each a dict with at least `Id`); with `since`, only
+        those dated (the flow's `date_field`) on or after it."""
+
+    @abstractmethod
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The flow's records with these ids, by id, whatever their progress (the flow's fields)."""
 
     @abstractmethod
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
@@ -98,6 +103,10 @@ class Source(ABC):
     @abstractmethod
     def find(self, key: str) -> dict[str, Any] | None:
         """The record whose id or document number is `key`, with the flow's fields, whatever its progress."""
+
+    @abstractmethod
+    def outside(self, row: Mapping[str, Any]) -> str | None:
+        """Why the process does not cover the record (`Scope.ANY`: voided, canceled...), or None when it does."""
 
     @abstractmethod
     def rules(self, row: Mapping[str, Any]) -> list[Rule]:
@@ -113,10 +122,14 @@ class ZuoraSource(Source):
         super().__init__(flow, context)
         self.zuora: ZuoraClient = context.zuora
 
-    def _where(self, scope: Scope) -> list[list[zoql.Condition]] | None:
+    def _where(self, scope: Scope, since: dt.date | None = None) -> list[list[zoql.Condition]] | None:
+        dated = [zoql.ge(self.flow.date_field, since)] if since is not None and self.flow.date_field else []
         if scope is Scope.ANY:
-            return [group for group in self.flow.scope() if group] or None
-        return [mine + theirs for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
+            return [group + dated for group in self.flow.scope() if group + dated] or None
+        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self.context.zuora_by_id(self.flow.source_object, self.flow.fields, ids)
 
     def find(self, key: str) -> dict[str, Any] | None:
         alternatives = [[zoql.eq("Id", key)]]
@@ -124,6 +137,13 @@ class ZuoraSource(Source):
             alternatives.append([zoql.eq(self.flow.number_field, key)])
         query = zoql.select(self.flow.source_object, self.flow.fields, where=alternatives)
         return next(iter(self.zuora.query(query)), None)
+
+    def outside(self, row: Mapping[str, Any]) -> str | None:
+        groups = self._where(Scope.ANY) or []
+        if not groups or any(all(c.matches(row) for c in group) for group in groups):
+            return None
+        unmet = [c for c in groups[0] if not c.matches(row)]
+        return "; ".join(f"{c} does not hold ({c.field} is {row.get(c.field) or 'null'})" for c in unmet)
 
     def rules(self, row: Mapping[str, Any]) -> list[Rule]:
         status = _status_conditions(Scope.OPEN)
@@ -149,8 +169,8 @@ class ZuoraSource(Source):
             found.append(Rule(f"{rule} ({note})" if note else rule, "null" if seen in (None, "") else str(seen), met))
         return found
 
-    def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
-        query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope))
+    def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
+        query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope, since))
         return self.zuora.query_pages(query)
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:

@@ -261,6 +261,8 @@ class Flow(ABC):
     counterpart_types: ClassVar[tuple[str, ...]]  # the destination record types a record may become
     steps: ClassVar[tuple[Step, ...]]  # every step a record of this flow may take (the status vocabulary)
     transactional: ClassVar[bool] = False  # carries TransferredToAccounting
+    date_field: ClassVar[str | None] = None  # the record's date: `reconcile` counts by its month, `--since` by it
+    amount_field: ClassVar[str | None] = None  # the amount `reconcile` compares with the counterpart's
     completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
 
     def __init__(self, context: FlowContext) -> None:
@@ -296,6 +298,34 @@ class Flow(ABC):
         if held is not None:
             refs += [RecordRef(internal_id=held, type=record_type_enum(t)) for t in self.counterpart_types]
         return refs
+
+    def source_id_of(self, record: Mapping[str, Any]) -> str | None:
+        """The id of the source record a destination record was created from, read from its key (externalId)."""
+        prefix = self.key_prefix
+        key = str(record.get("externalId") or "")
+        return key[len(prefix) :] if key.startswith(prefix) and len(key) > len(prefix) else None
+
+    @property
+    def key_prefix(self) -> str:
+        """What the key of every destination record this flow creates starts with (`zuora-invoice-`)."""
+        return self.context.external_id(self.external_id_kind, "")
+
+    # -- what `reconcile` compares (transactions: amounts, dates, customers) -----------------------------------
+    def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
+        """The counterpart's amount, to compare with the source's `amount_field`."""
+        return None
+
+    def counterpart_date(self, record: Mapping[str, Any]) -> dt.date | None:
+        """The counterpart's date, to count it in the month of the source's `date_field`."""
+        return None
+
+    def counterpart_customer(self, record: Mapping[str, Any]) -> str | None:
+        """The id of the customer the counterpart belongs to."""
+        return None
+
+    def expected_customers(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+        """By source id, the destination customer each record's counterpart should belong to ({}: no check)."""
+        return {}
 
     def number_of(self, row: Mapping[str, Any]) -> str | None:
         """The record's document number, if its type has one and it is set."""
@@ -375,6 +405,9 @@ class TransactionFlow(Flow):
     transactional = True
     status_value: ClassVar[str]  # Posted, Processed
     date_field: ClassVar[str]  # InvoiceDate, EffectiveDate, RefundDate
+    amount_field = "Amount"
+    counterpart_amount_field: ClassVar[str] = "total"  # the NetSuite field holding what `amount_field` became
+    customer_field: ClassVar[str] = "customer"  # the NetSuite field naming the customer (an invoice's: entity)
 
     def scope(self) -> list[list[zoql.Condition]]:
         base = [zoql.eq("Status", self.status_value)]
@@ -398,6 +431,20 @@ class TransactionFlow(Flow):
     def accounts(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         """The rows' accounts, by Id."""
         return self.context.zuora_by_id("Account", ACCOUNT_FIELDS, [str(r["AccountId"]) for r in rows])
+
+    def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
+        return money(record.get(self.counterpart_amount_field))
+
+    def counterpart_date(self, record: Mapping[str, Any]) -> dt.date | None:
+        return zuora_date(record.get("tranDate"))
+
+    def counterpart_customer(self, record: Mapping[str, Any]) -> str | None:
+        customer = record.get(self.customer_field)
+        return customer.internal_id if isinstance(customer, RecordRef) else None
+
+    def expected_customers(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+        accounts = self.accounts(rows)
+        return {row["Id"]: counterpart_of(accounts.get(str(row["AccountId"])) or {}) for row in rows}
 
     @staticmethod
     def account_excluded(row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> str | None:

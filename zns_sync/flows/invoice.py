@@ -63,6 +63,12 @@ class InvoiceFlow(TransactionFlow):
     )  # fmt: skip
     steps = (CREATING_INVOICE, CREATING_CREDIT_MEMO)
 
+    customer_field = "entity"
+
+    def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
+        amount = money(record.get(self.counterpart_amount_field))
+        return -amount if record.get("recordType") == "CreditMemo" else amount  # a negative invoice's credit memo
+
     def __init__(self, context: FlowContext) -> None:
         super().__init__(context)
         self._charge_of: dict[str, str] = {}

@@ -67,6 +67,7 @@ class PaymentFlow(TransactionFlow):
     )  # fmt: skip
     steps = (CREATING_PAYMENT,)
     completion_fields = {ORIGIN_FIELD: "ZUORA"}
+    counterpart_amount_field = "payment"
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
