@@ -472,7 +472,8 @@ def demo(records: int, seed: int) -> None:
         held = ", ".join(f"{n} {t}" for t, n in box.netsuite_counts().items())
         console.print(f"The NetSuite emulator now holds: {held}.")
         console.print(
-            "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status, log."
+            "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status,"
+            " log --errors, explain TYPE ID, reconcile."
         )
 
 

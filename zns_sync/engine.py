@@ -280,7 +280,7 @@ class _Pass:
         self.limit = limit
         self.observer = observer or engine.observer
         self.source = engine.source(flow)
-        self.pages = pages if pages is not None else self.source.pages(mode.scope)
+        self.pages = pages
         self.destination = engine.destinations[flow.destination]
         self.result = PassResult()
         self.counts = self.result.counts
@@ -339,7 +339,7 @@ class _Pass:
         """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them)."""
         size = self.destination.create_batch
         taken = 0
-        for page in self.pages:
+        for page in self.pages if self.pages is not None else self.source.pages(self.mode.scope):
             self._raise_fatal()
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]

@@ -178,15 +178,16 @@ def recover_table(results: Mapping[str, PassResult]) -> Table:
 
 
 def status_table(report: Mapping[str, tuple[Counter[str], RecordProgress | None]]) -> Table:
-    """Per type, the count of each Integration Status; beside its status, the oldest in-flight record."""
-    table = _table("Integration Status", [("type", KEY), ("status", TEXT), ("records", COUNT),
-                                          ("oldest in flight", KEY), ("number", KEY), ("updated", KEY)])  # fmt: skip
+    """Per type, the count of each Integration Status; beside its status, the oldest in-flight record, if any."""
+    in_flight = any(oldest is not None for _, oldest in report.values())
+    oldest_columns = [("oldest in flight", KEY), ("number", KEY), ("updated", KEY)] if in_flight else []
+    table = _table("Integration Status", [("type", KEY), ("status", TEXT), ("records", COUNT), *oldest_columns])
     for name, (counts, oldest) in report.items():
         for status, count in sorted(counts.items()):
             if oldest is not None and status == oldest.status.text:
                 _row(table, name, status, count, oldest.source_id, oldest.number, oldest.updated)
             else:
-                _row(table, name, status, count)
+                _row(table, name, status, count, *([""] * len(oldest_columns)))
     return table
 
 
