@@ -56,15 +56,16 @@ class Child:
     peak_rss_mb: float
 
 
-def run_child(config: Path, *args: str) -> Child:
-    """Run `zns-sync run ARGS --json` as a child: its report, wall seconds, CPU seconds and peak RSS (its alone).
+def run_child(config: Path, command: str, *args: str) -> Child:
+    """Run `zns-sync COMMAND ARGS --json` as a child: its report, wall seconds, CPU seconds and peak RSS (its
+    alone).
 
     The peak RSS is sampled from /proc: the kernel's ru_maxrss of a forked child also counts the parent's
     pages from before exec, and the parent here holds both emulators.
     """
     start = time.monotonic()
     child = subprocess.Popen(
-        [sys.executable, "-m", "zns_sync", "--config", str(config), "run", *args, "--json"],
+        [sys.executable, "-m", "zns_sync", "--config", str(config), command, *args, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -124,11 +125,11 @@ def measure(invoices: int, *, concurrency: int, batch_size: int, seed: int) -> d
         box.netsuite.faults.latency_per_record = NS_PER_RECORD
         box.zuora.faults.latency_seconds = ZUORA_PER_CALL
         # Customers and items first (not timed), so that every invoice is eligible; then each flow on its own.
-        run_child(config, "--type", "customer", "--type", "item")
+        run_child(config, "run", "--type", "customer", "--type", "item")
         measures: dict[str, Measure] = {}
         for flow in TIMED:
             ns_before, zuora_before = netsuite_calls(box), zuora_calls(box)
-            child = run_child(config, "--type", flow)
+            child = run_child(config, "run", "--type", flow)
             counts = child.report["types"][flow]
             measures[flow] = Measure(
                 records=counts["created"] + counts["linked"],

@@ -156,3 +156,17 @@ def test_sandbox_command_serves_a_config_that_syncs(tmp_path: Path) -> None:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert server.returncode == 0
+
+
+def test_the_sync_log_is_private(tmp_path: Path) -> None:
+    config = tmp_path / "cfg.yaml"
+    state = tmp_path / "deep" / "state"
+    netsuite = {"account": "1_SB1", "consumer_key": "k", "consumer_secret": "cs", "token_id": "t", "token_secret": "ts"}
+    zuora = {"client_id": "id", "client_secret": "s3cret-value"}
+    config.write_text(yaml.safe_dump({"zuora": zuora, "netsuite": netsuite, "state_dir": str(state)}))
+    done = zns(config, "log")
+    assert done.returncode == 0, done.stderr
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert (state / "sync-log.sqlite").stat().st_mode & 0o777 == 0o600
+    for sidecar in state.glob("sync-log.sqlite-*"):  # SQLite's -wal and -shm follow the log's mode
+        assert sidecar.stat().st_mode & 0o077 == 0, sidecar

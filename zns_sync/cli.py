@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import sys
 import tempfile
@@ -12,28 +13,41 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+import yaml
 
 from zns_sync import __version__
-from zns_sync.config import Settings, find_config_path, load_settings
+from zns_sync.check import check as check_connections
+from zns_sync.config import Settings, effective_config, find_config_path, load_settings
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import ZnsSyncError
+from zns_sync.explain import explain
 from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
+from zns_sync.manual import Procedure, apply, exit_code, record
 from zns_sync.netsuite import NetSuiteClient
+from zns_sync.reconcile import reconcile
 from zns_sync.redact import RedactingFilter, redact
 from zns_sync.report import (
     ProgressObserver,
     attempts_table,
     held_back_table,
     make_console,
+    outcomes_table,
+    payloads_text,
     preview_table,
     print_json,
+    reconciliation_data,
     recover_table,
     runs_table,
+    show,
+    show_explanation,
+    show_reconciliation,
+    show_text,
     status_table,
     summary_table,
+    write_reconciliation_csv,
 )
 from zns_sync.zuora import ZuoraClient
 
@@ -104,7 +118,6 @@ def open_engine(
     settings: Settings, stack: contextlib.ExitStack, observer: ProgressObserver | None, jsonl: IO[str] | None
 ) -> Iterator[Engine]:
     """Both clients, the journal and the engine, closed in reverse order."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
     journal = stack.enter_context(Journal(settings.state_dir, jsonl))
     zuora = stack.enter_context(ZuoraClient(settings.zuora))
     window = Window(settings.netsuite.concurrency)
@@ -127,18 +140,24 @@ def _exit_code(results: Mapping[str, Counts]) -> int:
 @cli.command()
 @type_option
 @click.option("--dry-run", is_flag=True, help="Read both systems, write nothing; show per record what would happen.")
+@click.option("--payloads", is_flag=True, help="With --dry-run: also print each payload it would send.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N records per type.")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout, nothing else there.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout, nothing else there (payloads included).")
 @click.option("--quiet", is_flag=True, help="Print nothing when every record synced (for cron).")
 @click.pass_obj
-def run(obj: Ctx, types: tuple[str, ...], dry_run: bool, limit: int | None, as_json: bool, quiet: bool) -> None:
+def run(
+    obj: Ctx, types: tuple[str, ...], dry_run: bool, payloads: bool, limit: int | None, as_json: bool, quiet: bool
+) -> None:
     """One pass over the enabled types (or the named ones), in order; prints the summary."""
     settings = obj.settings()
+    if payloads and not dry_run:
+        raise click.UsageError("--payloads goes with --dry-run")
     sys.exit(
         sync(
             settings,
             _types(settings, types),
             dry_run=dry_run,
+            payloads=payloads,
             limit=limit,
             as_json=as_json,
             quiet=quiet,
@@ -152,6 +171,7 @@ def sync(
     types: Sequence[str],
     *,
     dry_run: bool,
+    payloads: bool = False,
     limit: int | None = None,
     as_json: bool = False,
     quiet: bool = False,
@@ -182,9 +202,13 @@ def sync(
         })  # fmt: skip
     elif not (quiet and code == 0):
         if dry_run:
-            console.print(preview_table(previews, title="Dry run: nothing was written"))
-        console.print(
-            summary_table(results, title=f"zns-sync {'dry run' if dry_run else 'run'} {engine.journal.run_id}")
+            show(console, preview_table(previews, title="Dry run: nothing was written"))
+            for text in payloads_text(previews) if payloads else ():
+                show_text(console, text)
+            if not payloads and any(p.payload is not None for p in previews):
+                console.print("Payloads: run --dry-run --payloads (or --json).")
+        show(
+            console, summary_table(results, title=f"zns-sync {'dry run' if dry_run else 'run'} {engine.journal.run_id}")
         )
         if code:
             console.print(f"Some records need attention: zns-sync log --run {engine.journal.run_id} --errors")
@@ -209,9 +233,12 @@ def recover(obj: Ctx, types: tuple[str, ...], dry_run: bool, as_json: bool) -> N
         code = 1 if any(r.not_found for r in results.values()) else 0
         engine.journal.end_run(code, {name: r.counts.as_dict() for name, r in results.items()})
     if as_json:
-        print_json({name: {"found": dict(r.recovered), "not_found": r.not_found} for name, r in results.items()})
+        print_json({
+            name: {"found": dict(r.recovered), "not_found": r.not_found, "numbers": r.numbers}
+            for name, r in results.items()
+        })  # fmt: skip
     elif any(r.recovered or r.not_found for r in results.values()):
-        console.print(recover_table(results))
+        show(console, recover_table(results))
     else:
         console.print("Nothing to recover: no record is in an in-flight or Error status.")
     sys.exit(code)
@@ -228,53 +255,164 @@ def status(obj: Ctx, types: tuple[str, ...], as_json: bool) -> None:
         engine = stack.enter_context(open_engine(settings, stack, None, None))
         report = engine.status(_types(settings, types))
     if as_json:
-        print_json({name: {"statuses": dict(c), "oldest_in_flight": o} for name, (c, o) in report.items()})
+        print_json({
+            name: {"statuses": dict(c), "oldest_in_flight": dataclasses.asdict(o) if o else None}
+            for name, (c, o) in report.items()
+        })  # fmt: skip
     else:
-        make_console().print(status_table(report))
+        show(make_console(), status_table(report))
 
 
 @cli.command(name="log")
 @click.option("--run", "run_id", type=int, help="The attempts of this run.")
 @click.option("--errors", is_flag=True, help="Only records that need attention.")
+@click.option("--record", metavar="ID|NUMBER", help="One record's history: its id or its document number.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def log_command(obj: Ctx, run_id: int | None, errors: bool, as_json: bool) -> None:
-    """The sync log: recent runs, or one run's per-record attempts with NetSuite's messages."""
+def log_command(obj: Ctx, run_id: int | None, errors: bool, record: str | None, as_json: bool) -> None:
+    """The sync log: recent runs, or per-record attempts (of a run, of one record) with NetSuite's messages."""
     settings = obj.settings()
     with Journal(settings.state_dir) as journal:
-        if run_id is None and not errors:
+        if run_id is None and not errors and record is None:
             runs = journal.runs()
             if as_json:
                 print_json([dataclasses.asdict(r) for r in runs])
             else:
-                make_console().print(runs_table(runs))
+                show(make_console(), runs_table(runs))
             return
-        rows = list(journal.attempts(run_id=run_id, errors_only=errors))
+        rows = list(journal.attempts(run_id=run_id, errors_only=errors, record=record))
     if as_json:
         print_json([{"run": r, "at": at, **dataclasses.asdict(a)} for r, a, at in rows])
     else:
-        make_console().print(attempts_table(rows, title=f"Attempts{f' of run {run_id}' if run_id else ''}"))
+        title = f"Attempts{f' of run {run_id}' if run_id else ''}{f' of {record}' if record else ''}"
+        show(make_console(), attempts_table(rows, title=title))
+
+
+@cli.command(name="explain")
+@click.argument("type_", metavar="TYPE", type=click.Choice(list(FLOWS)))
+@click.argument("key", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def explain_command(obj: Ctx, type_: str, key: str, as_json: bool) -> None:
+    """Why one record (an id or a document number) is or is not selected, what the next run does, its history."""
+    settings = obj.settings()
+    with contextlib.ExitStack() as stack:
+        engine = stack.enter_context(open_engine(settings, stack, None, None))
+        explanation = explain(engine, type_, key)
+    if as_json:
+        print_json(explanation.as_dict())
+    else:
+        show_explanation(make_console(), explanation)
+
+
+def _manual(obj: Ctx, procedure: Procedure, type_: str, keys: Sequence[str], dry_run: bool, as_json: bool) -> int:
+    """Run a manual procedure under the lock, journal it, render it; returns the exit code."""
+    settings = obj.settings()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(RunLock(settings.state_dir))
+        engine = stack.enter_context(open_engine(settings, stack, None, obj.jsonl(stack)))
+        attempts = apply(engine, procedure, type_, keys, dry_run=dry_run)
+        if not dry_run:
+            record(engine, procedure, type_, attempts)
+    code = exit_code(attempts)
+    if as_json:
+        print_json({"dry_run": dry_run, "exit_code": code, "records": [dataclasses.asdict(a) for a in attempts]})
+    else:
+        title = f"{procedure.value}{' --dry-run: nothing was written' if dry_run else ''}"
+        show(make_console(), outcomes_table(attempts, title=title))
+    return code
+
+
+manual_options = [
+    click.argument("type_", metavar="TYPE", type=click.Choice(list(FLOWS))),
+    click.argument("keys", metavar="ID...", nargs=-1, required=True),
+    click.option("--dry-run", is_flag=True, help="Look in both systems, say what would change, write nothing."),
+    click.option("--json", "as_json", is_flag=True, help="JSON on stdout."),
+]
+
+
+def _with_manual_options(command: F) -> F:
+    for option in reversed(manual_options):
+        command = option(command)
+    return command
 
 
 @cli.command()
+@_with_manual_options
 @click.pass_obj
-def check(obj: Ctx) -> None:
-    """Validate the config, connect to both systems, report NetSuite's concurrency governance."""
+def ignore(obj: Ctx, type_: str, keys: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Mark records Ignore (TTA Ignore on transactions): no run selects them again. Refuses one in NetSuite."""
+    sys.exit(_manual(obj, Procedure.IGNORE, type_, keys, dry_run, as_json))
+
+
+@cli.command()
+@_with_manual_options
+@click.pass_obj
+def resync(obj: Ctx, type_: str, keys: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Sync records again: link the NetSuite record that exists, else reset them for the next run to create."""
+    sys.exit(_manual(obj, Procedure.RESYNC, type_, keys, dry_run, as_json))
+
+
+@cli.command(name="reconcile")
+@type_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only transactions dated on or after DATE.")
+@click.option("--csv", "csv_path", metavar="FILE", help="Also write the totals and the findings to FILE as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def reconcile_command(
+    obj: Ctx, types: tuple[str, ...], since: dt.datetime | None, csv_path: str | None, as_json: bool
+) -> None:
+    """Counts and amounts on both sides, orphans each way, amount and customer mismatches; exit 1 when off."""
     settings = obj.settings()
+    with contextlib.ExitStack() as stack:
+        engine = stack.enter_context(open_engine(settings, stack, None, None))
+        result = reconcile(engine, _types(settings, types), since.date() if since else None)
+    if csv_path:
+        write_reconciliation_csv(Path(csv_path), result)
+    if as_json:
+        print_json(reconciliation_data(result))
+    else:
+        show_reconciliation(make_console(), result)
+    sys.exit(1 if result.off else 0)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def check(obj: Ctx, as_json: bool) -> None:
+    """Validate the config, connect to both systems, report NetSuite's concurrency governance."""
+    report = check_connections(obj.settings())
+    if as_json:
+        print_json({**dataclasses.asdict(report), "warnings": report.warnings})
+        return
     console = make_console()
-    console.print(f"config: {settings.source} is valid")
-    with ZuoraClient(settings.zuora) as zuora:
-        next(iter(zuora.query_pages("select Id from Account")), None)
-    console.print(f"Zuora: {settings.zuora.base_url}: authenticated, query works")
-    with NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir) as netsuite:
-        governance = netsuite.get_integration_governance_info()
-    limit = governance.get("integrationConcurrencyLimit")
-    console.print(
-        f"NetSuite: {settings.netsuite.resolved_endpoint_url}: authenticated; concurrency limit {limit} "
-        f"({governance.get('limitType')}); netsuite.concurrency is {settings.netsuite.concurrency}"
+    show_text(console, f"config: {report.config} is valid")
+    show_text(console, f"Zuora: {report.zuora_url}: authenticated, query works")
+    show_text(
+        console,
+        f"NetSuite: {report.netsuite_url}: authenticated; concurrency limit {report.concurrency_limit} "
+        f"({report.limit_type}); netsuite.concurrency is {report.concurrency}",
     )
-    if isinstance(limit, int) and settings.netsuite.concurrency > limit:
-        console.print(f"warning: netsuite.concurrency {settings.netsuite.concurrency} is above the limit {limit}")
+    for warning in report.warnings:
+        show_text(console, f"warning: {warning}")
+
+
+@cli.group(name="config")
+def config_group() -> None:
+    """The configuration zns-sync reads."""
+
+
+@config_group.command(name="show")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML.")
+@click.pass_obj
+def config_show(obj: Ctx, as_json: bool) -> None:
+    """The effective configuration: defaults filled in, secrets masked."""
+    settings = obj.settings()
+    if as_json:
+        print_json(effective_config(settings))
+    else:
+        sys.stdout.write(f"# {settings.source}: the effective configuration, defaults filled in, secrets masked\n")
+        sys.stdout.write(yaml.safe_dump(effective_config(settings), sort_keys=False, allow_unicode=True))
 
 
 @cli.command()
@@ -325,16 +463,17 @@ def demo(records: int, seed: int) -> None:
             first_run = journal.runs(1)[0].id
             held_back = list(journal.attempts(run_id=first_run, errors_only=True))
         if held_back:
-            console.print(held_back_table(held_back))
+            show(console, held_back_table(held_back))
         console.rule("Second run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")
         with contextlib.ExitStack() as stack:
             engine = stack.enter_context(open_engine(settings, stack, None, None))
-            console.print(status_table(engine.status(settings.sync.types)))
+            show(console, status_table(engine.status(settings.sync.types)))
         held = ", ".join(f"{n} {t}" for t, n in box.netsuite_counts().items())
         console.print(f"The NetSuite emulator now holds: {held}.")
         console.print(
-            "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status, log."
+            "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status,"
+            " log --errors, explain TYPE ID, reconcile."
         )
 
 

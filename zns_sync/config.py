@@ -257,6 +257,30 @@ class Settings:
         object.__setattr__(self, "state_dir", Path(os.path.expanduser(str(self.state_dir))))
 
 
+def effective_config(settings: Settings) -> dict[str, Any]:
+    """The settings as a config mapping: every key with the value in effect (defaults filled in, the NetSuite
+    URLs resolved), secrets masked; it loads back as the same settings once the secrets are given again."""
+    data: dict[str, Any] = _plain(settings)
+    data["netsuite"].update(
+        wsdl_url=settings.netsuite.resolved_wsdl_url, endpoint_url=settings.netsuite.resolved_endpoint_url
+    )
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "source"}
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Path | dt.date):
+        return str(value)
+    return value
+
+
 def find_config_path(explicit: str | None) -> Path:
     """The config file: `--config`, then `$ZNS_SYNC_CONFIG`, then `./zns-sync.yaml`."""
     if explicit:

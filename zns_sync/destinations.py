@@ -10,12 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from zns_sync.netsuite import LIMITS, NetSuiteClient, NsRecord, OutcomeUnknownError, RecordRef, WriteResult
+from zns_sync.netsuite import (
+    LIMITS,
+    SEARCH_KIND_OF,
+    NetSuiteClient,
+    NsRecord,
+    OutcomeUnknownError,
+    RecordRef,
+    WriteResult,
+)
 
 WRITTEN, EXISTS, REFUSED, UNKNOWN = "written", "exists", "refused", "unknown"
 
@@ -92,6 +100,13 @@ class Destination(ABC):
     def preview(self, record: Any) -> dict[str, Any]:
         """A record as plain JSON-able data, for dry runs."""
 
+    @abstractmethod
+    def records(
+        self, record_types: Sequence[str], *, key_prefix: str | None = None, ids: Sequence[str] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Records of these types a page at a time (`reconcile`): those whose key starts with `key_prefix`, or
+        those with these ids (the ones that exist)."""
+
 
 class NetSuiteDestination(Destination):
     """NetSuite through SuiteTalk: addList, updateList, and getList by the deterministic externalId.
@@ -137,6 +152,22 @@ class NetSuiteDestination(Destination):
             for read in self.netsuite.get_list(list(refs))
         ]
 
+    def records(
+        self, record_types: Sequence[str], *, key_prefix: str | None = None, ids: Sequence[str] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Basic search, body fields only, a page (up to 1000) at a time: by externalId prefix, or by internalId
+        (1000 a search)."""
+        (kind,) = {SEARCH_KIND_OF[t] for t in record_types}
+        if ids is None:
+            searches = [self.netsuite.search_pages(kind, criteria={"externalIdString": _starts_with(key_prefix)})]
+        else:
+            size = LIMITS["searchPageSize"]  # one page answers each search
+            chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+            searches = [self.netsuite.search_pages(kind, internal_ids=chunk) for chunk in chunks]
+        for pages in searches:
+            for page in pages:
+                yield [record for record in page if record.get("recordType") in record_types]
+
     def preview(self, record: NsRecord) -> dict[str, Any]:
         body: dict[str, Any] = {"recordType": record.record_type}
         if record.external_id:
@@ -145,6 +176,12 @@ class NetSuiteDestination(Destination):
             body["internalId"] = record.internal_id
         body.update({k: _plain(v) for k, v in record.fields.items()})
         return body
+
+
+def _starts_with(prefix: str | None) -> dict[str, Any]:
+    if not prefix:
+        raise ValueError("records() needs key_prefix or ids")
+    return {"operator": "startsWith", "searchValue": prefix}
 
 
 def _plain(value: Any) -> Any:

@@ -21,11 +21,12 @@ from typing import Any, Protocol, TypeVar
 
 from zns_sync.config import Settings
 from zns_sync.destinations import EXISTS, REFUSED, UNKNOWN, WRITTEN, Destination, NetSuiteDestination, Window
+from zns_sync.errors import UsageError
 from zns_sync.flows import FLOWS
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Write
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
-from zns_sync.sources import Scope, Source, StatusWrite, ZuoraSource
+from zns_sync.sources import Progress, Scope, Source, StatusWrite, ZuoraSource
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
 from zns_sync.zuora import ZuoraClient
 
@@ -95,6 +96,7 @@ class Preview:
 
     type: str
     source_id: str
+    number: str | None  # the document number (InvoiceNumber ...), where the type has one
     action: str  # create, update, link, recover, skip, blocked, excluded, not found
     status: str | None
     reason: str | None = None
@@ -112,6 +114,11 @@ class Observer(Protocol):
 
 
 class _Quiet:
+    """Shows nothing; keeps the previews when given a list."""
+
+    def __init__(self, previews: list[Preview] | None = None) -> None:
+        self.previews = previews
+
     def pass_started(self, flow_name: str) -> None:
         pass
 
@@ -119,7 +126,8 @@ class _Quiet:
         pass
 
     def preview(self, item: Preview) -> None:
-        pass
+        if self.previews is not None:
+            self.previews.append(item)
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,7 @@ class _Done:
     """A record's final word for this pass, waiting to be written back to the source."""
 
     source_id: str
+    number: str | None
     status_before: Status
     outcome: str  # created, linked, error, unknown
     action: str
@@ -168,6 +177,7 @@ class PassResult:
     counts: Counts = field(default_factory=Counts)
     recovered: list[tuple[str, str]] = field(default_factory=list)  # (source id, counterpart id)
     not_found: list[str] = field(default_factory=list)
+    numbers: dict[str, str | None] = field(default_factory=dict)  # the document numbers of the two lists' records
 
 
 class Engine:
@@ -204,40 +214,73 @@ class Engine:
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
         """One pass over each type, in the documented order."""
         mode = DRY_RUN if dry_run else RUN
-        return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in _ordered(types)}
+        return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in ordered(types)}
+
+    def preview(self, name: str, rows: list[dict[str, Any]]) -> list[Preview]:
+        """What a run would do with these source records, read already: a dry run over them alone."""
+        previews: list[Preview] = []
+        _Pass(self, self.flow(name), DRY_RUN, None, pages=[rows], observer=_Quiet(previews)).execute()
+        return previews
+
+    def find(self, name: str, key: str) -> dict[str, Any]:
+        """The `name` record whose id or document number is `key`; else a UsageError that names its real type."""
+        flow = self.flow(name)
+        row = self.source(flow).find(key)
+        if row is not None:
+            return row
+        for other in FLOWS:
+            found = self.source(self.flow(other)).find(key) if other != name else None
+            if found is not None:
+                number = self.flow(other).number_of(found)
+                hint = f"zns-sync explain {other} {key}"
+                raise UsageError(f"{key} is of type {other}{f' ({number})' if number else ''}, not {name}: {hint}")
+        also = f" or {flow.number_field}" if flow.number_field else ""
+        raise UsageError(f"{name}: no {flow.source_object} with Id{also} {key!r} in {flow.source.capitalize()}")
 
     def recover(self, types: Sequence[str], *, dry_run: bool = False) -> dict[str, PassResult]:
         """For every record in an in-flight or Error status: look in the destination, link what exists."""
         mode = RECOVER_DRY_RUN if dry_run else RECOVER
-        return {name: _Pass(self, self.flow(name), mode, None).execute() for name in _ordered(types)}
+        return {name: _Pass(self, self.flow(name), mode, None).execute() for name in ordered(types)}
 
-    def status(self, types: Sequence[str]) -> dict[str, tuple[Counter[str], tuple[str, str] | None]]:
+    def status(self, types: Sequence[str]) -> dict[str, tuple[Counter[str], Progress | None]]:
         """Per type, how many source records are in each Integration Status, and the oldest in-flight one."""
-        report: dict[str, tuple[Counter[str], tuple[str, str] | None]] = {}
-        for name in _ordered(types):
+        report: dict[str, tuple[Counter[str], Progress | None]] = {}
+        for name in ordered(types):
             counts: Counter[str] = Counter()
-            oldest: tuple[str, str] | None = None
-            for source_id, status, updated in self.source(self.flow(name)).statuses():
-                counts[status.text or "(blank)"] += 1
-                if status.phase is Phase.IN_FLIGHT and (oldest is None or updated < oldest[1]):
-                    oldest = (source_id, updated)
+            oldest: Progress | None = None
+            for record in self.source(self.flow(name)).statuses():
+                counts[record.status.text or "(blank)"] += 1
+                if record.status.phase is Phase.IN_FLIGHT and (oldest is None or record.updated < oldest.updated):
+                    oldest = record
             report[name] = (counts, oldest)
         return report
 
 
-def _ordered(types: Sequence[str]) -> list[str]:
+def ordered(types: Sequence[str]) -> list[str]:
+    """The named types in the documented sync order (the registry's)."""
     return [name for name in FLOWS if name in types]
 
 
 class _Pass:
     """One pass of one flow (see the module docstring)."""
 
-    def __init__(self, engine: Engine, flow: Flow, mode: Mode, limit: int | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        flow: Flow,
+        mode: Mode,
+        limit: int | None,
+        *,
+        pages: Iterable[list[dict[str, Any]]] | None = None,  # records read already, else the source's
+        observer: Observer | None = None,
+    ) -> None:
         self.engine = engine
         self.flow = flow
         self.mode = mode
         self.limit = limit
+        self.observer = observer or engine.observer
         self.source = engine.source(flow)
+        self.pages = pages
         self.destination = engine.destinations[flow.destination]
         self.result = PassResult()
         self.counts = self.result.counts
@@ -250,7 +293,7 @@ class _Pass:
     # -- the pass -------------------------------------------------------------------------------------
     def execute(self) -> PassResult:
         start = time.monotonic()
-        self.engine.observer.pass_started(self.flow.name)
+        self.observer.pass_started(self.flow.name)
         concurrency = self.destination.window.limit
         completer = threading.Thread(target=self._complete_loop, name=f"complete-{self.flow.name}", daemon=True)
         completer.start()
@@ -296,7 +339,7 @@ class _Pass:
         """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them)."""
         size = self.destination.create_batch
         taken = 0
-        for page in self.source.pages(self.mode.scope):
+        for page in self.pages if self.pages is not None else self.source.pages(self.mode.scope):
             self._raise_fatal()
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]
@@ -318,24 +361,25 @@ class _Pass:
             for item in self.flow.plan_page(rows):
                 if isinstance(item, Excluded):
                     self._count("excluded")
-                    self._preview(item.source_id, "excluded", None, item.reason)
+                    self._preview(item.source_id, item.number, "excluded", None, item.reason)
                     continue
                 self._count("selected")
                 if isinstance(item, Refusal):
                     self._count(item.outcome)
                     action = "skip" if item.outcome == "skipped" else "blocked"
                     before = item.status_before.text
-                    self._preview(item.source_id, action, before, item.reason)
+                    self._preview(item.source_id, item.number, action, before, item.reason)
                     refusals.append(
                         Attempt(
-                            self.flow.name, item.source_id, "validate", item.outcome, before, before, None, item.reason
+                            self.flow.name, item.source_id, "validate", item.outcome, before, before, None, item.reason,
+                            item.number,
                         )
-                    )
+                    )  # fmt: skip
                 else:
                     plans.append(item)
             if not self.mode.dry:
                 self.engine.journal.record(refusals)
-            self.engine.observer.advanced(self.flow.name, len(refusals))
+            self.observer.advanced(self.flow.name, len(refusals))
             if plans:
                 yield plans
 
@@ -415,10 +459,11 @@ class _Pass:
         plan = cursor.plan
         if self.mode.recover_only:
             self.result.recovered.append((plan.source_id, counterpart))
+            self.result.numbers[plan.source_id] = plan.number
         if self.mode.dry:
             self._count("linked")
             found = f"already in {self.destination.name} as {counterpart}"
-            self._preview(plan.source_id, "link", plan.status_before.text, found)
+            self._preview(plan.source_id, plan.number, "link", plan.status_before.text, found)
         else:
             self._finish(cursor, "linked", "recover", counterpart)
 
@@ -426,11 +471,12 @@ class _Pass:
         plan = cursor.plan
         if cursor.write.step.action is Action.LINKING:
             reason = f"{self.destination.name} id known; the next run links it"
-            self._preview(plan.source_id, "link", plan.status_before.text, reason)
+            self._preview(plan.source_id, plan.number, "link", plan.status_before.text, reason)
             return
         self.result.not_found.append(plan.source_id)
+        self.result.numbers[plan.source_id] = plan.number
         reason = f"the next run resumes at '{cursor.write.step.in_flight.text}'"
-        self._preview(plan.source_id, "not found", plan.status_before.text, reason)
+        self._preview(plan.source_id, plan.number, "not found", plan.status_before.text, reason)
 
     # -- claim -----------------------------------------------------------------------------------------
     def _claim(self, cursors: list[_Cursor]) -> list[_Cursor]:
@@ -458,6 +504,7 @@ class _Pass:
                         cursor.status.text,
                         None,
                         f"the source refused the claim: {saved.message}",
+                        cursor.plan.number,
                     )
                 )
         self.engine.journal.record(refused)
@@ -501,6 +548,7 @@ class _Pass:
                         nxt,
                         result.counterpart_id,
                         message,
+                        cursor.plan.number,
                     )
                 ]
             )
@@ -554,17 +602,20 @@ class _Pass:
         check_transition(cursor.status, COMPLETE)
         extra = dict(self.flow.completion_fields)
         write = StatusWrite(cursor.plan.source_id, COMPLETE, self._tta(TTA.YES), counterpart, extra)
-        self._done.put(_Done(cursor.plan.source_id, cursor.before, outcome, action, write, counterpart))
+        plan = cursor.plan
+        self._done.put(_Done(plan.source_id, plan.number, cursor.before, outcome, action, write, counterpart))
 
     def _fail(self, cursor: _Cursor, action: str, message: str) -> None:
         after = cursor.write.step.failed
         check_transition(cursor.status, after)
         write = StatusWrite(cursor.plan.source_id, after, self._tta(TTA.ERROR))
-        self._done.put(_Done(cursor.plan.source_id, cursor.before, "error", action, write, None, message))
+        plan = cursor.plan
+        self._done.put(_Done(plan.source_id, plan.number, cursor.before, "error", action, write, None, message))
 
     def _leave_in_flight(self, cursor: _Cursor, action: str, message: str) -> None:
         note = f"{message}; left '{cursor.status.text}' for recovery"
-        self._done.put(_Done(cursor.plan.source_id, cursor.before, "unknown", action, None, None, note))
+        plan = cursor.plan
+        self._done.put(_Done(plan.source_id, plan.number, cursor.before, "unknown", action, None, None, note))
 
     def _complete_loop(self) -> None:
         """Write outcomes back to the source in its batch size; runs until the pass ends."""
@@ -610,10 +661,11 @@ class _Pass:
                     after,
                     done.counterpart_id,
                     message,
+                    done.number,
                 )
             )
         self.engine.journal.record(attempts)
-        self.engine.observer.advanced(self.flow.name, len(batch))
+        self.observer.advanced(self.flow.name, len(batch))
 
     # -- bookkeeping -----------------------------------------------------------------------------------
     def _count(self, name: str) -> None:
@@ -624,21 +676,23 @@ class _Pass:
         steps = len(cursor.plan.writes)
         reason = f"step {cursor.index + 1} of {steps}: {cursor.write.step.in_flight.text}" if steps > 1 else None
         payload = self.destination.preview(cursor.write.record)
-        self._preview(cursor.plan.source_id, VERBS[cursor.write.step.action], cursor.status.text, reason, payload)
+        plan = cursor.plan
+        self._preview(plan.source_id, plan.number, VERBS[cursor.write.step.action], cursor.status.text, reason, payload)
 
     def _preview(
         self,
         source_id: str,
+        number: str | None,
         action: str,
         status: str | None,
         reason: str | None,
         body: dict[str, Any] | None = None,
     ) -> None:
         if self.mode is not RUN:
-            self.engine.observer.preview(Preview(self.flow.name, source_id, action, status, reason, body))
+            self.observer.preview(Preview(self.flow.name, source_id, number, action, status, reason, body))
 
 
-_FLUSH = _Done("", Status(Phase.NEW), "", "", None)
+_FLUSH = _Done("", None, Status(Phase.NEW), "", "", None)
 
 
 def _batched(items: list[_T], size: int) -> list[list[_T]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import os
 import socket
@@ -27,7 +28,8 @@ create table if not exists runs (
     exit_code integer,
     counts text,
     host text not null,
-    pid integer not null
+    pid integer not null,
+    user text
 );
 create table if not exists attempts (
     id integer primary key autoincrement,
@@ -40,11 +42,32 @@ create table if not exists attempts (
     status_before text,
     status_after text,
     counterpart_id text,
-    message text
+    message text,
+    number text
 );
 create index if not exists attempts_by_source on attempts(type, source_id);
 create index if not exists attempts_by_run on attempts(run_id);
 """
+# Indexes on columns an earlier version lacked: created once `_migrate` has added them.
+INDEXES = "create index if not exists attempts_by_number on attempts(number);"
+
+
+LOG_FILE = "sync-log.sqlite"
+
+
+def make_state_dir(state_dir: Path) -> None:
+    """Create state_dir for its owner only (0700): the sync log in it holds customer names and messages."""
+    if not state_dir.is_dir():
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        state_dir.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened: say it outright
+
+
+def current_user() -> str:
+    """Who runs this process, for the sync log (a uid where the system has no name for it)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def utc_now() -> str:
@@ -64,6 +87,7 @@ class Attempt:
     status_after: str | None = None
     counterpart_id: str | None = None  # the record's id in the destination
     message: str | None = None
+    number: str | None = None  # the record's document number (InvoiceNumber ...), where its type has one
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,7 @@ class RunRow:
     counts: dict[str, Any]
     host: str
     pid: int
+    user: str | None  # who ran it (the `ignore` and `resync` of a person are runs too)
 
 
 class Journal:
@@ -87,8 +112,11 @@ class Journal:
 
     def __init__(self, state_dir: Path, jsonl: IO[str] | None = None) -> None:
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(state_dir / "sync-log.sqlite", check_same_thread=False, timeout=30)
+            make_state_dir(state_dir)
+            path = state_dir / LOG_FILE
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            path.chmod(0o600)  # also a log an earlier version left readable by others; SQLite's -wal follows it
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("pragma journal_mode=wal")
             self._db.executescript(SCHEMA)
             self._migrate()
@@ -101,9 +129,15 @@ class Journal:
     def _migrate(self) -> None:
         """Bring a sync log written by an earlier version up to this schema."""
         columns = {row[1] for row in self._db.execute("pragma table_info(attempts)")}
-        if "netsuite_id" in columns:  # 0.1 named the column for its only destination
-            with self._db:
+        run_columns = {row[1] for row in self._db.execute("pragma table_info(runs)")}
+        with self._db:
+            if "netsuite_id" in columns:  # 0.1 named the column for its only destination
                 self._db.execute("alter table attempts rename column netsuite_id to counterpart_id")
+            if "number" not in columns:
+                self._db.execute("alter table attempts add column number text")
+            if "user" not in run_columns:
+                self._db.execute("alter table runs add column user text")
+        self._db.executescript(INDEXES)
 
     def close(self) -> None:
         with self._lock:
@@ -119,8 +153,8 @@ class Journal:
         """Open a run row and make it the one attempts are recorded under."""
         with self._lock, self._db:
             cursor = self._db.execute(
-                "insert into runs(command, types, dry_run, started_at, host, pid) values (?,?,?,?,?,?)",
-                (command, ",".join(types), int(dry_run), utc_now(), socket.gethostname(), os.getpid()),
+                "insert into runs(command, types, dry_run, started_at, host, pid, user) values (?,?,?,?,?,?,?)",
+                (command, ",".join(types), int(dry_run), utc_now(), socket.gethostname(), os.getpid(), current_user()),
             )
         self.run_id = int(cursor.lastrowid or 0)
         self._emit({"event": "run-start", "run": self.run_id, "command": command, "types": list(types)})
@@ -152,13 +186,14 @@ class Journal:
                 a.status_after,
                 a.counterpart_id,
                 redact(a.message) if a.message else None,
+                a.number,
             )
             for a in attempts
         ]
         with self._lock, self._db:
             self._db.executemany(
                 "insert into attempts(run_id, at, type, source_id, action, outcome, status_before, status_after,"
-                " counterpart_id, message) values (?,?,?,?,?,?,?,?,?,?)",
+                " counterpart_id, message, number) values (?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         for a in attempts:
@@ -168,12 +203,12 @@ class Journal:
         """The most recent runs, newest first."""
         with self._lock:
             rows = self._db.execute(
-                "select id, command, types, dry_run, started_at, ended_at, exit_code, counts, host, pid"
+                "select id, command, types, dry_run, started_at, ended_at, exit_code, counts, host, pid, user"
                 " from runs order by id desc limit ?",
                 (limit,),
             ).fetchall()
         return [
-            RunRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
+            RunRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9], r[10])
             for r in rows
         ]
 
@@ -184,8 +219,9 @@ class Journal:
         errors_only: bool = False,
         type_: str | None = None,
         source_id: str | None = None,
+        record: str | None = None,
     ) -> Iterator[tuple[int, Attempt, str]]:
-        """Stored attempts (run id, attempt, time), oldest first, filtered."""
+        """Stored attempts (run id, attempt, time), oldest first, filtered; `record` is an id or a number."""
         clauses: list[str] = []
         params: list[object] = []
         if run_id is not None:
@@ -199,15 +235,18 @@ class Journal:
         if source_id is not None:
             clauses.append("source_id = ?")
             params.append(source_id)
+        if record is not None:
+            clauses.append("(source_id = ? or number = ?)")
+            params.extend((record, record))
         where = f" where {' and '.join(clauses)}" if clauses else ""
         with self._lock:
             rows = self._db.execute(
                 "select run_id, type, source_id, action, outcome, status_before, status_after, counterpart_id,"
-                f" message, at from attempts{where} order by id",
+                f" message, number, at from attempts{where} order by id",
                 params,
             ).fetchall()
         for r in rows:
-            yield r[0], Attempt(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]), r[9]
+            yield r[0], Attempt(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]), r[10]
 
     def _emit(self, event: dict[str, Any]) -> None:
         if self._jsonl is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from zns_sync.errors import ConfigError, LockHeldError
-from zns_sync.journal import utc_now
+from zns_sync.journal import make_state_dir, utc_now
 
 LOCK_FILE = "zns-sync.lock"
 
@@ -24,7 +24,7 @@ class RunLock:
 
     def acquire(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_state_dir(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise ConfigError(f"state_dir: cannot create the lock file {self.path}: {exc.strerror}") from None

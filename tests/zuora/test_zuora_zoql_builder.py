@@ -84,3 +84,31 @@ def test_select_in_splits_to_stay_within_200_conditions_and_dedupes() -> None:
     assert [q.count("InvoiceId = ") for q in queries] == [100, 100, 100, 100, 50]
     assert queries[0].startswith("select Id from InvoiceItem where InvoiceId = 'id0' and ProcessingType = 0 or ")
     assert list(zoql.select_in("InvoiceItem", ["Id"], "InvoiceId", [])) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "record", "matches"),
+    [
+        (zoql.is_null("IntegrationStatus__NS"), {}, True),
+        (zoql.is_null("IntegrationStatus__NS"), {"IntegrationStatus__NS": ""}, True),
+        (zoql.is_null("IntegrationStatus__NS"), {"IntegrationStatus__NS": "Ignore"}, False),
+        (zoql.not_null("IntegrationStatus__NS"), {"IntegrationStatus__NS": "Ignore"}, True),
+        (zoql.ne("IntegrationStatus__NS", "Sync Complete"), {}, False),  # != never matches null (product.md 8)
+        (zoql.ne("IntegrationStatus__NS", "Sync Complete"), {"IntegrationStatus__NS": "Creating Invoice"}, True),
+        (zoql.eq("Status", "Posted"), {"Status": "Posted"}, True),
+        (zoql.eq("Status", "Posted"), {"Status": "Draft"}, False),
+        (zoql.ge("InvoiceDate", dt.date(2024, 1, 1)), {"InvoiceDate": "2024-01-01"}, True),
+        (zoql.ge("InvoiceDate", dt.date(2024, 1, 1)), {"InvoiceDate": "2023-12-31T23:00:00Z"}, False),
+        (zoql.lt("UpdatedDate", dt.datetime(2024, 1, 1, tzinfo=dt.UTC)), {"UpdatedDate": "2023-12-31T23:00:00Z"}, True),
+        (zoql.gt("Amount", 10), {"Amount": 10.5}, True),
+        (zoql.le("Amount", Decimal("10.10")), {"Amount": "10.1"}, True),
+        (zoql.eq("AutoPay", True), {"AutoPay": "true"}, True),
+        (zoql.like("Name", "Acme%"), {"Name": "Acme Labs"}, True),
+        (zoql.like("Name", "Acme%"), {"Name": "The Acme"}, False),
+        (zoql.gt("Amount", 10), {"Amount": "not a number"}, False),
+    ],
+)
+def test_a_condition_evaluates_on_a_record_as_zuora_would(
+    condition: zoql.Condition, record: dict[str, object], matches: bool
+) -> None:
+    assert condition.matches(record) is matches

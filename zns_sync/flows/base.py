@@ -74,6 +74,7 @@ class Plan:
     status_before: Status
     writes: tuple[Write, ...]
     group: str | None = None  # plans of one group never write at the same time (two refunds of one payment)
+    number: str | None = None  # the record's document number, named beside its id wherever it is shown
 
     @property
     def start(self) -> int:
@@ -104,6 +105,59 @@ def skipped(reason: str) -> Problem:
     return Problem("skipped", reason)
 
 
+def counterpart_of(row: Mapping[str, Any]) -> str | None:
+    """The id of a Zuora record's NetSuite counterpart, as the record holds it (IntegrationId__NS)."""
+    value = row.get(INTEGRATION_ID_FIELD)
+    return str(value) if value not in (None, "") else None
+
+
+def record_name(kind: str, record_id: str, number: Any = None) -> str:
+    """How a message names a record: its kind, its document number where it has one, and its id."""
+    return f"{kind} {number} ({record_id})" if number else f"{kind} {record_id}"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A record that must be in the destination before this one (reference 2.3), as a page's lookups found it."""
+
+    kind: str  # how messages name it: account, product charge, invoice, payment
+    type: str | None  # the --type that syncs it, if any
+    source_id: str
+    number: str | None
+    status: Status
+    counterpart_id: str | None
+    synced: bool
+
+    @property
+    def name(self) -> str:
+        return record_name(self.kind, self.source_id, self.number)
+
+    @property
+    def problem(self) -> Problem:
+        """Why a record that needs this one is blocked."""
+        state = f" (it is {self.status.text})" if self.status.text else ""
+        return blocked(f"{self.name} is not synced to NetSuite yet{state}")
+
+
+def dependency(
+    kind: str,
+    type_: str | None,
+    source_id: str,
+    row: Mapping[str, Any] | None,
+    number_field: str | None = None,
+    *,
+    complete: bool = False,
+) -> Dependency:
+    """A dependency from its looked-up row (None: not found): synced once it has its counterpart id, and with
+    `complete` only in `Sync Complete` too."""
+    row = row or {}
+    status = parse_status(row.get(STATUS_FIELD))
+    counterpart = counterpart_of(row)
+    synced = counterpart is not None and (not complete or status.phase is Phase.COMPLETE)
+    number = str(row[number_field]) if number_field and row.get(number_field) else None
+    return Dependency(kind, type_, source_id, number, status, counterpart, synced)
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A selected record held back by a rule; its status stays untouched."""
@@ -112,6 +166,7 @@ class Refusal:
     status_before: Status
     outcome: str
     reason: str
+    number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +175,7 @@ class Excluded:
 
     source_id: str
     reason: str
+    number: str | None = None
 
 
 @dataclass
@@ -199,9 +255,14 @@ class Flow(ABC):
     destination: ClassVar[str] = "netsuite"  # where the records go (engine.DESTINATIONS)
     source_object: ClassVar[str]  # the Zuora object selected
     fields: ClassVar[tuple[str, ...]]
+    # The field holding the record's document number (InvoiceNumber, AccountNumber): a person searches by it.
+    number_field: ClassVar[str | None] = None
     external_id_kind: ClassVar[str]  # the middle word of the externalId
+    counterpart_types: ClassVar[tuple[str, ...]]  # the destination record types a record may become
     steps: ClassVar[tuple[Step, ...]]  # every step a record of this flow may take (the status vocabulary)
     transactional: ClassVar[bool] = False  # carries TransferredToAccounting
+    date_field: ClassVar[str | None] = None  # the record's date: `reconcile` counts by its month, `--since` by it
+    amount_field: ClassVar[str | None] = None  # the amount `reconcile` compares with the counterpart's
     completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
 
     def __init__(self, context: FlowContext) -> None:
@@ -217,8 +278,59 @@ class Flow(ABC):
         """The records this process covers whatever their progress (for `status`); by default its criteria."""
         return self.own_criteria()
 
+    def rule_note(self, field: str) -> str | None:
+        """What a selection rule on `field` is for, when its ZOQL does not say (`explain`)."""
+        return None
+
     def status_of(self, row: Mapping[str, Any]) -> Status:
         return parse_status(row.get(STATUS_FIELD))
+
+    def counterpart_id(self, row: Mapping[str, Any]) -> str | None:
+        """The id of the record's counterpart in the destination, as the source record holds it."""
+        return counterpart_of(row)
+
+    def counterpart_refs(self, row: Mapping[str, Any]) -> list[RecordRef]:
+        """Where the record's counterpart may be, in order: by its deterministic externalId in each type it may
+        become, then by the id the source record holds."""
+        external_id = self.context.external_id(self.external_id_kind, row["Id"])
+        refs = [RecordRef(external_id=external_id, type=record_type_enum(t)) for t in self.counterpart_types]
+        held = self.counterpart_id(row)
+        if held is not None:
+            refs += [RecordRef(internal_id=held, type=record_type_enum(t)) for t in self.counterpart_types]
+        return refs
+
+    def source_id_of(self, record: Mapping[str, Any]) -> str | None:
+        """The id of the source record a destination record was created from, read from its key (externalId)."""
+        prefix = self.key_prefix
+        key = str(record.get("externalId") or "")
+        return key[len(prefix) :] if key.startswith(prefix) and len(key) > len(prefix) else None
+
+    @property
+    def key_prefix(self) -> str:
+        """What the key of every destination record this flow creates starts with (`zuora-invoice-`)."""
+        return self.context.external_id(self.external_id_kind, "")
+
+    # -- what `reconcile` compares (transactions: amounts, dates, customers) -----------------------------------
+    def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
+        """The counterpart's amount, to compare with the source's `amount_field`."""
+        return None
+
+    def counterpart_date(self, record: Mapping[str, Any]) -> dt.date | None:
+        """The counterpart's date, to count it in the month of the source's `date_field`."""
+        return None
+
+    def counterpart_customer(self, record: Mapping[str, Any]) -> str | None:
+        """The id of the customer the counterpart belongs to."""
+        return None
+
+    def expected_customers(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+        """By source id, the destination customer each record's counterpart should belong to ({}: no check)."""
+        return {}
+
+    def number_of(self, row: Mapping[str, Any]) -> str | None:
+        """The record's document number, if its type has one and it is set."""
+        value = row.get(self.number_field) if self.number_field else None
+        return str(value) if value not in (None, "") else None
 
     # -- what a page needs, what holds a record back, what is sent ----------------------------------------
     def lookups(self, rows: Sequence[dict[str, Any]]) -> Any:
@@ -229,9 +341,18 @@ class Flow(ABC):
         """Why a returned record is outside the process after all (a rule the query cannot express)."""
         return None
 
+    def dependencies(self, row: Mapping[str, Any], page: Any) -> Sequence[Dependency]:
+        """The records this one needs in the destination first (reference 2.3): one not synced blocks it."""
+        return ()
+
     def validate(self, row: Mapping[str, Any], page: Any) -> Problem | None:
-        """The rule that holds the record back (a dependency not synced, a value with no match), if any."""
+        """The rule of the record's own data that holds it back (a value with no match), if any."""
         return None
+
+    def problem(self, row: Mapping[str, Any], page: Any) -> Problem | None:
+        """Why a selected record cannot sync now: a dependency not synced (blocked), else its own data."""
+        unsynced = next((d for d in self.dependencies(row, page) if not d.synced), None)
+        return unsynced.problem if unsynced is not None else self.validate(row, page)
 
     @abstractmethod
     def writes(self, row: Mapping[str, Any], page: Any) -> Sequence[Write]:
@@ -245,15 +366,17 @@ class Flow(ABC):
         """One page of selected records: batch lookups, then per record exclusion, validation and mapping."""
         page = self.lookups(rows)
         for row in rows:
+            number = self.number_of(row)
             reason = self.exclusion(row, page)
             if reason is not None:
-                yield Excluded(row["Id"], reason)
+                yield Excluded(row["Id"], reason, number)
                 continue
-            problem = self.validate(row, page)
+            problem = self.problem(row, page)
             if problem is not None:
-                yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason)
+                yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
                 continue
-            yield Plan(row["Id"], self.status_of(row), tuple(self.writes(row, page)), self.group(row, page))
+            writes = tuple(self.writes(row, page))
+            yield Plan(row["Id"], self.status_of(row), writes, self.group(row, page), number)
 
     # -- the two shapes of a NetSuite write ---------------------------------------------------------------
     def create(self, step: Step, record_type: str, fields: Mapping[str, Any], zuora_id: str) -> Write:
@@ -269,6 +392,7 @@ class Flow(ABC):
 
 
 ACCOUNT_FIELDS = ("Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS")
+ACCOUNT_NUMBER = "AccountNumber"
 
 
 class TransactionFlow(Flow):
@@ -281,6 +405,9 @@ class TransactionFlow(Flow):
     transactional = True
     status_value: ClassVar[str]  # Posted, Processed
     date_field: ClassVar[str]  # InvoiceDate, EffectiveDate, RefundDate
+    amount_field = "Amount"
+    counterpart_amount_field: ClassVar[str] = "total"  # the NetSuite field holding what `amount_field` became
+    customer_field: ClassVar[str] = "customer"  # the NetSuite field naming the customer (an invoice's: entity)
 
     def scope(self) -> list[list[zoql.Condition]]:
         base = [zoql.eq("Status", self.status_value)]
@@ -288,6 +415,13 @@ class TransactionFlow(Flow):
         if cutover is not None:
             base.append(zoql.ge(self.date_field, cutover))
         return [base]
+
+    def rule_note(self, field: str) -> str | None:
+        if field == self.date_field:
+            return f"the cutover date, sync.cutover_dates.{self.name}"
+        if field == TTA_FIELD:
+            return "Transferred To Accounting; null reads as No"
+        return None
 
     def own_criteria(self) -> list[list[zoql.Condition]]:
         tta = [[zoql.eq(TTA_FIELD, value.value)] for value in TTA_SELECTABLE]
@@ -298,13 +432,38 @@ class TransactionFlow(Flow):
         """The rows' accounts, by Id."""
         return self.context.zuora_by_id("Account", ACCOUNT_FIELDS, [str(r["AccountId"]) for r in rows])
 
+    def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
+        return money(record.get(self.counterpart_amount_field))
+
+    def counterpart_date(self, record: Mapping[str, Any]) -> dt.date | None:
+        return zuora_date(record.get("tranDate"))
+
+    def counterpart_customer(self, record: Mapping[str, Any]) -> str | None:
+        customer = record.get(self.customer_field)
+        return customer.internal_id if isinstance(customer, RecordRef) else None
+
+    def expected_customers(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+        accounts = self.accounts(rows)
+        return {row["Id"]: counterpart_of(accounts.get(str(row["AccountId"])) or {}) for row in rows}
+
     @staticmethod
     def account_excluded(row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> str | None:
         """Why the row's account keeps it out (SynctoNetSuite__NS = No), if it does."""
         account = accounts.get(str(row["AccountId"]))
         if account is not None and account.get("SynctoNetSuite__NS") not in (None, "", "Yes"):
-            return f"account {row['AccountId']} has SynctoNetSuite__NS = No"
+            name = record_name("account", str(row["AccountId"]), account.get(ACCOUNT_NUMBER))
+            return f"{name} has SynctoNetSuite__NS = {account['SynctoNetSuite__NS']}"
         return None
+
+    @staticmethod
+    def account(
+        row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]], *, complete: bool = False
+    ) -> Dependency:
+        """The row's account as a dependency (the customer flow syncs it)."""
+        account_id = str(row["AccountId"])
+        return dependency(
+            "account", "customer", account_id, accounts.get(account_id), ACCOUNT_NUMBER, complete=complete
+        )
 
 
 def money(value: Any) -> Decimal:

@@ -6,11 +6,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Problem, Step, Write, blocked, skipped
+from zns_sync.flows.base import (
+    ACCOUNT_NUMBER,
+    INTEGRATION_ID_FIELD,
+    STATUS_FIELD,
+    Dependency,
+    Flow,
+    Problem,
+    Step,
+    Write,
+    dependency,
+    skipped,
+)
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import Action
 from zns_sync.zuora import zoql
 
+SYNC_FLAG = "SynctoNetSuite__NS"
 CREATING = Step(Action.CREATING, "Customer")
 LINKING = Step(Action.LINKING, "Customer")
 
@@ -34,6 +46,8 @@ class CustomerFlow(Flow):
     name = "customer"
     source_object = "Account"
     external_id_kind = "account"
+    counterpart_types = ("Customer",)
+    number_field = ACCOUNT_NUMBER
     fields = (
         "Id", "AccountNumber", "Name", "Currency", "PaymentTerm", "Status", "BillToId", "SoldToId", "AutoPay",
         "Notes", "ParentId", "IntegrationId__NS", "IntegrationStatus__NS", "SynctoNetSuite__NS", "CustomerType__NS",
@@ -44,7 +58,10 @@ class CustomerFlow(Flow):
     # -- selection (reference 4.1) --------------------------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
         active = zoql.eq("Status", "Active")
-        return [[active, zoql.eq("SynctoNetSuite__NS", "Yes")], [active, zoql.is_null("SynctoNetSuite__NS")]]
+        return [[active, zoql.eq(SYNC_FLAG, "Yes")], [active, zoql.is_null(SYNC_FLAG)]]
+
+    def rule_note(self, field: str) -> str | None:
+        return "the account's sync flag" if field == SYNC_FLAG else None
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
@@ -55,10 +72,20 @@ class CustomerFlow(Flow):
             ),
             currencies=ctx.netsuite_names("currency", "symbol") if creating else {},
             terms=ctx.netsuite_names("term", "name") if creating else {},
-            parents=ctx.zuora_by_id("Account", ("Id", INTEGRATION_ID_FIELD), [r.get("ParentId", "") for r in rows]),
+            parents=ctx.zuora_by_id(
+                "Account",
+                ("Id", ACCOUNT_NUMBER, INTEGRATION_ID_FIELD, STATUS_FIELD),
+                [r.get("ParentId", "") for r in rows],
+            ),
         )
 
     # -- validations (reference 4.1, 7.5) -------------------------------------------------------------------
+    def dependencies(self, row: Mapping[str, Any], page: _Page) -> list[Dependency]:
+        if row.get(INTEGRATION_ID_FIELD) or not row.get("ParentId"):
+            return []  # a link writes only the Zuora fields: no parent needed
+        parent = str(row["ParentId"])
+        return [dependency("parent account", "customer", parent, page.parents.get(parent), ACCOUNT_NUMBER)]
+
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
         if row.get(INTEGRATION_ID_FIELD):
             return None  # a link writes only the Zuora fields
@@ -66,8 +93,6 @@ class CustomerFlow(Flow):
             return skipped(f"currency {row.get('Currency')!r} matches no NetSuite currency symbol")
         if row.get("PaymentTerm") and str(row["PaymentTerm"]) not in page.terms:
             return skipped(f"payment term {row['PaymentTerm']!r} matches no NetSuite term by name")
-        if row.get("ParentId") and not page.parents.get(str(row["ParentId"]), {}).get(INTEGRATION_ID_FIELD):
-            return blocked(f"parent account {row['ParentId']} is not synced yet")
         return None
 
     # -- mapping (reference 6.1) ----------------------------------------------------------------------------

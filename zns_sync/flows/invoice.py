@@ -11,12 +11,14 @@ from typing import Any
 
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
+    STATUS_FIELD,
+    Dependency,
     FlowContext,
     Problem,
     Step,
     TransactionFlow,
     Write,
-    blocked,
+    dependency,
     money,
     skipped,
     without_none,
@@ -31,6 +33,8 @@ TAX_FIELDS = ("Id", "InvoiceId", "TaxAmount", "AccountingCode", "TaxDate", "TaxR
 # More lines than this and the connector sets TTA to Ignore (reference 3.4); we refuse and say why.
 MAX_LINES = 4000
 MAX_REMEMBERED_CHARGES = 200_000
+CHARGE_NUMBER = "ProductRatePlanChargeNumber"
+CHARGE_FIELDS = ("Id", CHARGE_NUMBER, "Name", INTEGRATION_ID_FIELD, STATUS_FIELD)
 CREATING_INVOICE = Step(Action.CREATING, "Invoice")
 CREATING_CREDIT_MEMO = Step(Action.CREATING, "Credit Memo")  # a negative invoice (reference 4.7)
 
@@ -51,11 +55,19 @@ class InvoiceFlow(TransactionFlow):
     external_id_kind = "invoice"
     status_value = "Posted"
     date_field = "InvoiceDate"
+    counterpart_types = ("Invoice", "CreditMemo")
+    number_field = "InvoiceNumber"
     fields = (
         "Id", "AccountId", "InvoiceNumber", "InvoiceDate", "DueDate", "Amount", "AmountWithoutTax", "TaxAmount",
         "Status", "TransferredToAccounting", "Comments", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
     )  # fmt: skip
     steps = (CREATING_INVOICE, CREATING_CREDIT_MEMO)
+
+    customer_field = "entity"
+
+    def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
+        amount = money(record.get(self.counterpart_amount_field))
+        return -amount if record.get("recordType") == "CreditMemo" else amount  # a negative invoice's credit memo
 
     def __init__(self, context: FlowContext) -> None:
         super().__init__(context)
@@ -71,9 +83,7 @@ class InvoiceFlow(TransactionFlow):
             lambda: ctx.zuora_children("TaxationItem", TAX_FIELDS, "InvoiceId", ids),
         )
         subscription_charges = self._product_charge_ids({i["RatePlanChargeId"] for v in items.values() for i in v})
-        products = ctx.zuora_by_id(
-            "ProductRatePlanCharge", ("Id", "Name", INTEGRATION_ID_FIELD), set(subscription_charges.values())
-        )
+        products = ctx.zuora_by_id("ProductRatePlanCharge", CHARGE_FIELDS, set(subscription_charges.values()))
         charges = {rpc: products[prpc] for rpc, prpc in subscription_charges.items() if prpc in products}
         return _Page(accounts, items, taxes, charges)
 
@@ -91,20 +101,22 @@ class InvoiceFlow(TransactionFlow):
     def exclusion(self, row: Mapping[str, Any], page: _Page) -> str | None:
         return self.account_excluded(row, page.accounts)
 
+    def dependencies(self, row: Mapping[str, Any], page: _Page) -> list[Dependency]:
+        found = [self.account(row, page.accounts)]
+        for rate_plan_charge in dict.fromkeys(i["RatePlanChargeId"] for i in page.items.get(row["Id"], [])):
+            charge = page.charges.get(rate_plan_charge)
+            if charge is None:  # the subscription charge names no product charge we could read
+                found.append(dependency("product charge of subscription charge", None, rate_plan_charge, None))
+            else:
+                found.append(dependency("product charge", "item", charge["Id"], charge, CHARGE_NUMBER))
+        return found
+
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
-        account = page.accounts.get(row["AccountId"])
-        if account is None or not account.get(INTEGRATION_ID_FIELD):
-            return blocked(f"account {row['AccountId']} is not synced to NetSuite yet")
         items, taxes = page.items.get(row["Id"], []), page.taxes.get(row["Id"], [])
         if len(items) + len(taxes) > MAX_LINES:
             return skipped(f"{len(items) + len(taxes)} lines: more than NetSuite's {MAX_LINES} per transaction")
         if not items and not taxes:
             return skipped("the invoice has no items: NetSuite needs at least one line")
-        for item in items:
-            charge = page.charges.get(item["RatePlanChargeId"], {})
-            if not charge.get(INTEGRATION_ID_FIELD):
-                name = charge.get("Id") or f"of subscription charge {item['RatePlanChargeId']}"
-                return blocked(f"product charge {name} is not synced to NetSuite yet")
         for tax in taxes:
             if not tax.get("AccountingCode"):
                 return skipped(f"taxation item {tax['Id']} has no AccountingCode (the NetSuite tax item's internal id)")

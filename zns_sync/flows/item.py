@@ -22,9 +22,11 @@ class ItemFlow(Flow):
     name = "item"
     source_object = "ProductRatePlanCharge"
     external_id_kind = "charge"
+    counterpart_types = tuple(ITEM_TYPES.values())
+    number_field = "ProductRatePlanChargeNumber"
     fields = (
-        "Id", "Name", "Description", "ProductRatePlanId", "ChargeModel", "ChargeType", "ItemType__NS",
-        "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
+        "Id", "ProductRatePlanChargeNumber", "Name", "Description", "ProductRatePlanId", "ChargeModel", "ChargeType",
+        "ItemType__NS", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
     )  # fmt: skip
     steps = (CREATING, LINKING)
 

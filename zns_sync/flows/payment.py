@@ -12,22 +12,24 @@ from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
     ORIGIN_FIELD,
     STATUS_FIELD,
+    Dependency,
     Problem,
     Step,
     TransactionFlow,
     Write,
-    blocked,
+    dependency,
     money,
     skipped,
     without_none,
     zuora_date,
 )
 from zns_sync.netsuite import RecordRef
-from zns_sync.status import SYNC_COMPLETE, Action
+from zns_sync.status import Action
 
 CREATING_PAYMENT = Step(Action.CREATING, "Payment")
 APPLICATION_FIELDS = ("Id", "InvoiceId", "PaymentId", "Amount", "RefundAmount")
-INVOICE_FIELDS = ("Id", "InvoiceNumber", INTEGRATION_ID_FIELD)
+INVOICE_NUMBER = "InvoiceNumber"
+INVOICE_FIELDS = ("Id", INVOICE_NUMBER, INTEGRATION_ID_FIELD, STATUS_FIELD)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class PaymentFlow(TransactionFlow):
     external_id_kind = "payment"
     status_value = "Processed"  # voided and cancelled payments never sync (reference 4.10)
     date_field = "EffectiveDate"
+    counterpart_types = ("CustomerPayment",)
+    number_field = "PaymentNumber"
     fields = (
         "Id", "AccountId", "PaymentNumber", "Amount", "EffectiveDate", "Type", "Status", "PaymentMethodId",
         "ReferenceId", "Comment", "TransferredToAccounting", "IntegrationId__NS", "IntegrationStatus__NS",
@@ -63,6 +67,7 @@ class PaymentFlow(TransactionFlow):
     )  # fmt: skip
     steps = (CREATING_PAYMENT,)
     completion_fields = {ORIGIN_FIELD: "ZUORA"}
+    counterpart_amount_field = "payment"
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
@@ -113,23 +118,25 @@ class PaymentFlow(TransactionFlow):
             return "the payment is not applied to any invoice: an unapplied payment does not sync (reference 4.10)"
         return self.account_excluded(row, page.accounts)
 
+    def dependencies(self, row: Mapping[str, Any], page: _Page) -> list[Dependency]:
+        # Invoice Settlement off: the account must be Sync Complete too (reference 4.10).
+        found = [self.account(row, page.accounts, complete=not self.settings.sync.invoice_settlement)]
+        for application in page.applications.get(row["Id"], []):
+            if application.debit_memo_id:  # no debit memo flow yet: an application to one always waits
+                found.append(dependency("debit memo", "debit-memo", application.debit_memo_id, None))
+            else:
+                invoice_id = str(application.invoice_id)
+                found.append(
+                    dependency("invoice", "invoice", invoice_id, page.invoices.get(invoice_id), INVOICE_NUMBER)
+                )
+        return found
+
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
-        account = page.accounts.get(row["AccountId"], {})
-        if not account.get(INTEGRATION_ID_FIELD):
-            return blocked(f"account {row['AccountId']} is not synced to NetSuite yet")
-        if not self.settings.sync.invoice_settlement and account.get(STATUS_FIELD) != SYNC_COMPLETE:
-            return blocked(f"account {row['AccountId']} is {account.get(STATUS_FIELD)!r}, not Sync Complete")
         method = page.method_types.get(str(row.get("PaymentMethodId") or ""))
         if not method:
             return skipped(f"payment method {row.get('PaymentMethodId')!r} has no Type to match in NetSuite")
         if method not in page.netsuite_methods:
             return skipped(f"payment method type {method!r} matches no NetSuite payment method by name")
-        for application in page.applications[row["Id"]]:
-            if application.debit_memo_id:
-                return blocked(f"debit memo {application.debit_memo_id} is not synced to NetSuite yet")
-            invoice = page.invoices.get(str(application.invoice_id), {})
-            if not invoice.get(INTEGRATION_ID_FIELD):
-                return blocked(f"invoice {invoice.get('InvoiceNumber') or application.invoice_id} is not synced yet")
         return None
 
     # -- mapping (reference 6.8) ----------------------------------------------------------------------------

@@ -20,26 +20,29 @@ from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
     ORIGIN_FIELD,
     STATUS_FIELD,
+    Dependency,
     Problem,
     Step,
     TransactionFlow,
     Write,
-    blocked,
+    dependency,
     money,
+    record_name,
     skipped,
     without_none,
     zuora_date,
 )
-from zns_sync.flows.payment import APPLICATION_FIELDS, INVOICE_FIELDS
+from zns_sync.flows.payment import APPLICATION_FIELDS, INVOICE_FIELDS, INVOICE_NUMBER
 from zns_sync.netsuite import RecordRef
-from zns_sync.status import SYNC_COMPLETE, Action
+from zns_sync.status import Action
 from zns_sync.zuora import zoql
 
 UPDATING_PAYMENT = Step(Action.UPDATING, "Payment")
 CREATING_REFUND = Step(Action.CREATING, "Refund")
 # Refund.PaymentId is create-only (zuora-rest.md section 7): the payment is reached through its applications.
 REFUND_APPLICATION_FIELDS = ("Id", "RefundId", "InvoicePaymentId", "InvoiceId", "RefundAmount")
-PAYMENT_FIELDS = ("Id", "PaymentNumber", INTEGRATION_ID_FIELD, STATUS_FIELD)
+PAYMENT_NUMBER = "PaymentNumber"
+PAYMENT_FIELDS = ("Id", PAYMENT_NUMBER, INTEGRATION_ID_FIELD, STATUS_FIELD)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class RefundFlow(TransactionFlow):
     external_id_kind = "refund"
     status_value = "Processed"  # product.md 8: Zuora's refund status is Processed
     date_field = "RefundDate"
+    counterpart_types = ("CustomerRefund",)
+    number_field = "RefundNumber"
     fields = (
         "Id", "AccountId", "RefundNumber", "Amount", "RefundDate", "Type", "MethodType", "SourceType", "Status",
         "ReferenceID", "Comment", "TransferredToAccounting", "IntegrationId__NS", "IntegrationStatus__NS",
@@ -174,23 +179,23 @@ class RefundFlow(TransactionFlow):
     def exclusion(self, row: Mapping[str, Any], page: _Page) -> str | None:
         return self.account_excluded(row, page.accounts)
 
+    def dependencies(self, row: Mapping[str, Any], page: _Page) -> list[Dependency]:
+        found = [self.account(row, page.accounts)]
+        payment_id = page.payment_of.get(row["Id"])
+        if payment_id is not None:  # else its applications cannot be read: `validate` says why
+            payment = page.payments.get(payment_id)
+            found.append(dependency("payment", "payment", payment_id, payment, PAYMENT_NUMBER, complete=True))
+        for invoice_id, _ in page.remaining.get(row["Id"], ()):
+            found.append(dependency("invoice", "invoice", invoice_id, page.invoices.get(invoice_id), INVOICE_NUMBER))
+        return found
+
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
-        if not page.accounts.get(row["AccountId"], {}).get(INTEGRATION_ID_FIELD):
-            return blocked(f"account {row['AccountId']} is not synced to NetSuite yet")
         if row["Id"] in page.problems:
             return skipped(page.problems[row["Id"]])
-        payment = page.payments.get(self._payment_id(row, page), {})
-        if payment.get(STATUS_FIELD) != SYNC_COMPLETE or not payment.get(INTEGRATION_ID_FIELD):
-            name = payment.get("PaymentNumber") or self._payment_id(row, page)
-            return blocked(f"payment {name} is not synced to NetSuite yet")
         if row["Id"] not in page.remaining:
-            return skipped(
-                f"payment {payment['PaymentNumber']}'s NetSuite record {payment[INTEGRATION_ID_FIELD]} is gone"
-            )
-        for invoice_id, _ in page.remaining[row["Id"]]:
-            invoice = page.invoices.get(invoice_id, {})
-            if not invoice.get(INTEGRATION_ID_FIELD):
-                return blocked(f"invoice {invoice.get('InvoiceNumber') or invoice_id} is not synced yet")
+            payment = page.payments[self._payment_id(row, page)]
+            name = record_name("payment", payment["Id"], payment.get(PAYMENT_NUMBER))
+            return skipped(f"{name}: its NetSuite record {payment[INTEGRATION_ID_FIELD]} is gone")
         if str(row.get("MethodType") or "") not in page.netsuite_methods:
             return skipped(f"refund method type {row.get('MethodType')!r} matches no NetSuite payment method by name")
         return None

@@ -5,6 +5,7 @@ from zns_sync.netsuite._faults import NetSuiteAuthError, NetSuiteError, OutcomeU
 from zns_sync.netsuite._model import (
     LIMITS,
     RECORD_NAMESPACES,
+    SEARCH_KIND_OF,
     SEARCH_TYPES,
     NsRecord,
     ReadResult,
@@ -16,6 +17,7 @@ from zns_sync.netsuite._model import (
 __all__ = [
     "LIMITS",
     "RECORD_NAMESPACES",
+    "SEARCH_KIND_OF",
     "SEARCH_TYPES",
     "NetSuiteAuthError",
     "NetSuiteClient",

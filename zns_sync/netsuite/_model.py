@@ -47,6 +47,18 @@ SEARCH_TYPES: Mapping[str, str] = MappingProxyType(
         "paymentMethod": "PaymentMethodSearchBasic",
     }
 )
+# SuiteTalk record type -> the `search` kind that finds it.
+SEARCH_KIND_OF: Mapping[str, str] = MappingProxyType(
+    {
+        "Customer": "customer",
+        "NonInventorySaleItem": "item",
+        "ServiceSaleItem": "item",
+        "Invoice": "transaction",
+        "CreditMemo": "transaction",
+        "CustomerPayment": "transaction",
+        "CustomerRefund": "transaction",
+    }
+)
 # Reference lists 2023_2's getAll does not offer (its GetAllRecordType has neither): `get_all` searches them.
 LISTED_BY_SEARCH = ("term", "paymentMethod")
 

@@ -7,10 +7,12 @@ conjunctions: `where=[[a, b], [c]]` renders `a and b or c`.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 # Zuora's limit on AND/OR conditions in one WHERE clause (reference zuora-rest.md section 3).
 MAX_CONDITIONS = 200
@@ -18,6 +20,9 @@ MAX_CONDITIONS = 200
 Value = str | int | float | Decimal | bool | dt.date | dt.datetime | None
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -35,6 +40,35 @@ class Condition:
 
     def __str__(self) -> str:
         return self.render()
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        """Whether a record as Zuora returns it (JSON values, null fields absent) meets the condition, as ZOQL
+        would decide: `= null` matches an empty field, and no other comparison does (product.md 8)."""
+        actual = record.get(self.field)
+        if actual is None or actual == "":
+            return self.op == "=" and self.value is None
+        if self.value is None:
+            return self.op == "!="
+        if self.op == "like":
+            pattern = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in str(self.value))
+            return re.fullmatch(pattern, str(actual), re.DOTALL) is not None
+        try:
+            return bool(_COMPARE[self.op](*_comparable(actual, self.value)))
+        except (TypeError, ValueError, ArithmeticError):
+            return False  # a value of another type than the field's: Zuora would refuse the query, nothing matches
+
+
+def _comparable(actual: Any, value: Value) -> tuple[Any, Any]:
+    """A JSON field value and a condition value, as two values of the condition value's type."""
+    if isinstance(value, bool):
+        return str(actual).lower() == "true", value
+    if isinstance(value, dt.datetime):
+        return dt.datetime.fromisoformat(str(actual).replace("Z", "+00:00")), value
+    if isinstance(value, dt.date):
+        return dt.date.fromisoformat(str(actual)[:10]), value
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(actual)), Decimal(str(value))
+    return str(actual), value
 
 
 def literal(value: Value) -> str:
