@@ -121,3 +121,58 @@ class ZuoraSource(Source):
         query = zoql.select(self.flow.source_object, ("Id", STATUS_FIELD, "UpdatedDate"), where=self._where(Scope.ANY))
         for row in self.zuora.query(query):
             yield row["Id"], self.flow.status_of(row), str(row.get("UpdatedDate", ""))
+
+
+class ZuoraRestSource(ZuoraSource):
+    """Zuora objects ZOQL refuses (Invoice Settlement memos), listed through REST 40 a page and written back through
+    the bulk update, 50 a call (the flow's `rest_list`; zuora-rest.md section 7, the credit and debit memo OpenAPI).
+
+    A list filters on equality of a few declared fields only: every alternative of the flow's criteria asks its
+    list for the equalities it can, and each record read is checked against all of that alternative's conditions
+    (and skipped when an earlier alternative already selected it), so the records are those ZOQL would select.
+    """
+
+    def __init__(self, flow: Flow, context: FlowContext) -> None:
+        super().__init__(flow, context)
+        if flow.rest_list is None:
+            raise TypeError(f"flow {flow.name} declares no rest_list")
+        self.rest = flow.rest_list
+
+    def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
+        lists: dict[tuple[tuple[str, str | None], ...], list[list[zoql.Condition]]] = {}
+        for alternative in self._where(scope) or [[]]:
+            lists.setdefault(self._filters(alternative), []).append(alternative)
+        earlier: list[list[zoql.Condition]] = []
+        for filters, alternatives in lists.items():
+            for page in self.zuora.memos(self.rest.resource, dict(filters)):
+                rows = [self._row(record) for record in page]
+                selected = [r for r in rows if _meets(r, alternatives) and not _meets(r, earlier)]
+                if selected:
+                    yield selected
+            earlier.extend(alternatives)
+
+    def _filters(self, conditions: Sequence[zoql.Condition]) -> tuple[tuple[str, str | None], ...]:
+        """The list's query parameters for the equalities among `conditions` it can filter on."""
+        filters = {}
+        for c in conditions:
+            if c.op == "=" and c.field in self.rest.filters:
+                value = c.value.isoformat() if isinstance(c.value, dt.date) else c.value
+                filters[self.rest.fields[c.field]] = None if value is None else str(value)
+        return tuple(sorted(filters.items()))
+
+    def _row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A REST record under the flow's field names; null fields left out, as ZOQL leaves them out."""
+        return {name: record[rest] for name, rest in self.rest.fields.items() if record.get(rest) is not None}
+
+    def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
+        updates = [{self.rest.fields.get(k, k): v for k, v in self._render(w).items()} for w in writes]
+        return [Saved(r.success, r.message) for r in self.zuora.update_memos(self.rest.resource, updates)]
+
+    def statuses(self) -> Iterator[tuple[str, Status, str]]:
+        for page in self.pages(Scope.ANY):
+            for row in page:
+                yield row["Id"], self.flow.status_of(row), str(row.get("UpdatedDate", ""))
+
+
+def _meets(row: Mapping[str, Any], alternatives: Sequence[Sequence[zoql.Condition]]) -> bool:
+    return any(all(c.holds_for(row) for c in alternative) for alternative in alternatives)

@@ -1,4 +1,7 @@
-"""Zuora Payment (+ its applications) -> NetSuite Customer Payment, one applyList line each (reference 4.10, 6.8)."""
+"""Zuora Payment (+ its applications) -> NetSuite Customer Payment, one applyList line each (reference 4.10, 6.8).
+
+With Invoice Settlement a payment may pay debit memos too: their NetSuite Invoices (reference 2.3, 6.8).
+"""
 
 from __future__ import annotations
 
@@ -22,12 +25,12 @@ from zns_sync.flows.base import (
     without_none,
     zuora_date,
 )
+from zns_sync.flows.billing import Receivable, receivables
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import SYNC_COMPLETE, Action
 
 CREATING_PAYMENT = Step(Action.CREATING, "Payment")
 APPLICATION_FIELDS = ("Id", "InvoiceId", "PaymentId", "Amount", "RefundAmount")
-INVOICE_FIELDS = ("Id", "InvoiceNumber", INTEGRATION_ID_FIELD)
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,17 @@ class Application:
     invoice_id: str | None
     debit_memo_id: str | None = None
 
+    @property
+    def document(self) -> str:
+        """The Zuora Id of the invoice or debit memo."""
+        return str(self.invoice_id or self.debit_memo_id)
+
 
 @dataclass(frozen=True)
 class _Page:
     accounts: Mapping[str, Mapping[str, Any]]
     applications: Mapping[str, Sequence[Application]]  # by payment Id
-    invoices: Mapping[str, Mapping[str, Any]]
+    documents: Mapping[str, Receivable]  # the invoices and debit memos applied to, by Zuora Id
     method_types: Mapping[str, str]  # Zuora PaymentMethod Id -> Type
     netsuite_methods: Mapping[str, str]  # NetSuite payment method name -> internalId
 
@@ -76,11 +84,11 @@ class PaymentFlow(TransactionFlow):
                 ).items()
             },
         )
-        invoice_ids = [a.invoice_id for apps in applications.values() for a in apps if a.invoice_id]
+        applied = [a for apps in applications.values() for a in apps]
         return _Page(
             accounts=accounts,
             applications=applications,
-            invoices=ctx.zuora_by_id("Invoice", INVOICE_FIELDS, invoice_ids),
+            documents=receivables(ctx, *_split(applied)),
             method_types=method_types,
             netsuite_methods=ctx.netsuite_names("paymentMethod", "name"),
         )
@@ -114,9 +122,10 @@ class PaymentFlow(TransactionFlow):
         return self.account_excluded(row, page.accounts)
 
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
-        account = page.accounts.get(row["AccountId"], {})
-        if not account.get(INTEGRATION_ID_FIELD):
-            return blocked(f"account {row['AccountId']} is not synced to NetSuite yet")
+        waiting = self.account_waiting(row, page.accounts)
+        if waiting is not None:
+            return waiting
+        account = page.accounts[row["AccountId"]]
         if not self.settings.sync.invoice_settlement and account.get(STATUS_FIELD) != SYNC_COMPLETE:
             return blocked(f"account {row['AccountId']} is {account.get(STATUS_FIELD)!r}, not Sync Complete")
         method = page.method_types.get(str(row.get("PaymentMethodId") or ""))
@@ -125,11 +134,9 @@ class PaymentFlow(TransactionFlow):
         if method not in page.netsuite_methods:
             return skipped(f"payment method type {method!r} matches no NetSuite payment method by name")
         for application in page.applications[row["Id"]]:
-            if application.debit_memo_id:
-                return blocked(f"debit memo {application.debit_memo_id} is not synced to NetSuite yet")
-            invoice = page.invoices.get(str(application.invoice_id), {})
-            if not invoice.get(INTEGRATION_ID_FIELD):
-                return blocked(f"invoice {invoice.get('InvoiceNumber') or application.invoice_id} is not synced yet")
+            problem = page.documents[application.document].waiting()
+            if problem is not None:
+                return problem
         return None
 
     # -- mapping (reference 6.8) ----------------------------------------------------------------------------
@@ -146,11 +153,7 @@ class PaymentFlow(TransactionFlow):
             "paymentMethod": RecordRef(internal_id=page.netsuite_methods[page.method_types[row["PaymentMethodId"]]]),
             "applyList": {
                 "apply": [
-                    {
-                        "doc": int(page.invoices[str(a.invoice_id)][INTEGRATION_ID_FIELD]),
-                        "apply": True,
-                        "amount": a.amount,
-                    }
+                    {"doc": int(str(page.documents[a.document].netsuite_id)), "apply": True, "amount": a.amount}
                     for a in applications
                 ]
             },
@@ -166,3 +169,9 @@ class PaymentFlow(TransactionFlow):
             }
         )
         return [self.create(CREATING_PAYMENT, "CustomerPayment", fields, row["Id"])]
+
+
+def _split(applications: Sequence[Application]) -> tuple[list[str], list[str]]:
+    """The invoices and the debit memos applications name."""
+    invoices = [str(a.invoice_id) for a in applications if a.invoice_id]
+    return invoices, [str(a.debit_memo_id) for a in applications if a.debit_memo_id]

@@ -7,10 +7,12 @@ conjunctions: `where=[[a, b], [c]]` renders `a and b or c`.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 # Zuora's limit on AND/OR conditions in one WHERE clause (reference zuora-rest.md section 3).
 MAX_CONDITIONS = 200
@@ -18,6 +20,9 @@ MAX_CONDITIONS = 200
 Value = str | int | float | Decimal | bool | dt.date | dt.datetime | None
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -35,6 +40,27 @@ class Condition:
 
     def __str__(self) -> str:
         return self.render()
+
+    def holds_for(self, record: Mapping[str, Any]) -> bool:
+        """Whether a record already read (a missing key or None is null) meets the condition as Zuora would judge
+        it: `= null` / `!= null` test for null, any other comparison with null is false (product.md 8)."""
+        actual = record.get(self.field)
+        if self.value is None:
+            return (actual is None) == (self.op == "=")
+        if actual is None:
+            return False
+        if self.op == "like":
+            raise ValueError("`like` is for ZOQL only: it is not evaluated on records")
+        wanted: Any = self.value
+        if isinstance(wanted, dt.datetime):
+            actual = dt.datetime.fromisoformat(str(actual).replace(" ", "T").replace("Z", "+00:00"))
+        elif isinstance(wanted, dt.date):
+            actual = dt.date.fromisoformat(str(actual)[:10])
+        elif isinstance(wanted, int | float | Decimal) and not isinstance(wanted, bool):
+            actual, wanted = Decimal(str(actual)), Decimal(str(wanted))
+        elif isinstance(wanted, str):
+            actual = str(actual)
+        return bool(_COMPARE[self.op](actual, wanted))
 
 
 def literal(value: Value) -> str:
