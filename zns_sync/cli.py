@@ -17,7 +17,7 @@ from zns_sync import __version__
 from zns_sync.config import Settings, find_config_path, load_settings
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
-from zns_sync.errors import ZnsSyncError
+from zns_sync.errors import UsageError, ZnsSyncError
 from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
@@ -117,6 +117,11 @@ def open_engine(
 
 
 def _types(settings: Settings, given: Sequence[str]) -> list[str]:
+    """The types named with --type (each refused when it cannot run as configured), else sync.types."""
+    for name in given:
+        reason = settings.sync.refusal(name)
+        if reason is not None:
+            raise UsageError(f"--type {name}: {reason}")
     return list(given) if given else list(settings.sync.types)
 
 
@@ -277,17 +282,24 @@ def check(obj: Ctx) -> None:
         console.print(f"warning: netsuite.concurrency {settings.netsuite.concurrency} is above the limit {limit}")
 
 
+settlement_option = click.option(
+    "--invoice-settlement/--no-invoice-settlement", default=True, show_default=True,
+    help="A Zuora tenant with Invoice Settlement (credit and debit memos) or without (invoice item adjustments).",
+)  # fmt: skip
+
+
 @cli.command()
 @click.option("--write-config", "config_out", required=True, metavar="PATH", help="Where to write the config.")
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
 @click.option("--state-dir", metavar="DIR", help="state_dir for the written config (default: beside it).")
-def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> None:
+@settlement_option
+def sandbox(config_out: str, records: int, seed: int, state_dir: str | None, invoice_settlement: bool) -> None:
     """Start local Zuora and NetSuite emulators with demo data and write a config that points at them."""
     from zns_sync.sandbox import Sandbox
 
     path = Path(config_out)
-    with Sandbox(invoices=records, seed=seed) as box:
+    with Sandbox(invoices=records, seed=seed, invoice_settlement=invoice_settlement) as box:
         box.write_config(path, Path(state_dir) if state_dir else path.parent / "zns-sync-state")
         console = make_console()
         console.print(f"Zuora emulator:    {box.zuora.url}")
@@ -301,13 +313,14 @@ def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> 
 @cli.command()
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
-def demo(records: int, seed: int) -> None:
+@settlement_option
+def demo(records: int, seed: int, invoice_settlement: bool) -> None:
     """Sandbox + a full sync + the summary: nothing to configure."""
     from zns_sync.sandbox import Sandbox
 
     console = make_console()
     with (
-        Sandbox(invoices=records, seed=seed) as box,
+        Sandbox(invoices=records, seed=seed, invoice_settlement=invoice_settlement) as box,
         tempfile.TemporaryDirectory(prefix="zns-sync-demo-") as tmp,
     ):
         settings = box.settings(Path(tmp))
