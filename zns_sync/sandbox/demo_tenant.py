@@ -351,7 +351,7 @@ class _Builder:
         if self.settlement:
             self.memo_cases([a for a in accounts if not a["blocked"] and a["Id"] != unmatched])
         else:
-            self.adjust_negative_invoice(accounts)
+            self.adjustment_cases(accounts)
 
     # -- Invoice Settlement on: credit and debit memos --------------------------------------------------------
     def credit_memos(self, account: dict[str, Any], account_index: int, invoices: list[dict[str, Any]]) -> None:
@@ -479,49 +479,57 @@ class _Builder:
     # -- Invoice Settlement off: invoice item adjustments ------------------------------------------------------
     def adjustments(self, account: dict[str, Any], account_index: int, invoices: list[dict[str, Any]]) -> None:
         """From an account's second invoice on, on the first two open ones: a credit adjustment of the first item
-        (and of a taxed item's tax) and a charge adjustment, in turns by account; every ninth adjustment from the
-        third is Canceled (never selected)."""
+        and a charge adjustment, in turns by account; on the first open one with tax, a credit of a tax."""
         kinds = ["Credit", "Charge"] if account_index % 2 else ["Charge", "Credit"]
-        for invoice in invoices[1:]:
-            if not kinds:
-                return
-            if invoice["Balance"] <= 5 or invoice["Amount"] <= 0:
-                continue
-            kind = kinds.pop(0)
-            items = self.items_of[invoice["Id"]]
-            label = self.adjust(invoice, "InvoiceDetail", items[0][0], kind, 5.0 if kind == "Credit" else 7.5)
-            if self.syncable(invoice) and not account["blocked"]:
-                self.awkward.setdefault(f"adjustment_{kind.lower()}", label)
-            tax_id = next((tax for _, _, _, tax, _ in items if tax is not None), None)
-            if tax_id is not None and kind == "Credit":
-                self.awkward.setdefault("adjustment_of_tax", self.adjust(invoice, "Tax", tax_id, "Credit", 0.5))
+        open_invoices = [i for i in invoices[1:] if i["Balance"] > 5 and i["Amount"] > 0]
+        for invoice, kind in zip(open_invoices, kinds, strict=False):
+            adjustment_id = self.adjust(invoice, "InvoiceDetail", self.items_of[invoice["Id"]][0][0], kind,
+                                        5.0 if kind == "Credit" else 7.5)  # fmt: skip
+            self.label_adjustment(f"adjustment_{kind.lower()}", adjustment_id, invoice, account)
+        taxed = [(i, tax) for i in open_invoices for _, _, _, tax, _ in self.items_of[i["Id"]] if tax is not None]
+        if taxed:
+            invoice, tax_id = taxed[0]
+            self.label_adjustment(
+                "adjustment_of_tax", self.adjust(invoice, "Tax", tax_id, "Credit", 0.5), invoice, account
+            )
 
-    def adjust_negative_invoice(self, accounts: list[dict[str, Any]]) -> None:
-        """A charge adjustment of a negative invoice: it cannot sync (the NetSuite credit memo would have to be
-        applied to the new invoice)."""
-        for account in accounts:
-            for invoice in account["invoices"]:
-                if invoice["Amount"] < 0 and invoice["Status"] == "Posted":
-                    item_id = self.items_of[invoice["Id"]][0][0]
-                    self.awkward["adjustment_of_negative_invoice"] = self.adjust(
-                        invoice, "InvoiceDetail", item_id, "Charge", 2.0
-                    )
-                    return
+    def label_adjustment(
+        self, label: str, adjustment_id: str, invoice: dict[str, Any], account: dict[str, Any]
+    ) -> None:
+        """Name the adjustment `label` when it is the first such one that can sync."""
+        if self.syncable(invoice) and not account["blocked"]:
+            self.awkward.setdefault(label, adjustment_id)
 
-    def adjust(self, invoice: dict[str, Any], source_type: str, source_id: str, kind: str, amount: float) -> str:
-        """A Processed invoice item adjustment (`Credit` lowers the balance, `Charge` raises it); its Id."""
-        self.sequence["adjustments"] = self.sequence.get("adjustments", 0) + 1
-        canceled = self.sequence["adjustments"] % 9 == 3
+    def adjustment_cases(self, accounts: list[dict[str, Any]]) -> None:
+        """A charge adjustment of a negative invoice, which cannot sync (the NetSuite credit memo would have to be
+        applied to the new invoice); and a Canceled credit adjustment, never selected."""
+        invoices = [i for a in accounts for i in a["invoices"] if i["Status"] == "Posted"]
+        negative = next((i for i in invoices if i["Amount"] < 0), None)
+        if negative is not None:
+            item_id = self.items_of[negative["Id"]][0][0]
+            self.awkward["adjustment_of_negative_invoice"] = self.adjust(
+                negative, "InvoiceDetail", item_id, "Charge", 2.0
+            )
+        positive = next((i for i in invoices if i["Amount"] > 0), None)
+        if positive is not None:
+            item_id = self.items_of[positive["Id"]][0][0]
+            self.awkward["adjustment_canceled"] = self.adjust(
+                positive, "InvoiceDetail", item_id, "Credit", 1.0, "Canceled"
+            )
+
+    def adjust(
+        self, invoice: dict[str, Any], source_type: str, source_id: str, kind: str, amount: float,
+        status: str = "Processed",
+    ) -> str:  # fmt: skip
+        """An invoice item adjustment (`Credit` lowers the balance, `Charge` raises it; a Canceled one neither)."""
         adjustment_id = self.add("InvoiceItemAdjustment", {
             "AccountId": invoice["AccountId"], "InvoiceId": invoice["Id"], "InvoiceNumber": invoice["InvoiceNumber"],
             "SourceType": source_type, "SourceId": source_id, "Type": kind, "Amount": amount,
             "AdjustmentDate": invoice["InvoiceDate"] + dt.timedelta(days=2), "AdjustmentNumber": self.number("IIA-"),
-            "Status": "Canceled" if canceled else "Processed", "ReasonCode": "Goodwill",
-            "Comment": f"{kind} of {amount:.2f}", "CreatedDate": self.stamp(invoice["InvoiceDate"], 16),
+            "Status": status, "ReasonCode": "Goodwill", "Comment": f"{kind} of {amount:.2f}",
+            "CreatedDate": self.stamp(invoice["InvoiceDate"], 16),
         })  # fmt: skip
-        if canceled:
-            self.awkward.setdefault("adjustment_canceled", adjustment_id)
-        else:
+        if status == "Processed":
             signed = amount if kind == "Credit" else -amount
             invoice["AdjustmentAmount"] = round(invoice["AdjustmentAmount"] + signed, 2)
             self._rebalance(invoice)

@@ -161,11 +161,9 @@ class Settlement:
     # -- payments and refunds ------------------------------------------------------------------------------
     def _payment_parts(self, key: str, *, params: dict[str, list[str]], **_: Any) -> dict[str, Any]:
         """A payment's parts: its PaymentPart rows with an amount left (a fully refunded payment has none)."""
-        with self.store.lock:
-            payment = self._find("Payment", "PaymentNumber", key)
-            parts = [dict(p) for p in self.store.rows("PaymentPart") if p.get("PaymentId") == payment["Id"]]
-        rows = [self._render(p, PART_REST_FIELDS, keep_nulls=True) for p in parts if p.get("Amount", 0.0) > 0]
-        return self._page(rows, "parts", f"/v1/payments/{quote(key, safe='')}/parts", params, {})
+        return self._parts(
+            ("Payment", "PaymentNumber", "PaymentPart"), key, f"/v1/payments/{quote(key, safe='')}", params
+        )
 
     def _refund(self, key: str, **_: Any) -> dict[str, Any]:
         """One refund by Id or number, in the REST shape (GETRefundType): `paymentId` for a payment refund."""
@@ -210,11 +208,19 @@ class Settlement:
 
     def _memo_parts(self, key: str, *, params: dict[str, list[str]], **_: Any) -> dict[str, Any]:
         """A credit memo's parts: one per invoice or debit memo it is applied to (a fully refunded memo has none)."""
+        path = f"/v1/creditmemos/{quote(key, safe='')}"
+        return self._parts(("CreditMemo", "MemoNumber", "CreditMemoPart"), key, path, params)
+
+    def _parts(
+        self, objects: tuple[str, str, str], key: str, path: str, params: dict[str, list[str]]
+    ) -> dict[str, Any]:
+        """The parts (`<Object>Id` rows of the part object with an amount left) of the object with this Id or number."""
+        object_type, number_field, part_type = objects
         with self.store.lock:
-            memo = self._find("CreditMemo", "MemoNumber", key)
-            parts = [dict(p) for p in self.store.rows("CreditMemoPart") if p.get("CreditMemoId") == memo["Id"]]
+            owner = self._find(object_type, number_field, key)
+            parts = [dict(p) for p in self.store.rows(part_type) if p.get(f"{object_type}Id") == owner["Id"]]
         rows = [self._render(p, PART_REST_FIELDS, keep_nulls=True) for p in parts if p.get("Amount", 0.0) > 0]
-        return self._page(rows, "parts", f"/v1/creditmemos/{quote(key, safe='')}/parts", params, {})
+        return self._page(rows, "parts", f"{path}/parts", params, {})
 
     def _update(self, resource: str, *, body: Any, **_: Any) -> dict[str, Any]:
         """PUT_UpdateCreditMemos / PUT_UpdateDebitMemos: each memo its own transaction, answered in order."""
