@@ -326,11 +326,16 @@ def demo(records: int, seed: int, invoice_settlement: bool) -> None:
         settings = box.settings(Path(tmp))
         counts = box.summary.counts if box.summary else {}
         console.print(f"Sandbox up: Zuora emulator {box.zuora.url}, NetSuite emulator {box.netsuite.endpoint_url}")
+        adjusted = (
+            f"{counts.get('CreditMemo', 0)} credit memos, {counts.get('DebitMemo', 0)} debit memos (Invoice Settlement)"
+            if invoice_settlement
+            else f"{counts.get('InvoiceItemAdjustment', 0)} invoice item adjustments (no Invoice Settlement)"
+        )
         console.print(
             f"Demo tenant: {counts.get('Account', 0)} accounts, {counts.get('ProductRatePlanCharge', 0)} charges, "
             f"{counts.get('Invoice', 0)} invoices ({counts.get('InvoiceItem', 0)} items, "
-            f"{counts.get('TaxationItem', 0)} taxation items), with awkward cases on purpose: "
-            + ", ".join(sorted(box.summary.awkward if box.summary else {}))
+            f"{counts.get('TaxationItem', 0)} taxation items), {counts.get('Payment', 0)} payments, {adjusted}, "
+            "with awkward cases on purpose: " + ", ".join(sorted(box.summary.awkward if box.summary else {}))
         )
         console.rule("First run")
         sync(settings, settings.sync.types, dry_run=False, command="demo")

@@ -1,4 +1,5 @@
-"""The ZOQL builder: DNF rendering, escaping, literals, the 200-condition limit and select_in splitting."""
+"""The ZOQL builder: DNF rendering, escaping, literals, the 200-condition limit, select_in splitting; and
+conditions judging records read through REST."""
 
 from __future__ import annotations
 
@@ -84,3 +85,20 @@ def test_select_in_splits_to_stay_within_200_conditions_and_dedupes() -> None:
     assert [q.count("InvoiceId = ") for q in queries] == [100, 100, 100, 100, 50]
     assert queries[0].startswith("select Id from InvoiceItem where InvoiceId = 'id0' and ProcessingType = 0 or ")
     assert list(zoql.select_in("InvoiceItem", ["Id"], "InvoiceId", [])) == []
+
+
+def test_conditions_judge_records_already_read_as_zuora_would() -> None:
+    memo = {"Status": "Posted", "MemoDate": "2024-03-01", "Amount": 12.5, "UpdatedDate": "2024-03-02 10:00:00"}
+    assert zoql.eq("Status", "Posted").holds_for(memo) and not zoql.ne("Status", "Posted").holds_for(memo)
+    assert zoql.ge("MemoDate", dt.date(2024, 3, 1)).holds_for(memo)
+    assert not zoql.gt("MemoDate", dt.date(2024, 3, 1)).holds_for(memo)
+    assert zoql.lt("Amount", 13).holds_for(memo) and zoql.ge("Amount", Decimal("12.50")).holds_for(memo)
+    assert zoql.lt("UpdatedDate", dt.datetime(2024, 3, 2, 11, tzinfo=dt.UTC)).holds_for(
+        memo | {"UpdatedDate": "2024-03-02T10:00:00Z"}
+    )
+    # null: only `= null` and `!= null` say anything; `!= 'NETSUITE'` never matches an empty field (product.md 8).
+    assert zoql.is_null("Origin__NS").holds_for(memo) and not zoql.not_null("Origin__NS").holds_for(memo)
+    assert not zoql.ne("Origin__NS", "NETSUITE").holds_for(memo)
+    assert zoql.ne("Origin__NS", "NETSUITE").holds_for(memo | {"Origin__NS": "ZUORA"})
+    with pytest.raises(ValueError, match="like"):
+        zoql.like("Status", "Post%").holds_for(memo)
