@@ -163,3 +163,29 @@ def _refused_and_ordered(config: Path) -> None:
         assert tuple(json.loads(status.stdout)) == order, status.stderr
         refused = zns(config, "run", "--type", "payment")
         assert_one_line_error(refused, 2, "--type payment: does not run when NetSuite calculates tax")
+
+
+def test_more_memos_than_a_list_page_sync_in_one_run_each_once(box: Sandbox, config: Path, tmp_path: Path) -> None:
+    assert zns(config, "run", "--quiet", "--type", "customer", "--type", "item").returncode == 1
+    data = yaml.safe_load(config.read_text())
+    data["netsuite"]["batch_size"] = 10  # claims land while the next list page is read
+    config.write_text(yaml.safe_dump(data))
+    store = box.zuora.store
+    account = next(a for a in store.all("Account") if a.get("IntegrationStatus__NS") == "Sync Complete")
+    charge = next(c for c in store.all("ProductRatePlanCharge") if c.get("IntegrationStatus__NS") == "Sync Complete")
+    added = []
+    for n in range(95):  # more than two pages of 40, whose lists shrink as the run claims them
+        memo = store.add("CreditMemo", {"AccountId": account["Id"], "MemoNumber": f"CM-X{n}", "Amount": 1.0 + n,
+                                        "Status": "Posted", "MemoDate": "2024-06-01",
+                                        "TransferredToAccounting": "Error" if n % 7 == 0 else None})  # fmt: skip
+        store.add("CreditMemoItem", {"CreditMemoId": memo, "AmountWithoutTax": 1.0 + n, "SourceItemId": charge["Id"],
+                                     "SourceItemType": "ProductRatePlanCharge"})  # fmt: skip
+        added.append(memo)
+    ran = json.loads(zns(config, "run", "--json", "--type", "credit-memo").stdout)["types"]["credit-memo"]
+    assert ran["created"] >= 95 and ran["linked"] == 0
+    with Journal(tmp_path / "state") as journal:
+        attempts = [a for _, a, _ in journal.attempts() if a.source_id in added]
+    assert sorted(a.source_id for a in attempts) == sorted(added)  # each claimed and written once
+    assert {store.get("CreditMemo", m)["IntegrationStatus__NS"] for m in added} == {"Sync Complete"}
+    again = json.loads(zns(config, "run", "--json", "--type", "credit-memo").stdout)["types"]["credit-memo"]
+    assert again["created"] == again["linked"] == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from zns_sync.flows.base import (
     FlowContext,
 )
 from zns_sync.status import IGNORE, SYNC_COMPLETE, TTA, Phase, Status
-from zns_sync.zuora import ZuoraClient, zoql
+from zns_sync.zuora import MAX_REST_PAGE_SIZE, ZuoraClient, zoql
 
 ZUORA_UPDATE_BATCH = 50  # objects per /v1/action/update (zuora-rest.md section 5)
 
@@ -128,8 +129,12 @@ class ZuoraRestSource(ZuoraSource):
     the bulk update, 50 a call (the flow's `rest_list`; zuora-rest.md section 7, the credit and debit memo OpenAPI).
 
     A list filters on equality of a few declared fields only: every alternative of the flow's criteria asks its
-    list for the equalities it can, and each record read is checked against all of that alternative's conditions
-    (and skipped when an earlier alternative already selected it), so the records are those ZOQL would select.
+    list for the equalities it can, and each record read is checked against all of that alternative's conditions,
+    so the records are those ZOQL would select.
+
+    A list is not a snapshot, as a ZOQL cursor is: it pages by offset over what matches now, and a run changes what
+    matches (a claim turns TTA No into Processing). So a pass first lists the Ids it selects, writing nothing, and
+    then reads those records again by Id, 40 at a time, as it goes; the Ids are all it holds.
     """
 
     def __init__(self, flow: Flow, context: FlowContext) -> None:
@@ -139,17 +144,29 @@ class ZuoraRestSource(ZuoraSource):
         self.rest = flow.rest_list
 
     def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
-        lists: dict[tuple[tuple[str, str | None], ...], list[list[zoql.Condition]]] = {}
-        for alternative in self._where(scope) or [[]]:
+        alternatives = self._where(scope) or [[]]
+        selected = [row["Id"] for page in self._listed(alternatives) for row in page]
+        read = functools.partial(self.zuora.memo, self.rest.resource)
+        for start in range(0, len(selected), MAX_REST_PAGE_SIZE):
+            ids = selected[start : start + MAX_REST_PAGE_SIZE]
+            records = self.context.each(read, ids)
+            rows = [self._row(records[i]) for i in ids]
+            current = [r for r in rows if _meets(r, alternatives)]  # as it is now, not as it was listed
+            if current:
+                yield current
+
+    def _listed(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> Iterator[list[dict[str, Any]]]:
+        """The records the alternatives select, each once, a list page at a time."""
+        lists: dict[tuple[tuple[str, str | None], ...], list[Sequence[zoql.Condition]]] = {}
+        for alternative in alternatives:
             lists.setdefault(self._filters(alternative), []).append(alternative)
-        earlier: list[list[zoql.Condition]] = []
-        for filters, alternatives in lists.items():
+        seen: set[str] = set()
+        for filters, mine in lists.items():
             for page in self.zuora.memos(self.rest.resource, dict(filters)):
-                rows = [self._row(record) for record in page]
-                selected = [r for r in rows if _meets(r, alternatives) and not _meets(r, earlier)]
-                if selected:
-                    yield selected
-            earlier.extend(alternatives)
+                rows = [r for r in map(self._row, page) if r["Id"] not in seen and _meets(r, mine)]
+                seen.update(r["Id"] for r in rows)
+                if rows:
+                    yield rows
 
     def _filters(self, conditions: Sequence[zoql.Condition]) -> tuple[tuple[str, str | None], ...]:
         """The list's query parameters for the equalities among `conditions` it can filter on."""
@@ -169,7 +186,7 @@ class ZuoraRestSource(ZuoraSource):
         return [Saved(r.success, r.message) for r in self.zuora.update_memos(self.rest.resource, updates)]
 
     def statuses(self) -> Iterator[tuple[str, Status, str]]:
-        for page in self.pages(Scope.ANY):
+        for page in self._listed(self._where(Scope.ANY) or [[]]):  # nothing is written meanwhile: as listed
             for row in page:
                 yield row["Id"], self.flow.status_of(row), str(row.get("UpdatedDate", ""))
 
