@@ -102,7 +102,7 @@ def test_adjustments_sync_as_credit_memos_and_invoices(box: Sandbox, config: Pat
     second_run_writes_nothing(box, config)
 
 
-def test_payments_and_credit_memos_wait_for_the_documents_they_settle(
+def test_payments_and_credit_memos_wait_for_what_they_settle_and_refunds_reach_debit_memos(
     box: Sandbox, config: Path, tmp_path: Path
 ) -> None:
     odd = awkward(box)
@@ -119,6 +119,23 @@ def test_payments_and_credit_memos_wait_for_the_documents_they_settle(
     assert zns(config, "run", "--quiet").returncode == 1
     for object_type, key in (("Payment", "payment_of_debit_memo"), ("CreditMemo", "credit_memo_on_debit_memo")):
         assert box.zuora.store.get(object_type, odd[key])["IntegrationStatus__NS"] == "Sync Complete"
+    assert_consistent(box)
+    # A refund of part of that payment takes it back from the debit memo: what stays applied is the part now.
+    store = box.zuora.store
+    payment = store.get("Payment", odd["payment_of_debit_memo"])
+    (part,) = [p for p in store.all("PaymentPart") if p["PaymentId"] == payment["Id"]]
+    share = round(float(part["Amount"]) / 2, 2)
+    store.add("Refund", {"RefundNumber": "R-DM", "AccountId": payment["AccountId"], "Amount": share,
+                         "RefundDate": payment["EffectiveDate"], "Type": payment["Type"], "SourceType": "Payment",
+                         "MethodType": store.get("PaymentMethod", payment["PaymentMethodId"])["Type"],
+                         "Status": "Processed", "PaymentId": payment["Id"]})  # fmt: skip
+    store.set("PaymentPart", part["Id"], {"Amount": round(float(part["Amount"]) - share, 2)})
+    store.set("Payment", payment["Id"], {"RefundAmount": share})
+    ran = json.loads(zns(config, "run", "--json", "--type", "refund").stdout)["types"]["refund"]
+    assert ran["created"] == 1 and ran["errors"] == 0
+    paid = box.netsuite.store.get("CustomerPayment", payment["IntegrationId__NS"])
+    memo = store.get("DebitMemo", odd["debit_memo"])
+    assert applications(paid) == {memo["IntegrationId__NS"]: money(part["Amount"]) - money(share)}
     assert_consistent(box)
 
 

@@ -95,6 +95,7 @@ class _MemoFlow(BillingFlow):
         return _Page(accounts, items, charges, parts, settled)
 
     def _parts(self, memo_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each memo's applications to other documents: a debit memo has none."""
         return {}
 
     def _lines(self, row: Mapping[str, Any], page: _Page) -> list[Line]:
@@ -124,6 +125,8 @@ class _MemoFlow(BillingFlow):
                     f"item {item.get('id')} bills {item.get('sourceItemType')} {item.get('sourceItemId')}: only "
                     "subscription, invoice and product charges have a NetSuite item"
                 )
+            if (item.get("taxationItems") or {}).get("nextPage"):
+                return skipped(f"item {item.get('id')} has more taxation items than one answer holds: not supported")
         return line_problem(self._lines(row, page), self.kind)
 
     def _fields(self, row: Mapping[str, Any], page: _Page, zuora_type: str) -> dict[str, Any]:

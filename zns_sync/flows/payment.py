@@ -57,7 +57,8 @@ class _Page:
 
 
 class PaymentFlow(TransactionFlow):
-    """Processed payments on or after the cutover date, of accounts that sync, applied to synced invoices."""
+    """Processed payments on or after the cutover date, of accounts that sync, applied to synced invoices (and with
+    Invoice Settlement debit memos)."""
 
     name = "payment"
     source_object = "Payment"
