@@ -37,17 +37,20 @@ def _invoice(customer: str, ref: dict[str, Any], external_id: str, *amounts: str
     )
 
 
+def _apply_list(applies: dict[str, float]) -> dict[str, Any]:
+    return {"apply": [{"doc": int(doc), "apply": True, "amount": value} for doc, value in applies.items()]}
+
+
 def _payment(
     customer: str, ref: dict[str, Any], external_id: str, amount: float, applies: dict[str, float]
 ) -> NsRecord:
-    lines = [{"doc": int(doc), "apply": True, "amount": value} for doc, value in applies.items()]
     return NsRecord(
         "CustomerPayment",
         {
             "customer": RecordRef(internal_id=customer),
             "payment": amount,
             "paymentMethod": RecordRef(internal_id=ref["payment_methods"]["Check"]),
-            "applyList": {"apply": lines},
+            "applyList": _apply_list(applies),
         },
         external_id,
     )
@@ -107,13 +110,12 @@ def test_payments_apply_to_open_invoices_of_their_customer_up_to_the_amount_due(
 def _credit_memo(
     customer: str, ref: dict[str, Any], external_id: str, total: float, applies: dict[str, float]
 ) -> NsRecord:
-    lines = [{"doc": int(doc), "apply": True, "amount": value} for doc, value in applies.items()]
     return NsRecord(
         "CreditMemo",
         {
             "entity": RecordRef(internal_id=customer),
             "itemList": [{"item": RecordRef(internal_id=ref["tax_item"]), "amount": total}],
-            "applyList": {"apply": lines},
+            "applyList": _apply_list(applies),
         },
         external_id,
     )

@@ -226,11 +226,11 @@ class Receivable:
 def receivables(
     context: FlowContext, invoice_ids: Iterable[str], debit_memo_ids: Iterable[str]
 ) -> dict[str, Receivable]:
-    """Invoices (ZOQL) and debit memos (REST: ZOQL refuses them, zuora-rest.md section 3) by Zuora Id."""
-    invoices, memos = context.concurrently(
-        lambda: context.zuora_by_id("Invoice", INVOICE_FIELDS, invoice_ids),
-        lambda: context.each(lambda key: context.zuora.memo("debitmemos", key), debit_memo_ids),
-    )
+    """Invoices (ZOQL) and debit memos (REST: ZOQL refuses them, zuora-rest.md section 3) by Zuora Id.
+
+    Callers run this inside `context.concurrently`: it does not nest another gather of its own."""
+    invoices = context.zuora_by_id("Invoice", INVOICE_FIELDS, invoice_ids)
+    memos = context.each(lambda key: context.zuora.memo("debitmemos", key), debit_memo_ids)
     found = {
         key: Receivable("invoice", str(row.get("InvoiceNumber") or key), _text(row.get(INTEGRATION_ID_FIELD)))
         for key, row in invoices.items()
