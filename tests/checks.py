@@ -19,15 +19,19 @@ from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
 FIELDS = NetSuiteFields()
-# Zuora object -> (NetSuite record types it may become, the custom field holding the Zuora Id).
+# Zuora object -> (NetSuite record types it may become, the custom field holding the Zuora Id, the externalId kind).
 COUNTERPARTS = {
-    "Account": (("Customer",), FIELDS.customer_zuora_id),
-    "ProductRatePlanCharge": (("NonInventorySaleItem", "ServiceSaleItem"), FIELDS.item_zuora_id),
-    "Invoice": (("Invoice", "CreditMemo"), FIELDS.transaction_zuora_id),
-    "Payment": (("CustomerPayment",), FIELDS.transaction_zuora_id),
-    "Refund": (("CustomerRefund",), FIELDS.transaction_zuora_id),
+    "Account": (("Customer",), FIELDS.customer_zuora_id, "account"),
+    "ProductRatePlanCharge": (("NonInventorySaleItem", "ServiceSaleItem"), FIELDS.item_zuora_id, "charge"),
+    "Invoice": (("Invoice", "CreditMemo"), FIELDS.transaction_zuora_id, "invoice"),
+    "DebitMemo": (("Invoice",), FIELDS.transaction_zuora_id, "debit-memo"),
+    "CreditMemo": (("CreditMemo",), FIELDS.transaction_zuora_id, "credit-memo"),
+    "Payment": (("CustomerPayment",), FIELDS.transaction_zuora_id, "payment"),
+    "Refund": (("CustomerRefund",), FIELDS.transaction_zuora_id, "refund"),
+    "InvoiceItemAdjustment": (("CreditMemo", "Invoice"), FIELDS.transaction_zuora_id, "adjustment"),
 }
 ZUORA_OBJECTS = tuple(COUNTERPARTS)
+TRANSACTIONS = ("Invoice", "DebitMemo", "CreditMemo", "Payment", "Refund", "InvoiceItemAdjustment")
 
 
 def zns(config: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -53,20 +57,21 @@ def statuses(box: Sandbox, object_type: str) -> Counter[str]:
 
 
 def assert_consistent(box: Sandbox) -> dict[str, int]:
-    """No NetSuite record twice; every `Sync Complete` Zuora record points at its own NetSuite record; amounts equal.
+    """No NetSuite record twice; every `Sync Complete` Zuora record points at its own NetSuite record; amounts,
+    customers and applications equal.
 
     Returns the number of synced records per Zuora object.
     """
     synced: dict[str, int] = {}
-    for zuora_object, (ns_types, zuora_id_field) in COUNTERPARTS.items():
+    for zuora_object, (ns_types, zuora_id_field, kind) in COUNTERPARTS.items():
         by_internal_id: dict[str, dict[str, Any]] = {}
         zuora_ids: Counter[str] = Counter()
         for ns_type in ns_types:
             for record in netsuite_records(box, ns_type):
                 zuora_id = (record.get("customFieldList") or {}).get(zuora_id_field)
-                if zuora_id is None:
-                    continue  # reference data seeded in NetSuite (the tax item), not ours
-                by_internal_id[str(record["internalId"])] = record
+                if zuora_id is None or not str(record.get("externalId")).startswith(f"zuora-{kind}-"):
+                    continue  # reference data seeded in NetSuite (the tax item), or another Zuora object's
+                by_internal_id[str(record["internalId"])] = {**record, "recordType": ns_type}
                 zuora_ids[str(zuora_id)] += 1
         duplicated = {k: v for k, v in zuora_ids.items() if v > 1}
         assert not duplicated, f"{zuora_object}: NetSuite holds duplicates {duplicated}"
@@ -83,18 +88,53 @@ def assert_consistent(box: Sandbox) -> dict[str, int]:
             assert internal_id in by_internal_id, f"{zuora_object} {row['Id']}: IntegrationId__NS {internal_id} missing"
             record = by_internal_id[internal_id]
             assert (record.get("customFieldList") or {}).get(zuora_id_field) == row["Id"]
-            if zuora_object in ("Invoice", "Payment", "Refund"):
+            if zuora_object in TRANSACTIONS:
                 assert row.get("TransferredToAccounting") == "Yes", row
-            if zuora_object == "Invoice":
-                assert line_total(record) == abs(Decimal(str(row["Amount"]))), f"invoice {row['Id']} amounts differ"
+                customer = (record.get("entity") or record.get("customer") or {}).get("internalId")
+                account = box.zuora.store.get("Account", row["AccountId"]) or {}
+                assert customer == account.get("IntegrationId__NS"), f"{zuora_object} {row['Id']}: customer differs"
+            if zuora_object in ("Invoice", "DebitMemo", "CreditMemo", "InvoiceItemAdjustment"):
+                assert line_total(record) == abs(Decimal(str(row["Amount"]))), f"{zuora_object} {row['Id']}: amounts"
             if zuora_object in ("Payment", "Refund"):
                 assert row.get("Origin__NS") == "ZUORA", row
             if zuora_object == "Refund":
                 assert money(record.get("total")) == money(row["Amount"]), f"refund {row['Id']} amounts differ"
+            if zuora_object in ("CreditMemo", "InvoiceItemAdjustment", "DebitMemo"):
+                assert_memo_mapped(box, zuora_object, row, record)
         assert complete == sum(zuora_ids.values()), f"{zuora_object}: NetSuite records without a complete source"
         synced[zuora_object] = complete
     assert_payments_applied(box)
     return synced
+
+
+def netsuite_id(box: Sandbox, zuora_id: str) -> str:
+    """The IntegrationId__NS of the Zuora invoice or debit memo with this Id."""
+    row = box.zuora.store.get("Invoice", zuora_id) or box.zuora.store.get("DebitMemo", zuora_id) or {}
+    return str(row["IntegrationId__NS"])
+
+
+def assert_memo_mapped(box: Sandbox, zuora_object: str, row: dict[str, Any], record: dict[str, Any]) -> None:
+    """A memo's or adjustment's NetSuite record: its type, its Zuora Type, its applications (reference 6.12-6.15)."""
+    zuora_type = (record.get("customFieldList") or {}).get(FIELDS.transaction_zuora_type)
+    if zuora_object == "DebitMemo":
+        assert (record["recordType"], zuora_type) == ("Invoice", "DEBIT_MEMO"), record
+        return
+    if zuora_object == "CreditMemo":
+        assert (record["recordType"], zuora_type) == ("CreditMemo", "CREDIT_MEMO"), record
+        expected: dict[str, Decimal] = {}
+        for part in box.zuora.store.all("CreditMemoPart"):
+            if part["CreditMemoId"] == row["Id"]:
+                doc = netsuite_id(box, part.get("InvoiceId") or part["DebitMemoId"])
+                expected[doc] = expected.get(doc, Decimal(0)) + money(part["Amount"])
+        assert applications(record) == expected, f"credit memo {row['Id']}: {applications(record)} != {expected}"
+        return
+    assert zuora_type == "INVOICE_ITEM_ADJUSTMENT", record
+    invoice = netsuite_id(box, row["InvoiceId"])
+    if row["Type"] == "Credit":
+        assert record["recordType"] == "CreditMemo" and applications(record) == {invoice: money(row["Amount"])}
+    else:
+        related = (record.get("customFieldList") or {}).get(FIELDS.transaction_related_transaction)
+        assert record["recordType"] == "Invoice" and related == invoice, record
 
 
 def money(value: Any) -> Decimal:
@@ -108,15 +148,12 @@ def applications(record: dict[str, Any]) -> dict[str, Decimal]:
 
 
 def assert_payments_applied(box: Sandbox) -> None:
-    """Every synced payment whose refunds all synced applies to each invoice what Zuora applies minus what was
-    refunded, its unapplied cash went to its NetSuite refunds, and no refund reached NetSuite twice."""
+    """Every synced payment whose refunds all synced applies to each invoice (and debit memo) what Zuora applies
+    minus what was refunded, its unapplied cash went to its NetSuite refunds, and no refund reached NetSuite twice."""
     store = box.zuora.store
-    invoices = {row["Id"]: row for row in store.all("Invoice")}
     refunds_of: dict[str, list[dict[str, Any]]] = {}
-    by_application = {row["Id"]: row for row in store.all("InvoicePayment")}
-    for refunded in store.all("RefundInvoicePayment"):
-        payment_id = by_application[refunded["InvoicePaymentId"]]["PaymentId"]
-        refunds_of.setdefault(payment_id, []).append(store.get("Refund", refunded["RefundId"]) or {})
+    for refund in store.all("Refund"):
+        refunds_of.setdefault(str(refund.get("PaymentId")), []).append(refund)
     for payment in store.all("Payment"):
         if payment.get("IntegrationStatus__NS") != "Sync Complete":
             continue
@@ -126,17 +163,25 @@ def assert_payments_applied(box: Sandbox) -> None:
         record = box.netsuite.store.get("CustomerPayment", str(payment["IntegrationId__NS"]))
         assert record is not None
         expected: dict[str, Decimal] = {}
-        for application in store.all("InvoicePayment"):
-            if application["PaymentId"] == payment["Id"]:
-                net = money(application["Amount"]) - money(application.get("RefundAmount"))
-                if net:
-                    doc = str(invoices[application["InvoiceId"]]["IntegrationId__NS"])
-                    expected[doc] = expected.get(doc, Decimal(0)) + net
+        for doc, net in applied_now(box, payment["Id"]):
+            if net:
+                expected[doc] = expected.get(doc, Decimal(0)) + net
         assert applications(record) == expected, f"payment {payment['Id']}: {applications(record)} != {expected}"
         refunded = sum((money(r["Amount"]) for r in refunds if r.get("Status") == "Processed"), Decimal(0))
         assert money(record.get("payment")) - sum(expected.values(), Decimal(0)) - refunded == money(
             record.get("unapplied")
         ), f"payment {payment['Id']}: unapplied cash {record.get('unapplied')} is not what the refunds left"
+
+
+def applied_now(box: Sandbox, payment_id: str) -> list[tuple[str, Decimal]]:
+    """(NetSuite document, amount) of what a Zuora payment applies now: its InvoicePayment rows less their refunds
+    (Invoice Settlement off), or its PaymentPart rows (on)."""
+    store = box.zuora.store
+    if box.invoice_settlement:
+        return [(netsuite_id(box, part.get("InvoiceId") or part["DebitMemoId"]), money(part["Amount"]))
+                for part in store.all("PaymentPart") if part["PaymentId"] == payment_id]  # fmt: skip
+    return [(netsuite_id(box, a["InvoiceId"]), money(a["Amount"]) - money(a.get("RefundAmount")))
+            for a in store.all("InvoicePayment") if a["PaymentId"] == payment_id]  # fmt: skip
 
 
 @contextlib.contextmanager

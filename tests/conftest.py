@@ -12,11 +12,12 @@ from zns_sync.sandbox import Sandbox
 
 
 @pytest.fixture
-def box() -> Iterator[Sandbox]:
-    """A sandbox whose NetSuite emulator checks every request the engine sends against the real 2023_2 XSDs."""
+def box(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A sandbox whose NetSuite emulator checks every request the engine sends against the real 2023_2 XSDs; its
+    Zuora tenant has Invoice Settlement unless the test parametrizes `box` indirectly with False."""
     spec_dir = find_real_specs()
     validator = RealXsdValidator(spec_dir) if spec_dir else None
-    with Sandbox(invoices=40, seed=5) as sandbox:
+    with Sandbox(invoices=40, seed=5, invoice_settlement=getattr(request, "param", True)) as sandbox:
         if validator is not None:
             validator.install(sandbox.netsuite)
         yield sandbox

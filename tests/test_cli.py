@@ -138,7 +138,8 @@ def test_jsonl_streams_the_sync_log(box: Sandbox, tmp_path: Path) -> None:
 def test_sandbox_command_serves_a_config_that_syncs(tmp_path: Path) -> None:
     config = tmp_path / "sandbox.yaml"
     server = subprocess.Popen(
-        [sys.executable, "-m", "zns_sync", "sandbox", "--write-config", str(config), "--records", "8"],
+        [sys.executable, "-m", "zns_sync", "sandbox", "--write-config", str(config), "--records", "8",
+         "--no-invoice-settlement"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -149,9 +150,11 @@ def test_sandbox_command_serves_a_config_that_syncs(tmp_path: Path) -> None:
         check = zns(config, "check")
         assert check.returncode == 0, check.stderr
         assert "Zuora" in check.stdout and "authenticated" in check.stdout and "concurrency limit 5" in check.stdout
+        assert yaml.safe_load(config.read_text())["sync"]["invoice_settlement"] is False
         done = zns(config, "run", "--json")
         assert done.returncode == 1, done.stderr
-        assert json.loads(done.stdout)["types"]["invoice"]["created"] > 0
+        types = json.loads(done.stdout)["types"]
+        assert types["invoice"]["created"] > 0 and "adjustment" in types and "credit-memo" not in types
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)

@@ -57,8 +57,23 @@ def test_defaults_and_derived_urls(tmp_path: Path) -> None:
     assert settings.netsuite.resolved_endpoint_url == (
         "https://123456-sb1.suitetalk.api.netsuite.com/services/NetSuitePort_2023_2"
     )
-    assert settings.sync.types == ("customer", "item", "invoice", "payment", "refund")
+    assert settings.sync.types == ("customer", "item", "invoice", "debit-memo", "credit-memo", "payment", "refund")
     assert settings.state_dir == Path("~/.local/state/zns-sync").expanduser()
+
+
+@pytest.mark.parametrize(
+    ("sync", "types"),
+    [
+        ("{invoice_settlement: false}", ("customer", "item", "invoice", "payment", "refund", "adjustment")),
+        ("{standard_invoice_sync: false}", ("customer", "item", "invoice", "debit-memo")),
+        ("{invoice_settlement: false, standard_invoice_sync: false}", ("customer", "item", "invoice")),
+    ],
+)
+def test_the_default_types_follow_the_documented_order_of_each_mode(
+    tmp_path: Path, sync: str, types: tuple[str, ...]
+) -> None:
+    settings = load_settings(write(tmp_path, MINIMAL + f"sync: {sync}\n"), ENV)
+    assert settings.sync.types == types  # reference 2.1 and 2.2; Use Standard Invoice Sync No stops after billing
 
 
 def test_preset_base_url(tmp_path: Path) -> None:
@@ -108,6 +123,18 @@ def test_settings_are_frozen_and_secrets_hidden(tmp_path: Path) -> None:
             "sync.invoice_settlement: must be true or false",
         ),
         (("netsuite:", "surprise: 1\nnetsuite:"), "surprise: unknown key"),
+        (
+            ("netsuite:", "sync:\n  invoice_settlement: false\n  types: [customer, credit-memo]\nnetsuite:"),
+            "sync.types[1]: 'credit-memo' runs only with Invoice Settlement on, and sync.invoice_settlement is false",
+        ),
+        (
+            ("netsuite:", "sync:\n  types: [adjustment]\nnetsuite:"),
+            "sync.types[0]: 'adjustment' runs only with Invoice Settlement off, and sync.invoice_settlement is true",
+        ),
+        (
+            ("netsuite:", "sync:\n  standard_invoice_sync: false\n  types: [invoice, refund]\nnetsuite:"),
+            "sync.types[1]: 'refund' does not run when NetSuite calculates tax (sync.standard_invoice_sync is false",
+        ),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from checks import applications, assert_consistent, engine, money, problems, statuses, zns
 
 from zns_sync.journal import Journal
@@ -21,12 +20,6 @@ def awkward(box: Sandbox) -> dict[str, str]:
     return box.summary.awkward
 
 
-def set_sync(config: Path, **values: object) -> None:
-    data = yaml.safe_load(config.read_text())
-    data["sync"].update(values)
-    config.write_text(yaml.safe_dump(data))
-
-
 def history(state: Path, source_id: str) -> list[tuple[str, str, str | None, str | None]]:
     with Journal(state) as journal:
         return [
@@ -34,11 +27,9 @@ def history(state: Path, source_id: str) -> list[tuple[str, str, str | None, str
         ]
 
 
-@pytest.mark.parametrize("invoice_settlement", [True, False], ids=["IS-on", "IS-off"])
-def test_payments_and_refunds_sync_with_their_applications(
-    box: Sandbox, config: Path, tmp_path: Path, invoice_settlement: bool
-) -> None:
-    set_sync(config, invoice_settlement=invoice_settlement)
+@pytest.mark.parametrize("box", [True, False], indirect=True, ids=["IS-on", "IS-off"])
+def test_payments_and_refunds_sync_with_their_applications(box: Sandbox, config: Path, tmp_path: Path) -> None:
+    invoice_settlement = box.invoice_settlement
     first = zns(config, "run", "--json")
     assert first.returncode == 1, first.stderr
     report = json.loads(first.stdout)["types"]
@@ -160,10 +151,7 @@ def test_a_refund_larger_than_the_unapplied_cash_ends_in_error_with_netsuites_me
 ) -> None:
     zns(config, "run", "--quiet", *FIRST, "--type", "payment")
     refund_id = awkward(box)["refund"]
-    # The Zuora refund claims more than its invoice application gives back: NetSuite refuses the refund step.
-    for row in box.zuora.store.all("RefundInvoicePayment"):
-        if row["RefundId"] == refund_id:
-            box.zuora.store.set("RefundInvoicePayment", row["Id"], {"RefundAmount": float(row["RefundAmount"]) + 1000})
+    # The Zuora refund claims more than its payment's unapplied cash: NetSuite refuses the refund step.
     box.zuora.store.set(
         "Refund", refund_id, {"Amount": float(box.zuora.store.get("Refund", refund_id)["Amount"]) + 1000}
     )
@@ -181,10 +169,10 @@ def test_two_refunds_of_one_payment_sync_in_one_run_one_after_the_other(box: San
     payment = next(
         p for p in store.all("Payment") if p.get("IntegrationStatus__NS") == "Sync Complete" and not p["RefundAmount"]
     )
-    application = next(a for a in store.all("InvoicePayment") if a["PaymentId"] == payment["Id"])
-    shares = [round(float(application["Amount"]) / 4, 2), round(float(application["Amount"]) / 3, 2)]
+    part = next(a for a in store.all("PaymentPart") if a["PaymentId"] == payment["Id"] and a.get("InvoiceId"))
+    shares = [round(float(part["Amount"]) / 4, 2), round(float(part["Amount"]) / 3, 2)]
     for share in shares:
-        refund_id = store.add(
+        store.add(
             "Refund",
             {
                 "RefundNumber": f"R-T{share}", "AccountId": payment["AccountId"], "Amount": share,
@@ -192,18 +180,14 @@ def test_two_refunds_of_one_payment_sync_in_one_run_one_after_the_other(box: San
                 "SourceType": "Payment", "Status": "Processed", "PaymentId": payment["Id"],
             },
         )  # fmt: skip
-        store.add(
-            "RefundInvoicePayment",
-            {"RefundId": refund_id, "InvoicePaymentId": application["Id"], "InvoiceId": application["InvoiceId"],
-             "RefundAmount": share},
-        )  # fmt: skip
-    store.set("InvoicePayment", application["Id"], {"RefundAmount": round(sum(shares), 2)})
+    # With Invoice Settlement the refunds take the cash back from the payment's part: what stays applied shrinks.
+    store.set("PaymentPart", part["Id"], {"Amount": round(float(part["Amount"]) - sum(shares), 2)})
     store.set("Payment", payment["Id"], {"RefundAmount": round(sum(shares), 2)})
     ran = json.loads(zns(config, "run", "--json", "--type", "refund").stdout)["types"]["refund"]
     assert ran["errors"] == ran["unknown"] == 0 and ran["created"] >= 2
     mine = [r for r in store.all("Refund") if str(r.get("RefundNumber", "")).startswith("R-T")]
     assert [r["IntegrationStatus__NS"] for r in mine] == ["Sync Complete", "Sync Complete"]
     record = box.netsuite.store.get("CustomerPayment", payment["IntegrationId__NS"])
-    doc = str(store.get("Invoice", application["InvoiceId"])["IntegrationId__NS"])
-    assert applications(record)[doc] == money(application["Amount"]) - money(round(sum(shares), 2))
+    doc = str(store.get("Invoice", part["InvoiceId"])["IntegrationId__NS"])
+    assert applications(record)[doc] == money(part["Amount"]) - money(round(sum(shares), 2))
     assert_consistent(box)

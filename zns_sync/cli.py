@@ -20,7 +20,7 @@ from zns_sync.check import check as check_connections
 from zns_sync.config import Settings, effective_config, find_config_path, load_settings
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
-from zns_sync.errors import ZnsSyncError
+from zns_sync.errors import UsageError, ZnsSyncError
 from zns_sync.explain import explain
 from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
@@ -130,6 +130,11 @@ def open_engine(
 
 
 def _types(settings: Settings, given: Sequence[str]) -> list[str]:
+    """The types named with --type (each refused when it cannot run as configured), else sync.types."""
+    for name in given:
+        reason = settings.sync.refusal(name)
+        if reason is not None:
+            raise UsageError(f"--type {name}: {reason}")
     return list(given) if given else list(settings.sync.types)
 
 
@@ -415,17 +420,24 @@ def config_show(obj: Ctx, as_json: bool) -> None:
         sys.stdout.write(yaml.safe_dump(effective_config(settings), sort_keys=False, allow_unicode=True))
 
 
+settlement_option = click.option(
+    "--invoice-settlement/--no-invoice-settlement", default=True, show_default=True,
+    help="A Zuora tenant with Invoice Settlement (credit and debit memos) or without (invoice item adjustments).",
+)  # fmt: skip
+
+
 @cli.command()
 @click.option("--write-config", "config_out", required=True, metavar="PATH", help="Where to write the config.")
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
 @click.option("--state-dir", metavar="DIR", help="state_dir for the written config (default: beside it).")
-def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> None:
+@settlement_option
+def sandbox(config_out: str, records: int, seed: int, state_dir: str | None, invoice_settlement: bool) -> None:
     """Start local Zuora and NetSuite emulators with demo data and write a config that points at them."""
     from zns_sync.sandbox import Sandbox
 
     path = Path(config_out)
-    with Sandbox(invoices=records, seed=seed) as box:
+    with Sandbox(invoices=records, seed=seed, invoice_settlement=invoice_settlement) as box:
         box.write_config(path, Path(state_dir) if state_dir else path.parent / "zns-sync-state")
         console = make_console()
         console.print(f"Zuora emulator:    {box.zuora.url}")
@@ -439,23 +451,29 @@ def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> 
 @cli.command()
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
-def demo(records: int, seed: int) -> None:
+@settlement_option
+def demo(records: int, seed: int, invoice_settlement: bool) -> None:
     """Sandbox + a full sync + the summary: nothing to configure."""
     from zns_sync.sandbox import Sandbox
 
     console = make_console()
     with (
-        Sandbox(invoices=records, seed=seed) as box,
+        Sandbox(invoices=records, seed=seed, invoice_settlement=invoice_settlement) as box,
         tempfile.TemporaryDirectory(prefix="zns-sync-demo-") as tmp,
     ):
         settings = box.settings(Path(tmp))
         counts = box.summary.counts if box.summary else {}
         console.print(f"Sandbox up: Zuora emulator {box.zuora.url}, NetSuite emulator {box.netsuite.endpoint_url}")
+        adjusted = (
+            f"{counts.get('CreditMemo', 0)} credit memos, {counts.get('DebitMemo', 0)} debit memos (Invoice Settlement)"
+            if invoice_settlement
+            else f"{counts.get('InvoiceItemAdjustment', 0)} invoice item adjustments (no Invoice Settlement)"
+        )
         console.print(
             f"Demo tenant: {counts.get('Account', 0)} accounts, {counts.get('ProductRatePlanCharge', 0)} charges, "
             f"{counts.get('Invoice', 0)} invoices ({counts.get('InvoiceItem', 0)} items, "
-            f"{counts.get('TaxationItem', 0)} taxation items), with awkward cases on purpose: "
-            + ", ".join(sorted(box.summary.awkward if box.summary else {}))
+            f"{counts.get('TaxationItem', 0)} taxation items), {counts.get('Payment', 0)} payments, {adjusted}, "
+            "with awkward cases on purpose: " + ", ".join(sorted(box.summary.awkward if box.summary else {}))
         )
         console.rule("First run")
         sync(settings, settings.sync.types, dry_run=False, command="demo")

@@ -192,6 +192,9 @@ class NetSuiteFields:
     transaction_amount_without_tax: str = dataclasses.field(
         default="custbodyzuoraamountwithouttax", metadata=_meta("amount without tax")
     )
+    transaction_related_transaction: str = dataclasses.field(
+        default="custbodyzuorarelatedtransaction", metadata=_meta("Zuora Related Transaction (charge adjustments)")
+    )
     line_zuora_id: str = dataclasses.field(default="custcolzuoraid", metadata=_meta("line Zuora ID"))
     line_item_type: str = dataclasses.field(default="custcolzuoratype", metadata=_meta("line Zuora Type"))
     line_charge_date: str = dataclasses.field(default="custcolzuorachargedate", metadata=_meta("charge date"))
@@ -212,8 +215,8 @@ class SyncSettings:
     """What to sync and how."""
 
     types: tuple[str, ...] = dataclasses.field(
-        default_factory=supported_types,
-        metadata=_meta("record types, run in the documented order", choices=ALL_TYPES),
+        default=(),
+        metadata=_meta("record types, run in the documented order (none: all that run as set)", choices=ALL_TYPES),
     )
     invoice_settlement: bool = dataclasses.field(default=True, metadata=_meta("Invoice Settlement enabled"))
     customer_master: str = dataclasses.field(default="zuora", metadata=_meta("master", choices=("zuora", "netsuite")))
@@ -225,7 +228,7 @@ class SyncSettings:
         default=True, metadata=_meta("Customer ID from AccountNumber (else NetSuite auto-numbers)")
     )
     standard_invoice_sync: bool = dataclasses.field(
-        default=True, metadata=_meta("Zuora calculates tax; NetSuite lines are non-taxable")
+        default=True, metadata=_meta("Zuora calculates tax; false: NetSuite does, and only billing types run")
     )
 
     def __post_init__(self) -> None:
@@ -235,10 +238,21 @@ class SyncSettings:
                     f"sync.types[{index}]: {name!r} is not supported by this version "
                     f"(supported: {', '.join(supported_types())})"
                 )
+            reason = self.refusal(name)
+            if reason is not None:
+                raise ConfigError(f"sync.types[{index}]: {name!r} {reason}")
+        if not self.types:
+            object.__setattr__(self, "types", tuple(n for n in supported_types() if self.refusal(n) is None))
         if self.customer_master != "zuora":
             raise ConfigError("sync.customer_master: only 'zuora' is supported by this version")
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
+
+    def refusal(self, name: str) -> str | None:
+        """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
+        from zns_sync.flows import refusal  # imported late, as in supported_types
+
+        return refusal(name, self.invoice_settlement, self.standard_invoice_sync)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,14 +26,14 @@ from zns_sync.flows import FLOWS
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Write
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
-from zns_sync.sources import Progress, Scope, Source, StatusWrite, ZuoraSource
+from zns_sync.sources import Progress, Scope, Source, StatusWrite, ZuoraRestSource, ZuoraSource
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
 from zns_sync.zuora import ZuoraClient
 
 log = logging.getLogger(__name__)
 
 # Flow.source and Flow.destination name one of these.
-SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {"zuora": ZuoraSource}
+SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {"zuora": ZuoraSource, "zuora-rest": ZuoraRestSource}
 _T = TypeVar("_T")
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
 

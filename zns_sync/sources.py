@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from zns_sync.flows.base import (
     FlowContext,
 )
 from zns_sync.status import IGNORE, SYNC_COMPLETE, TTA, Phase, Status
-from zns_sync.zuora import ZuoraClient, zoql
+from zns_sync.zuora import MAX_REST_PAGE_SIZE, ZuoraClient, ZuoraError, zoql
 
 ZUORA_UPDATE_BATCH = 50  # objects per /v1/action/update (zuora-rest.md section 5)
 
@@ -207,3 +208,85 @@ def _status_conditions(scope: Scope) -> list[list[zoql.Condition]]:
         # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.
         return [[zoql.is_null(STATUS_FIELD)], unfinished]
     return [[zoql.not_null(STATUS_FIELD), *unfinished]]
+
+
+class ZuoraRestSource(ZuoraSource):
+    """Zuora objects ZOQL refuses (Invoice Settlement memos), listed through REST 40 a page and written back through
+    the bulk update, 50 a call (the flow's `rest_list`; zuora-rest.md section 7, the credit and debit memo OpenAPI).
+
+    A list filters on equality of a few declared fields only: every alternative of the flow's criteria asks its
+    list for the equalities it can, and each record read is checked against all of that alternative's conditions,
+    so the records are those ZOQL would select.
+
+    A list is not a snapshot, as a ZOQL cursor is: it pages by offset over what matches now, and a run changes what
+    matches (a claim turns TTA No into Processing). So a pass first lists the Ids it selects, writing nothing, and
+    then reads those records again by Id, 40 at a time, as it goes; the Ids are all it holds.
+    """
+
+    def __init__(self, flow: Flow, context: FlowContext) -> None:
+        super().__init__(flow, context)
+        if flow.rest_list is None:
+            raise TypeError(f"flow {flow.name} declares no rest_list")
+        self.rest = flow.rest_list
+
+    def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
+        alternatives = self._where(scope, since) or [[]]
+        selected = [row["Id"] for page in self._listed(alternatives) for row in page]
+        for start in range(0, len(selected), MAX_REST_PAGE_SIZE):
+            ids = selected[start : start + MAX_REST_PAGE_SIZE]
+            records = self.lookup(ids)
+            current = [records[i] for i in ids if _meets(records[i], alternatives)]  # as it is now, not as listed
+            if current:
+                yield current
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        read = functools.partial(self.zuora.memo, self.rest.resource)
+        return {memo_id: self._row(record) for memo_id, record in self.context.each(read, ids).items()}
+
+    def find(self, key: str) -> dict[str, Any] | None:
+        try:
+            return self._row(self.zuora.memo(self.rest.resource, key))  # by Id or number (GET_CreditMemo)
+        except ZuoraError as exc:
+            if exc.status == 404 or exc.code == "50000040":
+                return None
+            raise
+
+    def _listed(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> Iterator[list[dict[str, Any]]]:
+        """The records the alternatives select, each once, a list page at a time."""
+        lists: dict[tuple[tuple[str, str | None], ...], list[Sequence[zoql.Condition]]] = {}
+        for alternative in alternatives:
+            lists.setdefault(self._filters(alternative), []).append(alternative)
+        seen: set[str] = set()
+        for filters, mine in lists.items():
+            for page in self.zuora.memos(self.rest.resource, dict(filters)):
+                rows = [r for r in map(self._row, page) if r["Id"] not in seen and _meets(r, mine)]
+                seen.update(r["Id"] for r in rows)
+                if rows:
+                    yield rows
+
+    def _filters(self, conditions: Sequence[zoql.Condition]) -> tuple[tuple[str, str | None], ...]:
+        """The list's query parameters for the equalities among `conditions` it can filter on."""
+        filters = {}
+        for c in conditions:
+            if c.op == "=" and c.field in self.rest.filters:
+                value = c.value.isoformat() if isinstance(c.value, dt.date) else c.value
+                filters[self.rest.fields[c.field]] = None if value is None else str(value)
+        return tuple(sorted(filters.items()))
+
+    def _row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A REST record under the flow's field names; null fields left out, as ZOQL leaves them out."""
+        return {name: record[rest] for name, rest in self.rest.fields.items() if record.get(rest) is not None}
+
+    def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
+        updates = [{self.rest.fields.get(k, k): v for k, v in self._render(w).items()} for w in writes]
+        return [Saved(r.success, r.message) for r in self.zuora.update_memos(self.rest.resource, updates)]
+
+    def statuses(self) -> Iterator[Progress]:
+        flow = self.flow
+        for page in self._listed(self._where(Scope.ANY) or [[]]):  # nothing is written meanwhile: as listed
+            for row in page:
+                yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), str(row.get("UpdatedDate", "")))
+
+
+def _meets(row: Mapping[str, Any], alternatives: Sequence[Sequence[zoql.Condition]]) -> bool:
+    return any(all(c.matches(row) for c in alternative) for alternative in alternatives)

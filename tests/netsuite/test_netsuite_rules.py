@@ -37,17 +37,20 @@ def _invoice(customer: str, ref: dict[str, Any], external_id: str, *amounts: str
     )
 
 
+def _apply_list(applies: dict[str, float]) -> dict[str, Any]:
+    return {"apply": [{"doc": int(doc), "apply": True, "amount": value} for doc, value in applies.items()]}
+
+
 def _payment(
     customer: str, ref: dict[str, Any], external_id: str, amount: float, applies: dict[str, float]
 ) -> NsRecord:
-    lines = [{"doc": int(doc), "apply": True, "amount": value} for doc, value in applies.items()]
     return NsRecord(
         "CustomerPayment",
         {
             "customer": RecordRef(internal_id=customer),
             "payment": amount,
             "paymentMethod": RecordRef(internal_id=ref["payment_methods"]["Check"]),
-            "applyList": {"apply": lines},
+            "applyList": _apply_list(applies),
         },
         external_id,
     )
@@ -102,6 +105,44 @@ def test_payments_apply_to_open_invoices_of_their_customer_up_to_the_amount_due(
     assert outcomes[2].code == "INVALID_TRANS_AMT" and "40.00" in (outcomes[2].message or "")
     invoice = emulator.store.get("Invoice", inv_a)
     assert invoice is not None and invoice["amountRemaining"] == 0 and invoice["status"] == "Paid In Full"
+
+
+def _credit_memo(
+    customer: str, ref: dict[str, Any], external_id: str, total: float, applies: dict[str, float]
+) -> NsRecord:
+    return NsRecord(
+        "CreditMemo",
+        {
+            "entity": RecordRef(internal_id=customer),
+            "itemList": [{"item": RecordRef(internal_id=ref["tax_item"]), "amount": total}],
+            "applyList": _apply_list(applies),
+        },
+        external_id,
+    )
+
+
+def test_credit_memos_apply_to_open_invoices_of_their_customer_up_to_the_amount_due_and_their_total(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, ref: dict[str, Any], customers: list[str]
+) -> None:
+    alpha, beta = customers
+    results = client.add_list([_invoice(alpha, ref, "inv-c1", "30"), _invoice(beta, ref, "inv-c2", "50"),
+                               _invoice(alpha, ref, "inv-c3", "40")])  # fmt: skip
+    mine, theirs, other = (str(r.internal_id) for r in results)
+    outcomes = client.add_list(
+        [
+            _credit_memo(alpha, ref, "cm-1", 20.0, {mine: 20.0}),
+            _credit_memo(alpha, ref, "cm-2", 5.0, {theirs: 5.0}),  # beta's invoice
+            _credit_memo(alpha, ref, "cm-3", 15.0, {mine: 15.0}),  # more than the 10 still due
+            _credit_memo(alpha, ref, "cm-4", 5.0, {mine: 3.0, other: 3.0}),  # more than its own total
+            _credit_memo(alpha, ref, "cm-5", 12.0, {mine: 10.0}),
+        ]
+    )
+    assert [o.success for o in outcomes] == [True, False, False, False, True]
+    assert [o.code for o in outcomes[1:4]] == ["INVALID_KEY_OR_REF", "INVALID_TRANS_AMT", "INVALID_TRANS_AMT"]
+    invoice = emulator.store.get("Invoice", mine)
+    assert invoice is not None and invoice["amountRemaining"] == 0 and invoice["status"] == "Paid In Full"
+    last = emulator.store.get("CreditMemo", str(outcomes[4].internal_id))
+    assert last is not None and (last["total"], last["applied"], last["unapplied"]) == (12.0, 10.0, 2.0)
 
 
 def test_refunds_need_unapplied_credit(

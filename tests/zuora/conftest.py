@@ -23,9 +23,10 @@ def client_secret() -> str:
 
 
 @pytest.fixture
-def emulator() -> Iterator[ZuoraEmulator]:
-    """A running Zuora emulator with an empty tenant."""
-    with ZuoraEmulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as running:
+def emulator(request: pytest.FixtureRequest) -> Iterator[ZuoraEmulator]:
+    """A running Zuora emulator with an empty tenant; with Invoice Settlement unless parametrized `False`."""
+    settlement = getattr(request, "param", True)
+    with ZuoraEmulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, invoice_settlement=settlement) as running:
         yield running
 
 

@@ -21,10 +21,21 @@ def _without_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k not in ("CreatedDate", "UpdatedDate")} for r in rows]
 
 
-@pytest.fixture(scope="module")
-def tenant() -> tuple[ZuoraStore, Any]:
+SETTLEMENT_ONLY = ("PaymentPart", "CreditMemo", "CreditMemoItem", "CreditTaxationItem", "CreditMemoPart", "DebitMemo",
+                   "DebitMemoItem", "DebitTaxationItem")  # fmt: skip
+WITHOUT_SETTLEMENT_ONLY = ("InvoicePayment", "RefundInvoicePayment", "InvoiceItemAdjustment")
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["IS-on", "IS-off"])
+def tenant(request: pytest.FixtureRequest) -> tuple[ZuoraStore, Any]:
     store = ZuoraStore()
-    return store, generate_tenant(store, invoices=60, seed=7, tax_item_id="-8", cutover=CUTOVER)
+    summary = generate_tenant(store, invoices=60, seed=7, tax_item_id="-8", cutover=CUTOVER,
+                              invoice_settlement=request.param)  # fmt: skip
+    return store, summary
+
+
+def _settlement(store: ZuoraStore) -> bool:
+    return store.count("PaymentPart") > 0
 
 
 def test_same_seed_same_tenant_and_another_seed_differs() -> None:
@@ -42,9 +53,12 @@ def test_counts_and_shape(tenant: tuple[ZuoraStore, Any]) -> None:
     assert summary.invoices == 60 == store.count("Invoice")
     assert summary.counts["Account"] == 15 == store.count("Account")
     assert 18 <= store.count("ProductRatePlanCharge") <= 24
-    for object_type in ("Payment", "InvoicePayment", "Refund", "RefundInvoicePayment", "CreditMemo", "DebitMemo",
-                        "InvoiceItemAdjustment", "TaxationItem", "Contact", "PaymentMethod"):  # fmt: skip
+    present, absent = SETTLEMENT_ONLY, WITHOUT_SETTLEMENT_ONLY
+    if not _settlement(store):
+        present, absent = absent, present
+    for object_type in ("Payment", "Refund", "TaxationItem", "Contact", "PaymentMethod", *present):
         assert summary.counts[object_type] == store.count(object_type) > 0, object_type
+    assert not any(store.count(object_type) for object_type in absent)
     accounts = store.all("Account")
     assert {a["Currency"] for a in accounts} == {"USD", "EUR", "GBP", "CAD"}
     assert {a["PaymentTerm"] for a in accounts} == {"Net 30", "Net 15", "Due on receipt", "Net 97"}
@@ -66,9 +80,8 @@ def test_awkward_cases(tenant: tuple[ZuoraStore, Any]) -> None:
     charges = store.all("ProductRatePlanCharge")
     assert [c["Id"] for c in charges if not c.get("ItemType__NS")] == [summary.awkward["charge_without_item_type"]]
     assert {c.get("ItemType__NS") for c in charges} == {"Non Inventory", "Service", None}
-    several = [
-        p for p in store.all("InvoicePayment") if p["PaymentId"] == summary.awkward["payment_over_several_invoices"]
-    ]
+    links = "PaymentPart" if _settlement(store) else "InvoicePayment"
+    several = [p for p in store.all(links) if p["PaymentId"] == summary.awkward["payment_over_several_invoices"]]
     assert len(several) >= 2
     assert all(not i.get("IntegrationStatus__NS") and i.get("TransferredToAccounting") in (None, "No")
                for i in invoices.values())  # fmt: skip
@@ -81,15 +94,37 @@ def test_money_is_consistent(tenant: tuple[ZuoraStore, Any]) -> None:
 
 
 def _assert_money_is_consistent(store: ZuoraStore) -> None:
-    """Invoice, payment and application totals agree; Voided/Canceled payments and Canceled refunds move no money."""
+    """Invoice, payment, application, memo and adjustment totals agree; Voided/Canceled payments, Canceled refunds
+    and Canceled adjustments move no money."""
     charges: dict[str, float] = collections.defaultdict(float)
     taxes: dict[str, float] = collections.defaultdict(float)
-    paid: dict[str, float] = collections.defaultdict(float)
-    refunded: dict[str, float] = collections.defaultdict(float)
     for item in store.all("InvoiceItem"):
         charges[item["InvoiceId"]] += item["ChargeAmount"]
     for tax in store.all("TaxationItem"):
         taxes[tax["InvoiceId"]] += tax["TaxAmount"]
+    refunds = {r["Id"]: r for r in store.all("Refund")}
+    for invoice in store.all("Invoice"):
+        key = invoice["Id"]
+        assert invoice["Amount"] == pytest.approx(charges[key] + taxes[key], abs=0.005)
+        assert invoice["AmountWithoutTax"] == pytest.approx(charges[key], abs=0.005)
+        expected = (invoice["Amount"] - invoice["PaymentAmount"] + invoice["RefundAmount"]
+                    - invoice["CreditMemoAmount"] - invoice["AdjustmentAmount"])  # fmt: skip
+        assert invoice["Balance"] == pytest.approx(expected, abs=0.005)
+    for payment in store.all("Payment"):
+        processed = [
+            r["Amount"] for r in refunds.values() if r["PaymentId"] == payment["Id"] and r["Status"] == "Processed"
+        ]
+        assert payment["RefundAmount"] == pytest.approx(sum(processed), abs=0.005)
+    if _settlement(store):
+        _assert_settlement_money(store)
+    else:
+        _assert_invoice_payment_money(store)
+
+
+def _assert_invoice_payment_money(store: ZuoraStore) -> None:
+    """Invoice Settlement off: InvoicePayment and RefundInvoicePayment rows add up; adjustments move balances."""
+    paid: dict[str, float] = collections.defaultdict(float)
+    refunded: dict[str, float] = collections.defaultdict(float)
     payments = {p["Id"]: p for p in store.all("Payment")}
     refunds = {r["Id"]: r for r in store.all("Refund")}
     links = {link["Id"]: link for link in store.all("InvoicePayment")}
@@ -108,31 +143,62 @@ def _assert_money_is_consistent(store: ZuoraStore) -> None:
         if refund["Status"] == "Processed":
             refunded_links[link["Id"]] += row["RefundAmount"]
             refunded[row["InvoiceId"]] += row["RefundAmount"]
+    adjusted: dict[str, float] = collections.defaultdict(float)
+    for adjustment in store.all("InvoiceItemAdjustment"):
+        if adjustment["Status"] == "Processed":
+            sign = 1 if adjustment["Type"] == "Credit" else -1
+            adjusted[adjustment["InvoiceId"]] += sign * adjustment["Amount"]
     for invoice in store.all("Invoice"):
-        key = invoice["Id"]
-        assert invoice["Amount"] == pytest.approx(charges[key] + taxes[key], abs=0.005)
-        assert invoice["AmountWithoutTax"] == pytest.approx(charges[key], abs=0.005)
-        assert invoice["PaymentAmount"] == pytest.approx(paid[key], abs=0.005)
-        assert invoice["RefundAmount"] == pytest.approx(refunded[key], abs=0.005)
-        expected = (invoice["Amount"] - invoice["PaymentAmount"] + invoice["RefundAmount"]
-                    - invoice["CreditMemoAmount"] - invoice["AdjustmentAmount"])  # fmt: skip
-        assert invoice["Balance"] == pytest.approx(expected, abs=0.005)
+        assert invoice["PaymentAmount"] == pytest.approx(paid[invoice["Id"]], abs=0.005)
+        assert invoice["RefundAmount"] == pytest.approx(refunded[invoice["Id"]], abs=0.005)
+        assert invoice["AdjustmentAmount"] == pytest.approx(adjusted[invoice["Id"]], abs=0.005)
     assert all(payments[k]["Amount"] == pytest.approx(v, abs=0.005) for k, v in applied.items())
     for link in links.values():
         assert link["RefundAmount"] == pytest.approx(refunded_links[link["Id"]], abs=0.005)
         assert 0 <= link["RefundAmount"] <= link["Amount"]
-    for payment in payments.values():
-        processed = [
-            r["Amount"] for r in refunds.values() if r["PaymentId"] == payment["Id"] and r["Status"] == "Processed"
-        ]
-        assert payment["RefundAmount"] == pytest.approx(sum(processed), abs=0.005)
     assert all(refund["Amount"] == pytest.approx(refund_totals[k], abs=0.005) for k, refund in refunds.items())
+
+
+def _assert_settlement_money(store: ZuoraStore) -> None:
+    """Invoice Settlement on: parts hold what stays applied; memos add up from their items and taxes and are
+    applied through their parts; debit memo balances follow."""
+    parts: dict[str, float] = collections.defaultdict(float)  # by invoice or debit memo
+    by_payment: dict[str, float] = collections.defaultdict(float)
+    for part in store.all("PaymentPart"):
+        parts[part.get("InvoiceId") or part["DebitMemoId"]] += part["Amount"]
+        by_payment[part["PaymentId"]] += part["Amount"]
+    for payment in store.all("Payment"):
+        if payment["Status"] == "Processed":
+            assert payment["Amount"] == pytest.approx(by_payment[payment["Id"]] + payment["RefundAmount"], abs=0.005)
+        else:
+            assert not by_payment[payment["Id"]]  # a voided payment is applied to nothing
+    credited: dict[str, float] = collections.defaultdict(float)
+    for part in store.all("CreditMemoPart"):
+        credited[part.get("InvoiceId") or part["DebitMemoId"]] += part["Amount"]
+    for invoice in store.all("Invoice"):
+        assert invoice["PaymentAmount"] - invoice["RefundAmount"] == pytest.approx(parts[invoice["Id"]], abs=0.005)
+        assert invoice["CreditMemoAmount"] == pytest.approx(credited[invoice["Id"]], abs=0.005)
+    for kind in ("Credit", "Debit"):
+        totals: dict[str, float] = collections.defaultdict(float)
+        for item in store.all(f"{kind}MemoItem"):
+            totals[item[f"{kind}MemoId"]] += item["AmountWithoutTax"]
+        for tax in store.all(f"{kind}TaxationItem"):
+            totals[tax[f"{kind}MemoId"]] += tax["TaxAmount"]
+        for memo in store.all(f"{kind}Memo"):
+            assert memo["Amount"] == pytest.approx(totals[memo["Id"]], abs=0.005)
+            if kind == "Debit":
+                expected = memo["Amount"] - parts[memo["Id"]] - credited[memo["Id"]]
+                assert memo["Balance"] == pytest.approx(expected, abs=0.005)
+    for memo in store.all("CreditMemo"):
+        applied = sum(p["Amount"] for p in store.all("CreditMemoPart") if p["CreditMemoId"] == memo["Id"])
+        assert memo["AppliedAmount"] == pytest.approx(applied, abs=0.005)
+        assert memo["AppliedAmount"] + memo["UnappliedAmount"] == pytest.approx(memo["Amount"], abs=0.005)
 
 
 @pytest.mark.parametrize(("invoices", "seed"), [(30, 441), (40, 1), (40, 5), (60, 7), (120, 3), (120, 11), (400, 2)])
 def test_payment_and_refund_cases_at_every_size(invoices: int, seed: int) -> None:
     store = ZuoraStore()
-    awkward = generate_tenant(store, invoices=invoices, seed=seed, cutover=CUTOVER).awkward
+    awkward = generate_tenant(store, invoices=invoices, seed=seed, cutover=CUTOVER, invoice_settlement=False).awkward
     _assert_money_is_consistent(store)
     payments = {p["Id"]: p for p in store.all("Payment")}
     refunds = {r["Id"]: r for r in store.all("Refund")}
@@ -203,6 +269,44 @@ def test_payment_and_refund_cases_at_every_size(invoices: int, seed: int) -> Non
         assert refund["Type"] == payment["Type"] and refund["SourceType"] == "Payment"
     assert {p["Status"] for p in payments.values()} <= {"Processed", "Voided", "Canceled"}
     assert {r["Status"] for r in refunds.values()} == {"Processed", "Canceled"}
+
+
+@pytest.mark.parametrize(("invoices", "seed"), [(30, 441), (40, 5), (60, 7), (120, 11), (400, 2)])
+def test_memo_and_adjustment_cases_at_every_size(invoices: int, seed: int) -> None:
+    store = ZuoraStore()
+    awkward = generate_tenant(store, invoices=invoices, seed=seed, cutover=CUTOVER).awkward
+    _assert_money_is_consistent(store)
+    parts = store.all("PaymentPart")
+    assert len([p for p in parts if p["PaymentId"] == awkward["payment_over_several_invoices"]]) == 2
+    (paid,) = [p for p in parts if p["PaymentId"] == awkward["payment_of_debit_memo"]]
+    assert paid["DebitMemoId"] == awkward["debit_memo"] and not paid.get("InvoiceId")
+    full = store.get("Refund", awkward["refund_full"])
+    assert full is not None and not [p for p in parts if p["PaymentId"] == full["PaymentId"]]  # nothing stays applied
+    credit_parts = store.all("CreditMemoPart")
+    ((on_invoice,), (on_debit_memo,)) = (
+        [p for p in credit_parts if p["CreditMemoId"] == awkward[label]]
+        for label in ("credit_memo", "credit_memo_on_debit_memo")
+    )
+    assert on_invoice.get("InvoiceId") and on_debit_memo.get("DebitMemoId")
+    for label in ("credit_memo_unapplied", "credit_memo_from_netsuite"):
+        memo = store.get("CreditMemo", awkward[label])
+        assert memo is not None and memo["UnappliedAmount"] == memo["Amount"] > 0
+        assert not [p for p in credit_parts if p["CreditMemoId"] == memo["Id"]]
+        assert memo.get("Origin__NS") == ("NETSUITE" if label == "credit_memo_from_netsuite" else None)
+    sources = {i["SourceItemType"] for i in store.all("CreditMemoItem") + store.all("DebitMemoItem")}
+    assert sources == {"InvoiceDetail", "SubscriptionComponent", "ProductRatePlanCharge"}
+    assert store.count("CreditTaxationItem") and store.count("DebitTaxationItem")
+
+    store = ZuoraStore()
+    awkward = generate_tenant(store, invoices=invoices, seed=seed, cutover=CUTOVER, invoice_settlement=False).awkward
+    adjustments = {a["Id"]: a for a in store.all("InvoiceItemAdjustment")}
+    credit, charge, tax = (adjustments[awkward[f"adjustment_{k}"]] for k in ("credit", "charge", "of_tax"))
+    assert (credit["Type"], credit["SourceType"], charge["Type"], tax["SourceType"]) == (
+        "Credit", "InvoiceDetail", "Charge", "Tax")  # fmt: skip
+    assert store.get("InvoiceItem", credit["SourceId"]) and store.get("TaxationItem", tax["SourceId"])
+    assert adjustments[awkward["adjustment_canceled"]]["Status"] == "Canceled"
+    negative = store.get("Invoice", adjustments[awkward["adjustment_of_negative_invoice"]]["InvoiceId"])
+    assert negative is not None and negative["Amount"] < 0
 
 
 def test_the_tenant_is_served_and_queryable(client_secret: str, make_client: Any, emulator: ZuoraEmulator) -> None:

@@ -19,20 +19,20 @@ UNKNOWN = "2c92c0f9602fb240016049ac7e0b0000"
 
 
 def _payment(emulator: ZuoraEmulator, applications: list[tuple[float, float]], number: str = "P-00000001") -> str:
-    """A Processed payment with one InvoicePayment (and its invoice) per (Amount, RefundAmount)."""
+    """A Processed payment with one PaymentPart (and its invoice) per (amount applied, amount refunded since): the
+    part holds what stays applied."""
     store = emulator.store
     payment = store.add("Payment", {"PaymentNumber": number, "Status": "Processed",
                                     "Amount": sum(a for a, _ in applications)})  # fmt: skip
     for amount, refunded in applications:
         invoice = store.add("Invoice", {"Status": "Posted", "Amount": amount})
-        store.add("InvoicePayment", {"InvoiceId": invoice, "PaymentId": payment, "Amount": amount,
-                                     "RefundAmount": refunded})  # fmt: skip
+        store.add("PaymentPart", {"InvoiceId": invoice, "PaymentId": payment, "Amount": amount - refunded})
     return payment
 
 
 def test_parts_follow_the_applications_left_after_refunds(emulator: ZuoraEmulator, raw: httpx.Client) -> None:
     payment = _payment(emulator, [(100.0, 0.0), (40.0, 10.5), (25.0, 25.0)])
-    links = emulator.store.all("InvoicePayment")
+    links = emulator.store.all("PaymentPart")
     body = raw.get(f"/v1/payments/{payment}/parts").json()
     assert body["success"] is True and "nextPage" not in body
     assert [(p["id"], p["invoiceId"], p["debitMemoId"], p["amount"]) for p in body["parts"]] == [

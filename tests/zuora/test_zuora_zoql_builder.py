@@ -1,4 +1,5 @@
-"""The ZOQL builder: DNF rendering, escaping, literals, the 200-condition limit and select_in splitting."""
+"""The ZOQL builder: DNF rendering, escaping, literals, the 200-condition limit, select_in splitting; and
+conditions judging records read through REST."""
 
 from __future__ import annotations
 
@@ -112,3 +113,18 @@ def test_a_condition_evaluates_on_a_record_as_zuora_would(
     condition: zoql.Condition, record: dict[str, object], matches: bool
 ) -> None:
     assert condition.matches(record) is matches
+
+
+def test_conditions_judge_records_already_read_as_zuora_would() -> None:
+    memo = {"Status": "Posted", "MemoDate": "2024-03-01", "Amount": 12.5, "UpdatedDate": "2024-03-02 10:00:00"}
+    assert zoql.eq("Status", "Posted").matches(memo) and not zoql.ne("Status", "Posted").matches(memo)
+    assert zoql.ge("MemoDate", dt.date(2024, 3, 1)).matches(memo)
+    assert not zoql.gt("MemoDate", dt.date(2024, 3, 1)).matches(memo)
+    assert zoql.lt("Amount", 13).matches(memo) and zoql.ge("Amount", Decimal("12.50")).matches(memo)
+    assert zoql.lt("UpdatedDate", dt.datetime(2024, 3, 2, 11, tzinfo=dt.UTC)).matches(
+        memo | {"UpdatedDate": "2024-03-02T10:00:00Z"}
+    )
+    # null: only `= null` and `!= null` say anything; `!= 'NETSUITE'` never matches an empty field (product.md 8).
+    assert zoql.is_null("Origin__NS").matches(memo) and not zoql.not_null("Origin__NS").matches(memo)
+    assert not zoql.ne("Origin__NS", "NETSUITE").matches(memo)
+    assert zoql.ne("Origin__NS", "NETSUITE").matches(memo | {"Origin__NS": "ZUORA"})

@@ -37,6 +37,16 @@ ORIGIN_FIELD = "Origin__NS"
 
 
 @dataclass(frozen=True)
+class RestList:
+    """A Zuora REST list resource a flow's records are read from and written back to: Invoice Settlement memos,
+    which ZOQL and Actions refuse (zuora-rest.md sections 3 and 7)."""
+
+    resource: str  # creditmemos, debitmemos: GET /v1/<resource>, PUT /v1/<resource>/bulk
+    fields: Mapping[str, str]  # the flow's field name (ZOQL's PascalCase, as in `fields`) -> the REST name
+    filters: frozenset[str]  # the flow's fields the list takes as equality query parameters
+
+
+@dataclass(frozen=True)
 class Step:
     """One write on a record's way to the destination, named by its status words (`Updating Payment`)."""
 
@@ -254,6 +264,7 @@ class Flow(ABC):
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
     destination: ClassVar[str] = "netsuite"  # where the records go (engine.DESTINATIONS)
     source_object: ClassVar[str]  # the Zuora object selected
+    rest_list: ClassVar[RestList | None] = None  # read through REST instead of ZOQL (source "zuora-rest")
     fields: ClassVar[tuple[str, ...]]
     # The field holding the record's document number (InvoiceNumber, AccountNumber): a person searches by it.
     number_field: ClassVar[str | None] = None
@@ -264,6 +275,8 @@ class Flow(ABC):
     date_field: ClassVar[str | None] = None  # the record's date: `reconcile` counts by its month, `--since` by it
     amount_field: ClassVar[str | None] = None  # the amount `reconcile` compares with the counterpart's
     completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
+    settlement: ClassVar[bool | None] = None  # runs only with Invoice Settlement on (True) or off (False)
+    bills: ClassVar[bool] = False  # a billing document whose tax NetSuite may calculate (invoice, debit memo)
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context
@@ -445,6 +458,13 @@ class TransactionFlow(Flow):
     def expected_customers(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
         accounts = self.accounts(rows)
         return {row["Id"]: counterpart_of(accounts.get(str(row["AccountId"])) or {}) for row in rows}
+
+    @staticmethod
+    def account_waiting(row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Problem | None:
+        """Blocked while the row's account has no NetSuite customer (reference 2.3)."""
+        if not accounts.get(str(row["AccountId"]), {}).get(INTEGRATION_ID_FIELD):
+            return blocked(f"account {row['AccountId']} is not synced to NetSuite yet")
+        return None
 
     @staticmethod
     def account_excluded(row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> str | None:

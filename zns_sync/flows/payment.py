@@ -1,4 +1,7 @@
-"""Zuora Payment (+ its applications) -> NetSuite Customer Payment, one applyList line each (reference 4.10, 6.8)."""
+"""Zuora Payment (+ its applications) -> NetSuite Customer Payment, one applyList line each (reference 4.10, 6.8).
+
+With Invoice Settlement a payment may pay debit memos too: their NetSuite Invoices (reference 2.3, 6.8).
+"""
 
 from __future__ import annotations
 
@@ -11,25 +14,22 @@ from typing import Any
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
     ORIGIN_FIELD,
-    STATUS_FIELD,
     Dependency,
     Problem,
     Step,
     TransactionFlow,
     Write,
-    dependency,
     money,
     skipped,
     without_none,
     zuora_date,
 )
+from zns_sync.flows.billing import Receivable, receivables
 from zns_sync.netsuite import RecordRef
-from zns_sync.status import Action
+from zns_sync.status import BLANK, Action
 
 CREATING_PAYMENT = Step(Action.CREATING, "Payment")
 APPLICATION_FIELDS = ("Id", "InvoiceId", "PaymentId", "Amount", "RefundAmount")
-INVOICE_NUMBER = "InvoiceNumber"
-INVOICE_FIELDS = ("Id", INVOICE_NUMBER, INTEGRATION_ID_FIELD, STATUS_FIELD)
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,24 @@ class Application:
     invoice_id: str | None
     debit_memo_id: str | None = None
 
+    @property
+    def document(self) -> str:
+        """The Zuora Id of the invoice or debit memo."""
+        return str(self.invoice_id or self.debit_memo_id)
+
 
 @dataclass(frozen=True)
 class _Page:
     accounts: Mapping[str, Mapping[str, Any]]
     applications: Mapping[str, Sequence[Application]]  # by payment Id
-    invoices: Mapping[str, Mapping[str, Any]]
+    documents: Mapping[str, Receivable]  # the invoices and debit memos applied to, by Zuora Id
     method_types: Mapping[str, str]  # Zuora PaymentMethod Id -> Type
     netsuite_methods: Mapping[str, str]  # NetSuite payment method name -> internalId
 
 
 class PaymentFlow(TransactionFlow):
-    """Processed payments on or after the cutover date, of accounts that sync, applied to synced invoices."""
+    """Processed payments on or after the cutover date, of accounts that sync, applied to synced invoices (and with
+    Invoice Settlement debit memos)."""
 
     name = "payment"
     source_object = "Payment"
@@ -60,6 +66,7 @@ class PaymentFlow(TransactionFlow):
     date_field = "EffectiveDate"
     counterpart_types = ("CustomerPayment",)
     number_field = "PaymentNumber"
+    counterpart_amount_field = "payment"
     fields = (
         "Id", "AccountId", "PaymentNumber", "Amount", "EffectiveDate", "Type", "Status", "PaymentMethodId",
         "ReferenceId", "Comment", "TransferredToAccounting", "IntegrationId__NS", "IntegrationStatus__NS",
@@ -67,7 +74,6 @@ class PaymentFlow(TransactionFlow):
     )  # fmt: skip
     steps = (CREATING_PAYMENT,)
     completion_fields = {ORIGIN_FIELD: "ZUORA"}
-    counterpart_amount_field = "payment"
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
@@ -81,11 +87,11 @@ class PaymentFlow(TransactionFlow):
                 ).items()
             },
         )
-        invoice_ids = [a.invoice_id for apps in applications.values() for a in apps if a.invoice_id]
+        applied = [a for apps in applications.values() for a in apps]
         return _Page(
             accounts=accounts,
             applications=applications,
-            invoices=ctx.zuora_by_id("Invoice", INVOICE_FIELDS, invoice_ids),
+            documents=receivables(ctx, *_split(applied)),
             method_types=method_types,
             netsuite_methods=ctx.netsuite_names("paymentMethod", "name"),
         )
@@ -122,13 +128,13 @@ class PaymentFlow(TransactionFlow):
         # Invoice Settlement off: the account must be Sync Complete too (reference 4.10).
         found = [self.account(row, page.accounts, complete=not self.settings.sync.invoice_settlement)]
         for application in page.applications.get(row["Id"], []):
-            if application.debit_memo_id:  # no debit memo flow yet: an application to one always waits
-                found.append(dependency("debit memo", "debit-memo", application.debit_memo_id, None))
-            else:
-                invoice_id = str(application.invoice_id)
-                found.append(
-                    dependency("invoice", "invoice", invoice_id, page.invoices.get(invoice_id), INVOICE_NUMBER)
-                )
+            document = page.documents.get(application.document)
+            kind, type_ = ("debit memo", "debit-memo") if application.debit_memo_id else ("invoice", "invoice")
+            number = document.number if document is not None else None
+            counterpart = document.netsuite_id if document is not None else None
+            found.append(
+                Dependency(kind, type_, application.document, number, BLANK, counterpart, counterpart is not None)
+            )
         return found
 
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
@@ -153,11 +159,7 @@ class PaymentFlow(TransactionFlow):
             "paymentMethod": RecordRef(internal_id=page.netsuite_methods[page.method_types[row["PaymentMethodId"]]]),
             "applyList": {
                 "apply": [
-                    {
-                        "doc": int(page.invoices[str(a.invoice_id)][INTEGRATION_ID_FIELD]),
-                        "apply": True,
-                        "amount": a.amount,
-                    }
+                    {"doc": int(str(page.documents[a.document].netsuite_id)), "apply": True, "amount": a.amount}
                     for a in applications
                 ]
             },
@@ -173,3 +175,9 @@ class PaymentFlow(TransactionFlow):
             }
         )
         return [self.create(CREATING_PAYMENT, "CustomerPayment", fields, row["Id"])]
+
+
+def _split(applications: Sequence[Application]) -> tuple[list[str], list[str]]:
+    """The invoices and the debit memos applications name."""
+    invoices = [str(a.invoice_id) for a in applications if a.invoice_id]
+    return invoices, [str(a.debit_memo_id) for a in applications if a.debit_memo_id]

@@ -3,8 +3,8 @@ that payment (reference 4.12, 6.10).
 
 Step 1 (`Updating Payment`) sets each refunded invoice's application on the NetSuite payment to what stays
 applied in Zuora (`InvoicePayment.Amount - InvoicePayment.RefundAmount`; with Invoice Settlement, the payment's
-parts now): an absolute amount with `replaceAll` false, so sending it twice, or once per refund of the same
-payment, leaves the same payment. Step 2 (`Creating Refund`) adds the
+parts now, invoices and debit memos alike): an absolute amount with `replaceAll` false, so sending it twice, or
+once per refund of the same payment, leaves the same payment. Step 2 (`Creating Refund`) adds the
 Customer Refund applied to the payment's now unapplied cash, with the refund's deterministic externalId.
 """
 
@@ -32,7 +32,8 @@ from zns_sync.flows.base import (
     without_none,
     zuora_date,
 )
-from zns_sync.flows.payment import APPLICATION_FIELDS, INVOICE_FIELDS, INVOICE_NUMBER
+from zns_sync.flows.billing import Receivable, receivables
+from zns_sync.flows.payment import APPLICATION_FIELDS
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import Action
 from zns_sync.zuora import zoql
@@ -50,11 +51,11 @@ class _Page:
     accounts: Mapping[str, Mapping[str, Any]]
     payment_of: Mapping[str, str]  # refund Id -> the Zuora payment it refunds
     payments: Mapping[str, Mapping[str, Any]]
-    invoices: Mapping[str, Mapping[str, Any]]  # the Zuora invoices involved, by Id
-    # refund Id -> (Zuora invoice Id, what stays applied to it): the absolute amounts of step 1
+    # refund Id -> (NetSuite invoice internalId, what stays applied to it): the absolute amounts of step 1
     remaining: Mapping[str, Sequence[tuple[str, Decimal]]]
     amounts: Mapping[str, Decimal]  # refund Id -> the amount of its NetSuite refund
     problems: Mapping[str, str]  # refund Id -> why its applications cannot be read
+    waiting: Mapping[str, Problem]  # refund Id -> the invoice it waits for
     netsuite_methods: Mapping[str, str]
 
 
@@ -83,16 +84,12 @@ class RefundFlow(TransactionFlow):
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
         read = self._settlement if self.settings.sync.invoice_settlement else self._invoice_payments
-        accounts, (payment_of, remaining, amounts, problems) = ctx.concurrently(
+        accounts, (payment_of, remaining, amounts, problems, waiting) = ctx.concurrently(
             lambda: self.accounts(rows), lambda: read(rows)
         )
-        invoice_ids = [invoice for found in remaining.values() for invoice, _ in found]
-        payments, invoices = ctx.concurrently(
-            lambda: ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values()),
-            lambda: ctx.zuora_by_id("Invoice", INVOICE_FIELDS, invoice_ids),
-        )
+        payments = ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values())
         methods = ctx.netsuite_names("paymentMethod", "name")
-        return _Page(accounts, payment_of, payments, invoices, remaining, amounts, problems, methods)
+        return _Page(accounts, payment_of, payments, remaining, amounts, problems, waiting, methods)
 
     def _invoice_payments(self, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
         """Invoice Settlement off: RefundInvoicePayment -> InvoicePayment; what stays applied is
@@ -106,10 +103,12 @@ class RefundFlow(TransactionFlow):
             APPLICATION_FIELDS,
             [str(r["InvoicePaymentId"]) for found in refunded.values() for r in found],
         )
+        invoices = receivables(ctx, [str(a["InvoiceId"]) for a in applications.values()], [])
         payment_of: dict[str, str] = {}
         remaining: dict[str, list[tuple[str, Decimal]]] = {}
         amounts: dict[str, Decimal] = {}
         problems: dict[str, str] = {}
+        waiting: dict[str, Problem] = {}
         for refund, found in refunded.items():
             links = [applications.get(str(r["InvoicePaymentId"])) for r in found]
             payments = {str(a["PaymentId"]) for a in links if a is not None}
@@ -119,27 +118,40 @@ class RefundFlow(TransactionFlow):
                 problems[refund] = f"the refund takes from {len(payments)} payments; NetSuite refunds one at a time"
             else:
                 payment_of[refund] = payments.pop()
-                remaining[refund] = [
-                    (str(a["InvoiceId"]), money(a.get("Amount")) - money(a.get("RefundAmount")))
-                    for a in links
-                    if a is not None
-                ]
+                remaining[refund] = []
+                for link in filter(None, links):
+                    invoice = invoices.get(str(link["InvoiceId"])) or Receivable("invoice", link["InvoiceId"], None)
+                    problem = invoice.waiting()
+                    if problem is not None:
+                        waiting[refund] = problem
+                    else:
+                        net = money(link.get("Amount")) - money(link.get("RefundAmount"))
+                        remaining[refund].append((str(invoice.netsuite_id), net))
                 amounts[refund] = sum((money(r.get("RefundAmount")) for r in found), Decimal(0))
-        return payment_of, remaining, amounts, problems
+        return payment_of, remaining, amounts, problems, waiting
 
     def _settlement(self, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
-        """Invoice Settlement on: the refund's payment (`GET /v1/refunds/{key}`), what stays applied is the
-        payment's parts now (`GET /v1/payments/{key}/parts`), for every invoice the NetSuite payment applies to:
-        one no part names any more is unapplied. InvoicePayment and RefundInvoicePayment are deprecated there
-        (zuora-rest.md section 7)."""
+        """Invoice Settlement on: the refund's payment (`GET /v1/refunds/{key}`); what stays applied is the
+        payment's parts now (`GET /v1/payments/{key}/parts`: invoices and debit memos), for every document the
+        NetSuite payment applies to: one no part names any more is unapplied. InvoicePayment and
+        RefundInvoicePayment are deprecated there (zuora-rest.md section 7)."""
         ctx = self.context
         refunds = ctx.each(ctx.zuora.refund, [r["Id"] for r in rows])
         payment_of = {k: str(v["paymentId"]) for k, v in refunds.items() if v.get("paymentId")}
         parts = ctx.each(ctx.zuora.payment_parts, set(payment_of.values()))
-        applied = {
-            payment: {str(p["invoiceId"]): money(p.get("amount")) for p in found if p.get("invoiceId")}
-            for payment, found in parts.items()
-        }
+        named = [p for found in parts.values() for p in found]
+        documents = receivables(
+            ctx,
+            [str(p["invoiceId"]) for p in named if p.get("invoiceId")],
+            [str(p["debitMemoId"]) for p in named if p.get("debitMemoId")],
+        )
+        applied: dict[str, dict[str, Decimal]] = {}  # payment Id -> {NetSuite document: amount applied now}
+        for payment_id, found in parts.items():
+            for part in found:
+                document = documents.get(str(part.get("invoiceId") or part.get("debitMemoId")))
+                if document is not None and document.netsuite_id is not None:
+                    now = applied.setdefault(payment_id, {})
+                    now[document.netsuite_id] = now.get(document.netsuite_id, Decimal(0)) + money(part.get("amount"))
         payments = ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values())
         in_netsuite = self._netsuite_applications(payments.values())
         remaining: dict[str, list[tuple[str, Decimal]]] = {}
@@ -149,28 +161,21 @@ class RefundFlow(TransactionFlow):
             if payment is None:
                 problems[refund] = "the refund names no payment (a credit memo or credit balance refund)"
             elif str(payment.get(INTEGRATION_ID_FIELD)) in in_netsuite:
-                parts_now = applied.get(payment["Id"], {})
-                invoices = sorted(in_netsuite[str(payment[INTEGRATION_ID_FIELD])])
-                remaining[refund] = [(i, parts_now.get(i, Decimal(0))) for i in invoices]
+                now = applied.get(payment["Id"], {})
+                docs = sorted(in_netsuite[str(payment[INTEGRATION_ID_FIELD])])
+                remaining[refund] = [(doc, now.get(doc, Decimal(0))) for doc in docs]
         amounts = {k: money(v.get("amount")) for k, v in refunds.items()}
-        return payment_of, remaining, amounts, problems
+        return payment_of, remaining, amounts, problems, {}
 
     def _netsuite_applications(self, payments: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
-        """Synced payments' NetSuite records (getList), as {internalId: the Zuora invoice Ids they apply to}."""
+        """Synced payments' NetSuite records (getList), as {internalId: the NetSuite documents they apply to}."""
         synced = [str(p[INTEGRATION_ID_FIELD]) for p in payments if p.get(INTEGRATION_ID_FIELD)]
         reads = self.context.netsuite.get_list([RecordRef(internal_id=i, type="customerPayment") for i in synced])
-        docs = {
+        return {
             internal_id: {str(line["doc"]) for line in ((read.record or {}).get("applyList") or {}).get("apply") or []}
             for internal_id, read in zip(synced, reads, strict=True)
             if read.success
         }
-        by_netsuite_id = {
-            str(row[INTEGRATION_ID_FIELD]): row["Id"]
-            for row in self.context.query_all(
-                zoql.select_in("Invoice", INVOICE_FIELDS, INTEGRATION_ID_FIELD, sorted(set().union(*docs.values())))
-            )
-        }
-        return {k: {by_netsuite_id[d] for d in v if d in by_netsuite_id} for k, v in docs.items()}
 
     def _payment_id(self, row: Mapping[str, Any], page: _Page) -> str:
         return page.payment_of[row["Id"]]
@@ -185,13 +190,13 @@ class RefundFlow(TransactionFlow):
         if payment_id is not None:  # else its applications cannot be read: `validate` says why
             payment = page.payments.get(payment_id)
             found.append(dependency("payment", "payment", payment_id, payment, PAYMENT_NUMBER, complete=True))
-        for invoice_id, _ in page.remaining.get(row["Id"], ()):
-            found.append(dependency("invoice", "invoice", invoice_id, page.invoices.get(invoice_id), INVOICE_NUMBER))
         return found
 
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
         if row["Id"] in page.problems:
             return skipped(page.problems[row["Id"]])
+        if row["Id"] in page.waiting:
+            return page.waiting[row["Id"]]
         if row["Id"] not in page.remaining:
             payment = page.payments[self._payment_id(row, page)]
             name = record_name("payment", payment["Id"], payment.get(PAYMENT_NUMBER))
@@ -207,8 +212,8 @@ class RefundFlow(TransactionFlow):
     def writes(self, row: Mapping[str, Any], page: _Page) -> list[Write]:
         payment_ns_id = str(page.payments[self._payment_id(row, page)][INTEGRATION_ID_FIELD])
         remaining = []
-        for invoice_id, amount in page.remaining[row["Id"]]:
-            doc = int(page.invoices[invoice_id][INTEGRATION_ID_FIELD])
+        for document, amount in page.remaining[row["Id"]]:
+            doc = int(document)
             # An application of nothing is no application: NetSuite unapplies the invoice.
             remaining.append(
                 {"doc": doc, "apply": True, "amount": amount} if amount > 0 else {"doc": doc, "apply": False}

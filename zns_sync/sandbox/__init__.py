@@ -21,12 +21,19 @@ SANDBOX_ACCOUNT = "123456_SB1"
 
 
 class Sandbox:
-    """Starts both emulators with fresh credentials and demo data; `settings()` points a config at them."""
+    """Starts both emulators with fresh credentials and demo data; `settings()` points a config at them.
 
-    def __init__(self, *, invoices: int = 60, seed: int = 7, concurrency: int = 4) -> None:
+    `invoice_settlement` makes the Zuora tenant an Invoice Settlement one (credit and debit memos, payment parts:
+    the default) or not (invoice item adjustments, InvoicePayment), and the config says the same.
+    """
+
+    def __init__(
+        self, *, invoices: int = 60, seed: int = 7, concurrency: int = 4, invoice_settlement: bool = True
+    ) -> None:
         self.invoices = invoices
         self.seed = seed
         self.concurrency = concurrency
+        self.invoice_settlement = invoice_settlement
         self.credentials = {
             "zuora_client_id": f"sandbox-{secrets.token_hex(4)}",
             "zuora_client_secret": secrets.token_hex(16),
@@ -38,6 +45,7 @@ class Sandbox:
         self.zuora = ZuoraEmulator(
             client_id=self.credentials["zuora_client_id"],
             client_secret=self.credentials["zuora_client_secret"],
+            invoice_settlement=invoice_settlement,
         )
         self.netsuite = NetSuiteEmulator(
             account=SANDBOX_ACCOUNT,
@@ -59,6 +67,7 @@ class Sandbox:
             invoices=self.invoices,
             seed=self.seed,
             tax_item_id=str(self.reference["tax_item"]),
+            invoice_settlement=self.invoice_settlement,
         )
         return self
 
@@ -90,7 +99,7 @@ class Sandbox:
                 "wsdl_url": self.netsuite.wsdl_url, "endpoint_url": self.netsuite.endpoint_url,
                 "concurrency": self.concurrency,
             },
-            "sync": {"cutover_dates": {"invoice": "2024-01-01"}},
+            "sync": {"invoice_settlement": self.invoice_settlement, "cutover_dates": {"invoice": "2024-01-01"}},
             "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
             "state_dir": str(state_dir),
         }  # fmt: skip

@@ -1,9 +1,15 @@
-"""A deterministic demo Zuora tenant: accounts, products, invoices with items and tax, payments, refunds, memos.
+"""A deterministic demo Zuora tenant: accounts, products, invoices with items and tax, payments, refunds, and
+credit and debit memos (Invoice Settlement on) or invoice item adjustments (off).
 
 Awkward records are there on purpose (unicode and punctuation in names, a payment term NetSuite lacks, an
 account that must not sync, zero and negative invoices, invoices before the cutover, a 500-line invoice, a
 charge without ItemType__NS, drafts, partial and full refunds, a payment refunded twice, a payment method
-NetSuite lacks, voided payments and canceled refunds), so that a demo run shows how each is handled.
+NetSuite lacks, voided payments and canceled refunds, a credit memo that came from NetSuite, an unapplied one, an
+adjustment of a negative invoice), so that a demo run shows how each is handled.
+
+With Invoice Settlement on, payments are applied through PaymentPart rows (what stays applied after refunds) and
+InvoicePayment/RefundInvoicePayment are not used; off, they are, and there are no memos (reference
+zuora-rest.md section 7).
 """
 
 from __future__ import annotations
@@ -94,8 +100,9 @@ class TenantSummary:
 
 
 class _Builder:
-    def __init__(self, store: ZuoraStore, seed: int, tax_item_id: str, cutover: dt.date) -> None:
+    def __init__(self, store: ZuoraStore, seed: int, tax_item_id: str, cutover: dt.date, settlement: bool) -> None:
         self.store = store
+        self.settlement = settlement
         self.rng = random.Random(seed)
         self.tax_item_id = tax_item_id
         self.cutover = cutover
@@ -103,6 +110,9 @@ class _Builder:
         self.awkward: dict[str, str] = {}
         self.sequence: dict[str, int] = {}
         self.unsyncable_invoices: set[str] = set()  # held back for their own sake: a charge without ItemType__NS
+        # invoice Id -> its items as (InvoiceItem Id, charge, amount, taxation item Id or None, tax rate)
+        self.items_of: dict[str, list[tuple[str, dict[str, Any], float, str | None, float]]] = {}
+        self.plan_charges: dict[tuple[str, str], str] = {}  # (account Id, charge Id) -> RatePlanCharge Id
 
     def add(self, object_type: str, fields: dict[str, Any]) -> str:
         self.counts[object_type] = self.counts.get(object_type, 0) + 1
@@ -212,7 +222,7 @@ class _Builder:
 
     # -- invoices -------------------------------------------------------------------------------------------
     def invoices(self, count: int, accounts: list[dict[str, Any]], charges: list[dict[str, Any]]) -> None:
-        plan_charges: dict[tuple[str, str], str] = {}
+        plan_charges = self.plan_charges
         for index in range(count):
             account = accounts[index % len(accounts)]
             currency = account["Currency"]
@@ -243,6 +253,7 @@ class _Builder:
                         "CreatedDate": self.stamp(day - dt.timedelta(days=30)),
                     })  # fmt: skip
                 tax = round(amount * rate, 2) if charge["Taxable"] and amount else 0.0
+                tax_id = self.store.new_id() if tax else None
                 item_id = self.add("InvoiceItem", {
                     "InvoiceId": invoice_id, "ChargeAmount": amount, "TaxAmount": tax, "Quantity": quantity,
                     "UnitPrice": unit, "ChargeDate": self.stamp(day, 7), "ChargeName": charge["Name"],
@@ -251,9 +262,10 @@ class _Builder:
                     "ServiceEndDate": _month_end(day), "ProcessingType": 0, "AccountingCode": charge["AccountingCode"],
                     "UOM": charge.get("UOM"), "TaxMode": "TaxExclusive", "CreatedDate": self.stamp(day),
                 })  # fmt: skip
+                self.items_of.setdefault(invoice_id, []).append((item_id, charge, amount, tax_id, rate))
                 if tax:
                     self.add("TaxationItem", {
-                        "InvoiceId": invoice_id, "InvoiceItemId": item_id, "TaxAmount": tax,
+                        "Id": tax_id, "InvoiceId": invoice_id, "InvoiceItemId": item_id, "TaxAmount": tax,
                         "AccountingCode": self.tax_item_id, "TaxRate": rate, "TaxRateType": "Percentage",
                         "TaxRateDescription": f"{tax_name} {rate * 100:g}%", "TaxDate": day, "Name": tax_name,
                         "Jurisdiction": currency, "TaxMode": "TaxExclusive", "ExemptAmount": 0.0,
@@ -332,40 +344,196 @@ class _Builder:
                         self.awkward[plan.payment_label] = payment_id
                     if plan.refund_label:
                         self.awkward[plan.refund_label] = refund_ids[0]
-            for number, invoice in enumerate(invoices):
-                if number == 1 and account_index % 5 == 1 and invoice["Balance"] > 10:
-                    credit = round(min(invoice["Balance"], invoice["Amount"] / 10), 2)
-                    memo_id = self.add("CreditMemo", {
-                        "AccountId": account["Id"], "MemoNumber": self.number("CM"), "Amount": credit,
-                        "AppliedAmount": credit, "UnappliedAmount": 0.0, "RefundAmount": 0.0,
-                        "MemoDate": invoice["InvoiceDate"] + dt.timedelta(days=3), "Status": "Posted",
-                        "ReferredInvoiceId": invoice["Id"], "ReasonCode": "Correcting invoice error",
-                        "Currency": account["Currency"], "CreatedDate": self.stamp(invoice["InvoiceDate"], 15),
-                    })  # fmt: skip
-                    invoice["CreditMemoAmount"] = credit
-                    self._rebalance(invoice)
-                    self.awkward.setdefault("credit_memo", memo_id)
-                if number == 2 and invoice["Balance"] > 5:
-                    adjustment_id = self.add("InvoiceItemAdjustment", {
-                        "AccountId": account["Id"], "InvoiceId": invoice["Id"],
-                        "InvoiceNumber": invoice["InvoiceNumber"],
-                        "SourceType": "InvoiceDetail", "Type": "Credit", "Amount": 5.0,
-                        "AdjustmentDate": invoice["InvoiceDate"] + dt.timedelta(days=2),
-                        "AdjustmentNumber": self.number("IIA-"), "Status": "Processed", "ReasonCode": "Goodwill",
-                        "CreatedDate": self.stamp(invoice["InvoiceDate"], 16),
-                    })  # fmt: skip
-                    invoice["AdjustmentAmount"] = 5.0
-                    self._rebalance(invoice)
-                    self.awkward.setdefault("invoice_item_adjustment", adjustment_id)
-            if account["invoices"] and account_index % 25 == 6:
-                day = account["invoices"][0]["InvoiceDate"] + dt.timedelta(days=20)
-                memo_id = self.add("DebitMemo", {
-                    "AccountId": account["Id"], "MemoNumber": self.number("DM"), "Amount": 25.0, "Balance": 25.0,
-                    "MemoDate": day, "DueDate": day + dt.timedelta(days=account["term_days"]), "Status": "Posted",
-                    "ReasonCode": "Late payment fee", "Currency": account["Currency"],
+            if self.settlement:
+                self.credit_memos(account, account_index, invoices)
+            else:
+                self.adjustments(account, account_index, invoices)
+        if self.settlement:
+            self.memo_cases([a for a in accounts if not a["blocked"] and a["Id"] != unmatched])
+        else:
+            self.adjustment_cases(accounts)
+
+    # -- Invoice Settlement on: credit and debit memos --------------------------------------------------------
+    def credit_memos(self, account: dict[str, Any], account_index: int, invoices: list[dict[str, Any]]) -> None:
+        """Every third account: a credit memo of a tenth of an open invoice after its first (one that can sync when
+        there is one)."""
+        candidates = [i for i in invoices[1:] if i["Balance"] > 10]
+        if account_index % 3 == 1 and candidates:
+            self.credit_invoice(account, next((i for i in candidates if self.syncable(i)), candidates[0]))
+
+    def credit_invoice(self, account: dict[str, Any], invoice: dict[str, Any]) -> None:
+        """A credit memo of at most a tenth of an invoice, applied to it, crediting its first item (and its tax)."""
+        item_id, _, amount, tax_id, rate = self.items_of[invoice["Id"]][0]
+        taxed = tax_id is not None
+        net = round(min(invoice["Balance"], abs(amount), invoice["Amount"] / 10) / (1 + rate if taxed else 1), 2)
+        day = invoice["InvoiceDate"] + dt.timedelta(days=3)
+        memo_id = self.memo("Credit", account, day, [("InvoiceDetail", item_id, net, rate if taxed else 0.0)],
+                            ReferredInvoiceId=invoice["Id"], ReasonCode="Correcting invoice error")  # fmt: skip
+        self.apply_credit(memo_id, invoice, "InvoiceId")
+        if self.syncable(invoice) and not account["blocked"]:
+            self.awkward.setdefault("credit_memo", memo_id)
+
+    def syncable(self, invoice: dict[str, Any]) -> bool:
+        """Placeable, and its first item's charge has an ItemType__NS (what a memo or adjustment of it bills)."""
+        return self.placeable(invoice) and bool(self.items_of[invoice["Id"]][0][1]["ItemType__NS"])
+
+    def memo_cases(self, ordinary: list[dict[str, Any]]) -> None:
+        """On ordinary accounts (a known term, syncing, a matched payment method) with invoices on or after the
+        cutover: debit memos, one paid by a payment and one settled by a credit memo; an unapplied credit memo;
+        and a credit memo that came from NetSuite (Origin__NS = NETSUITE: never selected, reference 4.9)."""
+        ready = [a for a in ordinary if any(self.placeable(i) for i in a["invoices"])]
+        for number, account in enumerate(ready[: max(2, len(ready) // 4)]):
+            invoice = next(i for i in account["invoices"] if self.placeable(i))
+            charge = next(c for _, c, *_ in self.items_of[invoice["Id"]] if c["ItemType__NS"])
+            day = invoice["InvoiceDate"] + dt.timedelta(days=20)
+            rate = TAX_RATES[account["Currency"]][0] if charge["Taxable"] else 0.0
+            # Debit memo items name what they bill: a subscription's charge, or a product charge directly.
+            source = ("SubscriptionComponent", self.plan_charges[(account["Id"], charge["Id"])])
+            if number % 2:
+                source = ("ProductRatePlanCharge", charge["Id"])
+            memo_id = self.memo("Debit", account, day, [(*source, 25.0, rate)], ReasonCode="Late payment fee",
+                                DueDate=day + dt.timedelta(days=account["term_days"]))  # fmt: skip
+            memo = self.store.get("DebitMemo", memo_id)
+            assert memo is not None
+            if number == 0:
+                self.awkward["debit_memo"] = memo_id
+                self.awkward["payment_of_debit_memo"] = self.pay_debit_memo(account, memo)
+            elif number == 1:
+                credit_id = self.memo("Credit", account, day, [("ProductRatePlanCharge", charge["Id"], 10.0, 0.0)],
+                                      ReasonCode="Write-off")  # fmt: skip
+                self.apply_credit(credit_id, memo, "DebitMemoId")
+                self.awkward["credit_memo_on_debit_memo"] = credit_id
+        open_invoices = [(a, i) for a in ready for i in a["invoices"] if self.syncable(i) and i["Balance"] > 1]
+        if "credit_memo" not in self.awkward and open_invoices:
+            self.credit_invoice(*open_invoices[0])
+        if ready:
+            account = ready[0]
+            invoice = next(i for i in account["invoices"] if self.placeable(i))
+            charge = next(c for _, c, *_ in self.items_of[invoice["Id"]] if c["ItemType__NS"])
+            day = invoice["InvoiceDate"] + dt.timedelta(days=25)
+            lines = [("ProductRatePlanCharge", charge["Id"], 12.5, 0.0)]
+            self.awkward["credit_memo_unapplied"] = self.memo("Credit", account, day, lines, ReasonCode="Goodwill")
+            self.awkward["credit_memo_from_netsuite"] = self.memo(
+                "Credit", account, day, lines, ReasonCode="Goodwill", Origin__NS="NETSUITE"
+            )
+
+    def memo(
+        self, kind: str, account: dict[str, Any], day: dt.date, lines: list[tuple[str, str, float, float]],
+        **fields: Any,
+    ) -> str:  # fmt: skip
+        """A Posted credit or debit memo with one item per (SourceItemType, SourceItemId, amount without tax, tax
+        rate), each taxed line with its taxation item; returns its Id."""
+        memo_id = self.store.new_id()
+        parent = f"{kind}MemoId"
+        total = tax_total = 0.0
+        for source_type, source_id, net, rate in lines:
+            tax = round(net * rate, 2)
+            item_id = self.add(f"{kind}MemoItem", {
+                parent: memo_id, "Amount": net, "AmountWithoutTax": net, "SourceItemType": source_type,
+                "SourceItemId": source_id, "ServiceStartDate": day, "Quantity": 1, "UnitPrice": net,
+                "ProcessingType": "Charge", "CreatedDate": self.stamp(day, 14),
+            })  # fmt: skip
+            if tax:
+                name = TAX_RATES[account["Currency"]][1]
+                self.add(f"{kind}TaxationItem", {
+                    parent: memo_id, f"{kind}MemoItemId": item_id, "TaxAmount": tax, "AccountingCode": self.tax_item_id,
+                    "TaxDate": day, "Name": name, "TaxRate": rate, "TaxRateType": "Percentage",
+                    "TaxRateDescription": f"{name} {rate * 100:g}%", "Jurisdiction": account["Currency"],
                     "CreatedDate": self.stamp(day, 14),
                 })  # fmt: skip
-                self.awkward.setdefault("debit_memo", memo_id)
+            total, tax_total = round(total + net + tax, 2), round(tax_total + tax, 2)
+        header = {"Id": memo_id, "AccountId": account["Id"], "MemoNumber": self.number(kind[0] + "M"),
+                  "Amount": total, "TaxAmount": tax_total, "TotalTaxExemptAmount": 0.0, "MemoDate": day,
+                  "TargetDate": day, "Status": "Posted", "PostedOn": self.stamp(day, 15),
+                  "Currency": account["Currency"], "CreatedDate": self.stamp(day, 14), **fields}  # fmt: skip
+        if kind == "Credit":
+            header.update(AppliedAmount=0.0, UnappliedAmount=total, RefundAmount=0.0, SourceType="Standalone")
+        else:
+            header.update(Balance=total, SourceType="Standalone")
+        return self.add(f"{kind}Memo", header)
+
+    def apply_credit(self, memo_id: str, target: dict[str, Any], target_field: str) -> None:
+        """Apply all of a credit memo to an invoice (`InvoiceId`) or a debit memo (`DebitMemoId`)."""
+        memo = self.store.get("CreditMemo", memo_id)
+        assert memo is not None
+        amount = memo["Amount"]
+        self.add("CreditMemoPart", {"CreditMemoId": memo_id, target_field: target["Id"], "Amount": amount,
+                                    "CreatedDate": memo["CreatedDate"]})  # fmt: skip
+        self.patch("CreditMemo", memo_id, {"AppliedAmount": amount, "UnappliedAmount": 0.0})
+        if target_field == "InvoiceId":
+            target["CreditMemoAmount"] = round(target["CreditMemoAmount"] + amount, 2)
+            self._rebalance(target)
+        else:
+            self.patch("DebitMemo", target["Id"], {"Balance": round(target["Balance"] - amount, 2)})
+
+    def pay_debit_memo(self, account: dict[str, Any], memo: dict[str, Any]) -> str:
+        """A Processed payment of a debit memo's whole balance; returns its Id."""
+        day = memo["MemoDate"] + dt.timedelta(days=10)
+        reference = f"{account['method_type'].upper()}-{memo['MemoNumber']}"
+        payment_id = self.payment(account, memo["Balance"], day, "Processed", 0.0, reference)
+        self.add("PaymentPart", {"PaymentId": payment_id, "DebitMemoId": memo["Id"], "Amount": memo["Balance"],
+                                 "CreatedDate": self.stamp(day, 11)})  # fmt: skip
+        self.patch("DebitMemo", memo["Id"], {"Balance": 0.0})
+        return payment_id
+
+    # -- Invoice Settlement off: invoice item adjustments ------------------------------------------------------
+    def adjustments(self, account: dict[str, Any], account_index: int, invoices: list[dict[str, Any]]) -> None:
+        """From an account's second invoice on, on the first two open ones: a credit adjustment of the first item
+        and a charge adjustment, in turns by account; on the first open one with tax, a credit of a tax."""
+        kinds = ["Credit", "Charge"] if account_index % 2 else ["Charge", "Credit"]
+        open_invoices = [i for i in invoices[1:] if i["Balance"] > 5 and i["Amount"] > 0]
+        for invoice, kind in zip(open_invoices, kinds, strict=False):
+            adjustment_id = self.adjust(invoice, "InvoiceDetail", self.items_of[invoice["Id"]][0][0], kind,
+                                        5.0 if kind == "Credit" else 7.5)  # fmt: skip
+            self.label_adjustment(f"adjustment_{kind.lower()}", adjustment_id, invoice, account)
+        taxed = [(i, tax) for i in open_invoices for _, _, _, tax, _ in self.items_of[i["Id"]] if tax is not None]
+        if taxed:
+            invoice, tax_id = taxed[0]
+            self.label_adjustment(
+                "adjustment_of_tax", self.adjust(invoice, "Tax", tax_id, "Credit", 0.5), invoice, account
+            )
+
+    def label_adjustment(
+        self, label: str, adjustment_id: str, invoice: dict[str, Any], account: dict[str, Any]
+    ) -> None:
+        """Name the adjustment `label` when it is the first such one that can sync."""
+        if self.syncable(invoice) and not account["blocked"]:
+            self.awkward.setdefault(label, adjustment_id)
+
+    def adjustment_cases(self, accounts: list[dict[str, Any]]) -> None:
+        """A charge adjustment of a negative invoice, which cannot sync (the NetSuite credit memo would have to be
+        applied to the new invoice); and a Canceled credit adjustment, never selected."""
+        invoices = [i for a in accounts for i in a["invoices"] if i["Status"] == "Posted"]
+        negative = next((i for i in invoices if i["Amount"] < 0), None)
+        if negative is not None:
+            item_id = self.items_of[negative["Id"]][0][0]
+            self.awkward["adjustment_of_negative_invoice"] = self.adjust(
+                negative, "InvoiceDetail", item_id, "Charge", 2.0
+            )
+        positive = next((i for i in invoices if i["Amount"] > 0), None)
+        if positive is not None:
+            item_id = self.items_of[positive["Id"]][0][0]
+            self.awkward["adjustment_canceled"] = self.adjust(
+                positive, "InvoiceDetail", item_id, "Credit", 1.0, "Canceled"
+            )
+
+    def adjust(
+        self, invoice: dict[str, Any], source_type: str, source_id: str, kind: str, amount: float,
+        status: str = "Processed",
+    ) -> str:  # fmt: skip
+        """An invoice item adjustment (`Credit` lowers the balance, `Charge` raises it; a Canceled one neither)."""
+        adjustment_id = self.add("InvoiceItemAdjustment", {
+            "AccountId": invoice["AccountId"], "InvoiceId": invoice["Id"], "InvoiceNumber": invoice["InvoiceNumber"],
+            "SourceType": source_type, "SourceId": source_id, "Type": kind, "Amount": amount,
+            "AdjustmentDate": invoice["InvoiceDate"] + dt.timedelta(days=2), "AdjustmentNumber": self.number("IIA-"),
+            "Status": status, "ReasonCode": "Goodwill", "Comment": f"{kind} of {amount:.2f}",
+            "CreatedDate": self.stamp(invoice["InvoiceDate"], 16),
+        })  # fmt: skip
+        if status == "Processed":
+            signed = amount if kind == "Credit" else -amount
+            invoice["AdjustmentAmount"] = round(invoice["AdjustmentAmount"] + signed, 2)
+            self._rebalance(invoice)
+        return adjustment_id
 
     def placeable(self, invoice: dict[str, Any]) -> bool:
         """Whether a case may be placed on this invoice: dated on or after the cutover and able to sync."""
@@ -398,8 +566,10 @@ class _Builder:
     ) -> tuple[str, list[str]]:
         """Pay `targets` by the account's payment method as `plan` says; the payment's Id and its refunds' Ids.
 
-        A voided or canceled payment or refund keeps its link rows but moves no money: the invoices' totals,
-        InvoicePayment.RefundAmount and Payment.RefundAmount count Processed ones only.
+        A voided or canceled payment or refund moves no money: the invoices' totals, InvoicePayment.RefundAmount and
+        Payment.RefundAmount count Processed ones only. Invoice Settlement off, the payment keeps its InvoicePayment
+        (and each refund its RefundInvoicePayment) rows whatever its status; on, a Processed payment has one
+        PaymentPart per invoice with what stays applied after its refunds (none when nothing does).
         """
         kind = account["method_type"]
         payment_type = "Electronic" if kind in ELECTRONIC_METHOD_TYPES else "External"
@@ -408,39 +578,53 @@ class _Builder:
         refunds = [([round(amount * share, 2) for amount in applied], status) for share, status in plan.refunds]
         refunded = [round(sum(r[i] for r, status in refunds if status == "Processed"), 2) for i in range(len(targets))]
         pay_day = max(i["InvoiceDate"] for i in targets) + dt.timedelta(days=10)
-        payment_id = self.add("Payment", {
-            "AccountId": account["Id"], "PaymentNumber": self.number("P-"), "Amount": round(sum(applied), 2),
-            "EffectiveDate": pay_day, "Type": payment_type, "PaymentMethodId": method_id,
-            "Status": ("Voided" if payment_type == "Electronic" else "Canceled") if plan.voided else "Processed",
-            "AccountingCode": "Cash", "ReferenceId": f"{kind.upper()}-{payment_index:06d}",
-            "RefundAmount": round(sum(refunded), 2), "CreatedDate": self.stamp(pay_day, 11),
-        })  # fmt: skip
+        status = ("Voided" if payment_type == "Electronic" else "Canceled") if plan.voided else "Processed"
+        reference = f"{kind.upper()}-{payment_index:06d}"
+        payment_id = self.payment(account, round(sum(applied), 2), pay_day, status, round(sum(refunded), 2), reference)
         link_ids = []
         for invoice, amount, refund in zip(targets, applied, refunded, strict=True):
-            link_ids.append(self.add("InvoicePayment", {
-                "InvoiceId": invoice["Id"], "PaymentId": payment_id, "Amount": amount, "RefundAmount": refund,
-                "CreatedDate": self.stamp(pay_day, 11),
-            }))  # fmt: skip
+            if not self.settlement:
+                link_ids.append(self.add("InvoicePayment", {
+                    "InvoiceId": invoice["Id"], "PaymentId": payment_id, "Amount": amount, "RefundAmount": refund,
+                    "CreatedDate": self.stamp(pay_day, 11),
+                }))  # fmt: skip
+            elif not plan.voided and amount > refund:
+                self.add("PaymentPart", {
+                    "PaymentId": payment_id, "InvoiceId": invoice["Id"], "Amount": round(amount - refund, 2),
+                    "CreatedDate": self.stamp(pay_day, 11),
+                })  # fmt: skip
             if not plan.voided:
                 invoice["PaymentAmount"] = round(invoice["PaymentAmount"] + amount, 2)
                 invoice["RefundAmount"] = round(invoice["RefundAmount"] + refund, 2)
                 self._rebalance(invoice)
         refund_ids = []
-        for number, (amounts, status) in enumerate(refunds):
+        for number, (amounts, refund_status) in enumerate(refunds):
             refund_day = pay_day + dt.timedelta(days=5 + 7 * number)
             refund_id = self.add("Refund", {
                 "RefundNumber": self.number("R-"), "AccountId": account["Id"], "Amount": round(sum(amounts), 2),
                 "RefundDate": refund_day, "Type": payment_type, "MethodType": kind, "SourceType": "Payment",
-                "Status": status, "PaymentId": payment_id, "PaymentMethodId": method_id,
+                "Status": refund_status, "PaymentId": payment_id, "PaymentMethodId": method_id,
                 "ReasonCode": "Customer Satisfaction", "CreatedDate": self.stamp(refund_day, 12),
             })  # fmt: skip
             refund_ids.append(refund_id)
-            for invoice, link_id, amount in zip(targets, link_ids, amounts, strict=True):
+            for invoice, link_id, amount in zip(targets, link_ids, amounts, strict=False):
                 self.add("RefundInvoicePayment", {
                     "RefundId": refund_id, "InvoicePaymentId": link_id, "InvoiceId": invoice["Id"],
                     "RefundAmount": amount, "CreatedDate": self.stamp(refund_day, 12),
                 })  # fmt: skip
         return payment_id, refund_ids
+
+    def payment(
+        self, account: dict[str, Any], amount: float, day: dt.date, status: str, refunded: float, reference: str
+    ) -> str:
+        """A payment by the account's payment method; its Id."""
+        kind = account["method_type"]
+        return self.add("Payment", {
+            "AccountId": account["Id"], "PaymentNumber": self.number("P-"), "Amount": amount, "EffectiveDate": day,
+            "Type": "Electronic" if kind in ELECTRONIC_METHOD_TYPES else "External",
+            "PaymentMethodId": account["DefaultPaymentMethodId"], "Status": status, "AccountingCode": "Cash",
+            "ReferenceId": reference, "RefundAmount": refunded, "CreatedDate": self.stamp(day, 11),
+        })  # fmt: skip
 
     @staticmethod
     def _rebalance(invoice: dict[str, Any]) -> None:
@@ -478,12 +662,15 @@ def generate_tenant(
     seed: int = 7,
     tax_item_id: str = "-8",
     cutover: dt.date = dt.date(2024, 1, 1),
+    invoice_settlement: bool = True,
 ) -> TenantSummary:
     """Fill `store` with a demo tenant of about `invoices` invoices (one account per four); same seed, same data.
 
-    `tax_item_id` is the NetSuite internalId of the sales-tax item, written to TaxationItem.AccountingCode.
+    `tax_item_id` is the NetSuite internalId of the sales-tax item, written to TaxationItem.AccountingCode (and to
+    the memos' taxation items). `invoice_settlement` says which kind of tenant: memos and payment parts, or
+    invoice item adjustments and InvoicePayment rows.
     """
-    builder = _Builder(store, seed, tax_item_id, cutover)
+    builder = _Builder(store, seed, tax_item_id, cutover, invoice_settlement)
     charges = builder.catalogue()
     accounts = builder.accounts(max(8, (invoices + 3) // 4))
     builder.invoices(invoices, accounts, charges)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime as dt
 import json
 import logging
 import random
@@ -19,11 +18,13 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from zns_sync.sandbox._http import LoopbackServer
+from zns_sync.sandbox.zuora_settlement import MEMOS, RestFailure, Settlement
 from zns_sync.sandbox.zuora_store import (
     NOT_ACTION_OBJECTS,
+    SETTLEMENT_DEPRECATED,
     SYSTEM_FIELDS,
     InvalidValue,
     ObjectSchema,
@@ -41,9 +42,6 @@ MAX_BATCH_SIZE = 2000
 MAX_NS_FIELD_LENGTH = 255
 LOCATOR_IDLE_SECONDS = 15 * 60
 WRITABLE_TTA = ("Processing", "Yes", "Error", "Ignore")
-# GET /v1/payments/{paymentKey}/parts: `pageSize` 1 to 40, default 20 (zuora-payments-api-openapi.yml).
-MAX_PARTS_PAGE_SIZE = 40
-DEFAULT_PARTS_PAGE_SIZE = 20
 # From this Zuora-Version on, REST errors carry mapped HTTP statuses; below it (and without the header, which
 # means 186.0) they come back as HTTP 200 with `success: false` (reference zuora-rest.md sections 1 and 5).
 MAPPED_STATUS_VERSION = "2024-05-20"
@@ -127,6 +125,7 @@ class ZuoraEmulator(LoopbackServer):
         host: str = "127.0.0.1",
         port: int = 0,
         lenient_invoice_item_fields: bool = False,
+        invoice_settlement: bool = True,
     ) -> None:
         super().__init__(host, port)
         self.client_id = client_id
@@ -136,6 +135,13 @@ class ZuoraEmulator(LoopbackServer):
         # Real Zuora refuses InvoiceItem.ProductRatePlanChargeId in ZOQL; so does the emulator unless told to allow it.
         self.lenient_fields: dict[str, frozenset[str]] = (
             {"InvoiceItem": frozenset({"ProductRatePlanChargeId"})} if lenient_invoice_item_fields else {}
+        )
+        # Invoice Settlement on: the memo and parts resources are served, InvoicePayment and RefundInvoicePayment
+        # are refused; off: the other way round (reference zuora-rest.md section 7, "What a faithful emulator ...").
+        self.invoice_settlement = invoice_settlement
+        self.unavailable = NOT_ACTION_OBJECTS | (SETTLEMENT_DEPRECATED if invoice_settlement else frozenset())
+        self.settlement = Settlement(
+            self.store, invoice_settlement, lambda: self.url, lambda: self._count("objects_written")
         )
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
@@ -339,10 +345,12 @@ class ZuoraEmulator(LoopbackServer):
             if method == "GET":
                 return self._get(schema, segments[4], query)
             return self._put(schema, segments[4], _json_body(body))
-        if len(segments) == 5 and segments[2] == "payments" and segments[4] == "parts" and method == "GET":
-            return self._payment_parts(unquote(segments[3]), query, headers)
-        if len(segments) == 4 and segments[2] == "refunds" and method == "GET":
-            return self._refund(unquote(segments[3]), headers)
+        try:
+            answer = self.settlement.route(method, segments, query, _rest_body(body), headers)
+        except RestFailure as failure:
+            raise _rest_error(headers, failure.status, failure.code, failure.message) from None
+        if answer is not None:
+            return answer
         raise _Reply(404, _reasons(50000040, f"no such resource: {method} {path}"))
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -350,7 +358,7 @@ class ZuoraEmulator(LoopbackServer):
         if not isinstance(text, str):
             raise _Reply(400, _fault("MALFORMED_QUERY", "queryString is required"))
         try:
-            query = parse(text, self.store.timezone, self.lenient_fields)
+            query = parse(text, self.store.timezone, self.lenient_fields, self.unavailable)
         except ZoqlError as exc:
             raise _Reply(400, _fault(exc.code, exc.message)) from None
         records = self._select(query)
@@ -397,7 +405,7 @@ class ZuoraEmulator(LoopbackServer):
         if not isinstance(type_name, str) or not isinstance(objects, list):
             raise _Reply(400, _fault("INVALID_VALUE", "the body needs 'type' (string) and 'objects' (array)"))
         schema = schema_for(type_name)
-        if schema is None or schema.name in NOT_ACTION_OBJECTS:
+        if schema is None or schema.name in self.unavailable:
             raise _Reply(400, _fault("INVALID_TYPE", f"invalid type for {action}: {type_name}"))
         if len(objects) > MAX_OBJECTS_PER_ACTION:
             raise _Reply(
@@ -497,57 +505,6 @@ class ZuoraEmulator(LoopbackServer):
         self._count("objects_written")
         return 200, {"Success": True, "Id": object_id}
 
-    def _payment_parts(self, key: str, query: str, headers: dict[str, str]) -> tuple[int, Any]:
-        """A payment's parts, one per InvoicePayment with Amount - RefundAmount > 0 (a fully refunded payment has
-        none), paged like Zuora: `page` from 1, `pageSize` up to 40, `nextPage` a URL present while more remain."""
-        params = parse_qs(query)
-        page = _rest_int(params, "page", 1, None, 1, headers)
-        size = _rest_int(params, "pageSize", 1, MAX_PARTS_PAGE_SIZE, DEFAULT_PARTS_PAGE_SIZE, headers)
-        tz = self.store.timezone
-        with self.store.lock:
-            payment = self.store.get("Payment", key) or next(
-                (dict(p) for p in self.store.rows("Payment") if p.get("PaymentNumber") == key), None
-            )
-            if payment is None:
-                raise _rest_error(headers, 404, 50000040, f"Cannot find entity by key: '{key}'.")
-            links = [dict(r) for r in self.store.rows("InvoicePayment") if r.get("PaymentId") == payment["Id"]]
-        parts = []
-        for link in links:
-            amount = round(link.get("Amount", 0.0) - link.get("RefundAmount", 0.0), 6)
-            if amount > 0:
-                part = {"id": link["Id"], "invoiceId": link.get("InvoiceId"), "debitMemoId": None, "amount": amount,
-                        "createdDate": _rest_datetime(link["CreatedDate"], tz),
-                        "updatedDate": _rest_datetime(link["UpdatedDate"], tz)}  # fmt: skip
-                for field, name in (("CreatedById", "createdById"), ("UpdatedById", "updatedById")):
-                    if link.get(field):
-                        part[name] = link[field]
-                parts.append(part)
-        start = (page - 1) * size
-        result: dict[str, Any] = {"parts": parts[start : start + size], "success": True}
-        if start + size < len(parts):
-            result["nextPage"] = f"{self.url}/v1/payments/{quote(key, safe='')}/parts?page={page + 1}&pageSize={size}"
-        return 200, result
-
-    def _refund(self, key: str, headers: dict[str, str]) -> tuple[int, Any]:
-        """One refund by Id or number, in the REST shape (GETRefundType): camelCase, `paymentId` for a payment
-        refund, dates as `yyyy-mm-dd`, dateTimes in the tenant's zone, the `__NS` custom fields as they are."""
-        with self.store.lock:
-            refund = self.store.get("Refund", key) or next(
-                (dict(r) for r in self.store.rows("Refund") if r.get("RefundNumber") == key), None
-            )
-        if refund is None:
-            raise _rest_error(headers, 404, 50000040, f"Cannot find entity by key: '{key}'.")
-        tz = self.store.timezone
-        body: dict[str, Any] = {"success": True}
-        for field, name in REFUND_REST_FIELDS.items():
-            value = refund.get(field)
-            if isinstance(value, dt.datetime):
-                value = _rest_datetime(value, tz)
-            elif isinstance(value, dt.date):
-                value = value.isoformat()
-            body[name] = value
-        return 200, body
-
     def enter(self) -> None:
         """Count a request in flight."""
         with self._lock:
@@ -633,6 +590,8 @@ def _endpoint(path: str) -> str:
         return "/".join(segments[:4])
     if len(segments) == 5 and segments[2] == "payments" and segments[4] == "parts":
         return "/v1/payments/{paymentKey}/parts"
+    if len(segments) in (4, 5) and segments[2] in MEMOS and segments[3] != "bulk":
+        return "/".join([*segments[:3], "{memoKey}", *segments[4:]])
     return path
 
 
@@ -660,19 +619,18 @@ def _batch_size(payload: dict[str, Any]) -> int:
     return min(size, MAX_BATCH_SIZE)
 
 
+def _rest_body(body: bytes) -> Any:
+    """A REST request's JSON body (None when empty); malformed JSON is a category-90 REST error."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise RestFailure(400, 50000090, "The request body is not valid JSON.") from None
+
+
 def _fault(code: str, message: str) -> dict[str, str]:
     return {"FaultCode": code, "FaultMessage": message}
-
-
-# Refund fields as GET /v1/refunds/{refundKey} names them (zuora-refunds-api-openapi.yml, GETRefundType).
-REFUND_REST_FIELDS = {
-    "Id": "id", "RefundNumber": "number", "AccountId": "accountId", "Amount": "amount", "RefundDate": "refundDate",
-    "Type": "type", "MethodType": "methodType", "Status": "status", "PaymentId": "paymentId",
-    "PaymentMethodId": "paymentMethodId", "ReasonCode": "reasonCode", "ReferenceID": "referenceId",
-    "Comment": "comment", "CreatedDate": "createdDate", "UpdatedDate": "updatedDate",
-    "IntegrationId__NS": "IntegrationId__NS", "IntegrationStatus__NS": "IntegrationStatus__NS",
-    "SyncDate__NS": "SyncDate__NS", "Origin__NS": "Origin__NS", "SynctoNetSuite__NS": "SynctoNetSuite__NS",
-}  # fmt: skip
 
 
 def _rest_error(headers: dict[str, str], status: int, code: int, message: str) -> _Reply:
@@ -680,25 +638,6 @@ def _rest_error(headers: dict[str, str], status: int, code: int, message: str) -
     version = headers.get("zuora-version", "")
     mapped = bool(_DATED_VERSION.match(version)) and version >= MAPPED_STATUS_VERSION
     return _Reply(status if mapped else 200, _reasons(code, message))
-
-
-def _rest_int(
-    params: dict[str, list[str]], name: str, low: int, high: int | None, default: int, headers: dict[str, str]
-) -> int:
-    """An integer query parameter within [low, high]; a REST 400 (category 20) otherwise."""
-    values = params.get(name)
-    if not values:
-        return default
-    text = values[0]
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise _rest_error(headers, 400, 50000020, f"{name} must be an integer {limits}, got {text!r}")
-    return int(text)
-
-
-def _rest_datetime(value: dt.datetime, tz: dt.tzinfo) -> str:
-    """A dateTime as Zuora's REST resources render it: `2017-03-01 11:30:37` in the tenant's zone."""
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _reasons(code: int, message: str) -> dict[str, Any]:

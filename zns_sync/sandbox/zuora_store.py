@@ -23,6 +23,13 @@ ID, STRING, DATE, DATETIME, DECIMAL, INTEGER, BOOLEAN = (
 
 _COMMON = "Id:id CreatedDate:datetime UpdatedDate:datetime CreatedById:id UpdatedById:id"
 _NS_TRIO = "IntegrationId__NS IntegrationStatus__NS SyncDate__NS"
+# A memo item names what it bills by SourceItemType and SourceItemId (SubscriptionComponent: a RatePlanCharge,
+# InvoiceDetail: an InvoiceItem, ProductRatePlanCharge: itself); its taxes carry the tax code's accounting code.
+_MEMO_ITEM = (
+    "Amount:decimal AmountWithoutTax:decimal SourceItemType SourceItemId:id ServiceStartDate:date "
+    "ServiceEndDate:date Quantity:decimal UnitPrice:decimal SKU ProcessingType SubscriptionId:id"
+)
+_MEMO_TAX = "TaxAmount:decimal AccountingCode TaxDate:date Name TaxRate:decimal TaxRateType TaxRateDescription"
 
 # Field lists per object (reference zuora-rest.md section 7, zuora-connector.md section 5.1); untyped = string.
 _SCHEMA_TEXT: dict[str, str] = {
@@ -65,18 +72,33 @@ _SCHEMA_TEXT: dict[str, str] = {
     "SourceType Status TransferredToAccounting ReasonCode ReferenceID Comment PaymentId:id PaymentMethodId:id "
     "Origin__NS SynctoNetSuite__NS Transaction__NS",
     "RefundInvoicePayment": f"{_COMMON} RefundId:id InvoicePaymentId:id InvoiceId:id RefundAmount:decimal",
+    # Invoice Settlement objects (reference zuora-rest.md section 7; names from the API name table of Zuora's OpenAPI
+    # description): served through REST only, never through ZOQL or Actions.
     "CreditMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal AppliedAmount:decimal "
-    "UnappliedAmount:decimal RefundAmount:decimal MemoDate:date Status TransferredToAccounting "
-    "ReferredInvoiceId:id ReasonCode Currency Origin__NS Transaction__NS",
-    "DebitMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal Balance:decimal MemoDate:date "
-    "DueDate:date Status TransferredToAccounting ReferredInvoiceId:id ReasonCode Currency",
+    "UnappliedAmount:decimal RefundAmount:decimal TaxAmount:decimal TotalTaxExemptAmount:decimal MemoDate:date "
+    "TargetDate:date PostedOn:datetime Status TransferredToAccounting ReferredInvoiceId:id ReasonCode Currency "
+    "Comment Source SourceType Origin__NS Transaction__NS",
+    "DebitMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal Balance:decimal TaxAmount:decimal "
+    "TotalTaxExemptAmount:decimal MemoDate:date DueDate:date TargetDate:date PostedOn:datetime Status "
+    "TransferredToAccounting ReferredInvoiceId:id ReasonCode Currency Comment SourceType",
+    "CreditMemoItem": f"{_COMMON} CreditMemoId:id {_MEMO_ITEM}",
+    "DebitMemoItem": f"{_COMMON} DebitMemoId:id {_MEMO_ITEM}",
+    "CreditTaxationItem": f"{_COMMON} CreditMemoId:id CreditMemoItemId:id Jurisdiction {_MEMO_TAX}",
+    "DebitTaxationItem": f"{_COMMON} DebitMemoId:id DebitMemoItemId:id Jurisdiction {_MEMO_TAX}",
+    "CreditMemoPart": f"{_COMMON} CreditMemoId:id InvoiceId:id DebitMemoId:id Amount:decimal",
+    "PaymentPart": f"{_COMMON} PaymentId:id InvoiceId:id DebitMemoId:id Amount:decimal",
     "InvoiceItemAdjustment": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceId:id InvoiceNumber SourceId:id SourceType "
     "Type Amount:decimal AdjustmentDate:date AdjustmentNumber AccountingCode Comment ReasonCode Status "
     "TransferredToAccounting ServiceStartDate:date ServiceEndDate:date",
 }
 
 # Objects the Action query and Actions refuse (Invoice Settlement objects; reference section 3 and 7).
-NOT_ACTION_OBJECTS = frozenset({"CreditMemo", "DebitMemo"})
+NOT_ACTION_OBJECTS = frozenset(
+    {"CreditMemo", "DebitMemo", "CreditMemoItem", "DebitMemoItem", "CreditTaxationItem", "DebitTaxationItem",
+     "CreditMemoPart", "PaymentPart"}
+)  # fmt: skip
+# With Invoice Settlement on, these are deprecated (reference section 7): the tenant keeps PaymentPart instead.
+SETTLEMENT_DEPRECATED = frozenset({"InvoicePayment", "RefundInvoicePayment"})
 # Selectable but not filterable, and filterable but not selectable (reference section 7).
 NOT_FILTERABLE = {"Invoice": frozenset({"Currency", "CreditBalanceAdjustmentAmount"})}
 NOT_SELECTABLE = {"Payment": frozenset({"AppliedAmount"})}

@@ -151,7 +151,10 @@ def _tokens(text: str) -> list[_Tok]:
 
 
 class _Parser:
-    def __init__(self, text: str, tz: dt.tzinfo, lenient_fields: dict[str, frozenset[str]]) -> None:
+    def __init__(
+        self, text: str, tz: dt.tzinfo, lenient_fields: dict[str, frozenset[str]], unavailable: frozenset[str]
+    ) -> None:
+        self.unavailable = unavailable
         self.tokens = _tokens(text)
         self.pos = 0
         self.tz = tz
@@ -179,7 +182,7 @@ class _Parser:
         schema = schema_for(object_name)
         if schema is None:
             raise ZoqlError("MALFORMED_QUERY", f"invalid object type: {object_name}")
-        if schema.name in NOT_ACTION_OBJECTS:
+        if schema.name in self.unavailable:
             raise ZoqlError("MALFORMED_QUERY", f"{schema.name} cannot be queried with the Action query")
         fields = tuple(dict.fromkeys(self.field(schema, n, select=True) for n in names))
         where: list[tuple[Condition, ...]] = []
@@ -303,8 +306,16 @@ def _like(pattern: str) -> re.Pattern[str]:
     return re.compile(regex + r"\Z", re.DOTALL)
 
 
-def parse(text: str, tz: dt.tzinfo, lenient_fields: dict[str, frozenset[str]] | None = None) -> Query:
-    """Parse ZOQL in Zuora's query() dialect, raising ZoqlError with Zuora's FaultCode on anything it refuses."""
+def parse(
+    text: str,
+    tz: dt.tzinfo,
+    lenient_fields: dict[str, frozenset[str]] | None = None,
+    unavailable: frozenset[str] = NOT_ACTION_OBJECTS,
+) -> Query:
+    """Parse ZOQL in Zuora's query() dialect, raising ZoqlError with Zuora's FaultCode on anything it refuses.
+
+    `unavailable` names the objects the tenant refuses to query (the Invoice Settlement objects, and with
+    Invoice Settlement on also the deprecated InvoicePayment and RefundInvoicePayment)."""
     if not text or not text.strip():
         raise ZoqlError("MALFORMED_QUERY", "the query string is empty")
-    return _Parser(text, tz, lenient_fields or {}).parse()
+    return _Parser(text, tz, lenient_fields or {}, unavailable).parse()

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import tenacity
@@ -29,10 +29,18 @@ ZUORA_VERSION = "2025-08-12"
 MAX_OBJECTS_PER_CALL = 50
 MAX_BATCH_SIZE = 2000
 MAX_CUSTOM_FIELD_LENGTH = 255
-# GET /v1/payments/{paymentKey}/parts pages with `page` and `pageSize` (at most 40, default 20) and names the
-# next page in `nextPage`, a URL present only when there is one (zuora-payments-api-openapi.yml: operation
-# GET_PaymentParts, parameters GLOBAL_REQUEST_page/GLOBAL_REQUEST_pageSize, GETPaymentPartsCollectionType).
-MAX_PAYMENT_PARTS_PAGE_SIZE = 40
+# REST lists (a payment's parts, credit and debit memos, their items and parts) page with `page` and `pageSize`
+# (at most 40, default 20) and name the next page in `nextPage`, a URL present only when there is one
+# (zuora-payments-api-openapi.yml GET_PaymentParts, zuora-credit-memos-api-openapi.yml GET_CreditMemos,
+# GET_CreditMemoItems, GET_CreditMemoParts: parameters GLOBAL_REQUEST_page/GLOBAL_REQUEST_pageSize; the debit memo
+# operations of the same split, zuora-debit-memos-api-openapi.yml, likewise).
+MAX_REST_PAGE_SIZE = 40
+# PUT /v1/creditmemos/bulk and /v1/debitmemos/bulk take at most 50 memos (PUTBulkCreditMemosRequestType,
+# PUTBulkDebitMemosRequestType: `memos`, maxItems 50). The bulk update is on `/bulk`: `PUT /v1/debitmemos` is
+# another operation (PUT_UpdateDebitMemosDueDates) and the specs have no `PUT /v1/creditmemos`.
+MAX_MEMOS_PER_UPDATE = 50
+# The Invoice Settlement memo resources: GET_CreditMemos answers `creditmemos`, GET_DebitMemos `debitmemos`.
+MEMO_RESOURCES = ("creditmemos", "debitmemos")
 WRITABLE_TRANSFERRED_TO_ACCOUNTING = ("Processing", "Yes", "Error", "Ignore")
 USER_AGENT = "zns-sync (+https://github.com/zns-sync)"
 
@@ -184,31 +192,90 @@ class ZuoraClient:
         A fully refunded payment has no parts. Only tenants with Invoice Settlement serve this endpoint; an
         unknown payment raises ZuoraError (HTTP 404, code `50000040`).
         """
-        what = f"the parts of payment {payment_key}"
-        path = f"/v1/payments/{quote(payment_key, safe='')}/parts?pageSize={MAX_PAYMENT_PARTS_PAGE_SIZE}"
-        parts: list[JsonObject] = []
-        fetched: set[str] = set()
-        while True:
-            fetched.add(path)
-            body = self._rest_get(path, what)
-            page = body.get("parts", [])
-            if not isinstance(page, list) or not all(isinstance(part, dict) for part in page):
-                raise ZuoraError(f"Zuora answered {what} with parts that are not a list")
-            parts.extend(page)
-            next_page = body.get("nextPage")
-            if not next_page:
-                return parts
-            # Only the path and query of nextPage are followed: the bearer token never leaves the configured host.
-            target = urlsplit(str(next_page))
-            path = f"{target.path}?{target.query}" if target.query else target.path
-            if path in fetched:
-                raise ZuoraError(f"Zuora answered {what} with a nextPage already read")
+        path = f"/v1/payments/{quote(payment_key, safe='')}/parts"
+        return self._rest_all(path, "parts", f"the parts of payment {payment_key}")
 
     def refund(self, refund_key: str) -> JsonObject:
         """One refund (by Id or number) as `GET /v1/refunds/{refundKey}` gives it: camelCase fields with `paymentId`
         (a payment refund) or `creditMemoId`, `amount`, `status`, custom `__NS` fields (Invoice Settlement only;
         zuora-refunds-api-openapi.yml, operation GET_Refund, GETRefundType)."""
         return self._rest_get(f"/v1/refunds/{quote(refund_key, safe='')}", f"refund {refund_key}")
+
+    def memos(self, resource: str, filters: Mapping[str, str | None]) -> Iterator[list[JsonObject]]:
+        """Credit or debit memos (`resource` is `creditmemos` or `debitmemos`) a page at a time, filtered by
+        equality on the query parameters GET_CreditMemos / GET_DebitMemos declare (`status`, `accountId`, ...;
+        None asks for null): Zuora's camelCase dicts (`id`, `number`, `accountId`, `amount`, `status`,
+        `transferredToAccounting`, `creditMemoDate` / `debitMemoDate`, the `__NS` fields ...)."""
+        path = f"/v1/{_memo_resource(resource)}"
+        if filters:  # the REST way to ask for an empty string field is the word null (GET_CreditMemos)
+            path += "?" + urlencode({name: "null" if value is None else value for name, value in filters.items()})
+        return self._rest_pages(path, resource, resource)
+
+    def memo(self, resource: str, memo_key: str) -> JsonObject:
+        """One credit or debit memo by Id or number (GET_CreditMemo / GET_DebitMemo)."""
+        path = f"/v1/{_memo_resource(resource)}/{quote(memo_key, safe='')}"
+        return self._rest_get(path, f"{resource} {memo_key}")
+
+    def memo_items(self, resource: str, memo_key: str) -> list[JsonObject]:
+        """Every item of a credit or debit memo (GET_CreditMemoItems / GET_DebitMemoItems), each with its
+        `amountWithoutTax`, `sourceItemType` and `sourceItemId` (the charge it bills) and, in this client's
+        Zuora-Version, its taxation items under `taxationItems.data`."""
+        path = f"/v1/{_memo_resource(resource)}/{quote(memo_key, safe='')}/items"
+        return self._rest_all(path, "items", f"the items of {resource} {memo_key}")
+
+    def credit_memo_parts(self, memo_key: str) -> list[JsonObject]:
+        """Every part of a credit memo (GET_CreditMemoParts): `invoiceId` or `debitMemoId` and `amount` for each
+        application, neither for the unapplied part; a fully refunded credit memo has none."""
+        path = f"/v1/creditmemos/{quote(memo_key, safe='')}/parts"
+        return self._rest_all(path, "parts", f"the parts of credit memo {memo_key}")
+
+    def update_memos(self, resource: str, updates: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        """Update credit or debit memos (each with its `id`) through `PUT /v1/<resource>/bulk`, 50 a call; one
+        SaveResult per memo, in order. Each memo is its own transaction: partial failure is data."""
+        results: list[SaveResult | None] = [_validate(resource, update, "put") for update in updates]
+        pending = [i for i, result in enumerate(results) if result is None]
+        what = f"update of {{}} {resource}"
+        for start in range(0, len(pending), MAX_MEMOS_PER_UPDATE):
+            indexes = pending[start : start + MAX_MEMOS_PER_UPDATE]
+            # REST bodies clear a field with JSON null (no fieldsToNull, which is for Actions and CRUD).
+            payload = {"memos": [{k: _jsonable(v) for k, v in updates[i].items()} for i in indexes]}
+            response = self._send("PUT", f"/v1/{_memo_resource(resource)}/bulk", json=payload)
+            body = _json(response)
+            memos = body.get("memos") if isinstance(body, dict) else None
+            if response.status_code != 200 or not isinstance(memos, list) or len(memos) != len(indexes):
+                raise _error(what.format(len(indexes)), response, body)
+            for position, item in enumerate(memos):
+                where = item.get("objectIndex", position) if isinstance(item, dict) else position
+                if not isinstance(where, int) or not 0 <= where < len(indexes):
+                    raise _error(what.format(len(indexes)), response, body)
+                index = indexes[where]
+                result = _save_result(item)
+                results[index] = SaveResult(result.success, str(updates[index].get("id")), result.errors)
+        return [r for r in results if r is not None]
+
+    def _rest_all(self, path: str, key: str, what: str) -> list[JsonObject]:
+        return [row for page in self._rest_pages(path, key, what) for row in page]
+
+    def _rest_pages(self, path: str, key: str, what: str) -> Iterator[list[JsonObject]]:
+        """The `key` lists of a REST list resource, a page of at most 40 at a time, following `nextPage`."""
+        separator = "&" if "?" in path else "?"
+        path = f"{path}{separator}pageSize={MAX_REST_PAGE_SIZE}"
+        fetched: set[str] = set()
+        while True:
+            fetched.add(path)
+            body = self._rest_get(path, what)
+            page = body.get(key, [])
+            if not isinstance(page, list) or not all(isinstance(row, dict) for row in page):
+                raise ZuoraError(f"Zuora answered {what} with {key} that are not a list")
+            yield page
+            next_page = body.get("nextPage")
+            if not next_page:
+                return
+            # Only the path and query of nextPage are followed: the bearer token never leaves the configured host.
+            target = urlsplit(str(next_page))
+            path = f"{target.path}?{target.query}" if target.query else target.path
+            if path in fetched:
+                raise ZuoraError(f"Zuora answered {what} with a nextPage already read")
 
     def _rest_get(self, path: str, what: str) -> JsonObject:
         """The JSON body of a REST resource read; ZuoraError unless Zuora says success."""
@@ -366,3 +433,9 @@ def _validate(object_type: str, fields: Mapping[str, Any], action: str) -> SaveR
         return None
     raw_id = fields.get("Id")
     return SaveResult(False, str(raw_id) if raw_id else None, tuple(errors))
+
+
+def _memo_resource(resource: str) -> str:
+    if resource not in MEMO_RESOURCES:
+        raise ValueError(f"not a memo resource: {resource!r} (one of {', '.join(MEMO_RESOURCES)})")
+    return resource

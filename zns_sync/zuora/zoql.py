@@ -63,7 +63,8 @@ def _comparable(actual: Any, value: Value) -> tuple[Any, Any]:
     if isinstance(value, bool):
         return str(actual).lower() == "true", value
     if isinstance(value, dt.datetime):
-        return dt.datetime.fromisoformat(str(actual).replace("Z", "+00:00")), value
+        # Actions answer `2024-03-02T10:00:00.000-08:00`, REST resources `2024-03-02 10:00:00`.
+        return dt.datetime.fromisoformat(str(actual).replace(" ", "T").replace("Z", "+00:00")), value
     if isinstance(value, dt.date):
         return dt.date.fromisoformat(str(actual)[:10]), value
     if isinstance(value, int | float | Decimal):
