@@ -75,6 +75,9 @@ class Destination(ABC):
     window: Window
     create_batch: int  # records per create call
     update_batch: int  # records per update call
+    # Look every record up before its first create, not only those in flight or in error: a destination with no
+    # unique key (Zuora) would otherwise duplicate a record whose status a person cleared.
+    lookup_before_create: bool = False
 
     @abstractmethod
     def create(self, records: Sequence[Any]) -> list[Outcome] | None:

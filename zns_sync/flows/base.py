@@ -14,7 +14,8 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass, replace
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -42,11 +43,12 @@ class Step:
 
     action: Action
     noun: str
+    updates: bool = False  # sent as an update though its status says Creating (activating a draft account)
 
     @property
     def creates(self) -> bool:
         """A create leaves a record that can be found again; an update or link is safe to send twice."""
-        return self.action is Action.CREATING
+        return self.action is Action.CREATING and not self.updates
 
     @property
     def in_flight(self) -> Status:
@@ -58,12 +60,50 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """A value known once an earlier step of the same record is done: the id that step wrote (a draft account's
+    Id, which its contacts and its activation name)."""
+
+    step: int
+
+
+class Unbound(LookupError):
+    """A write names the result of an earlier step that is not known (not done, or not found)."""
+
+
+@dataclass(frozen=True)
 class Write:
     """One step of one record: what is sent, and how the destination record is found again."""
 
     step: Step
-    record: NsRecord  # added (create) or updated (update, link)
-    ref: RecordRef  # by the deterministic externalId (create) or the known internalId (update, link)
+    record: Any  # the destination's record (NsRecord, ZuoraRecord): added (create) or updated (update, link)
+    ref: Any  # how it is found again: the deterministic externalId, a back-reference, the known id
+
+    def bound(self, done: Sequence[str | None], *, preview: bool = False) -> Write:
+        """This write with every `Earlier` replaced by the id its step wrote (`done[step]`).
+
+        Unbound when one is not known; with `preview`, a placeholder naming the step instead (dry runs).
+        """
+        if not done and not preview:
+            return self  # a first step names nothing earlier
+        return replace(self, record=_bind(self.record, done, preview), ref=_bind(self.ref, done, preview))
+
+
+def _bind(value: Any, done: Sequence[str | None], preview: bool) -> Any:
+    if isinstance(value, Earlier):
+        known = done[value.step] if value.step < len(done) else None
+        if known is not None:
+            return known
+        if preview:
+            return f"(the id step {value.step + 1} writes)"
+        raise Unbound(f"step {value.step + 1}'s id is not known")
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _bind(getattr(value, f.name), done, preview) for f in dataclass_fields(value)})
+    if isinstance(value, Mapping):
+        return {k: _bind(v, done, preview) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_bind(v, done, preview) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -195,8 +235,11 @@ class Flow(ABC):
     """One record type's sync, declared; `plan_page` is the template the engine calls."""
 
     name: ClassVar[str]  # the --type name
+    customer_master: ClassVar[str | None] = None  # the sync.customer_master it serves (None: either)
+    enabled_by_default: ClassVar[bool] = True  # in the default sync.types (reference 7.2: NS -> Zuora is opt-in)
+    needs_invoice_settlement: ClassVar[bool | None] = None  # runs only with Invoice Settlement on / off
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
-    destination: ClassVar[str] = "netsuite"  # where the records go (engine.DESTINATIONS)
+    destination: ClassVar[str] = "netsuite"  # where the records go (Engine.destinations)
     source_object: ClassVar[str]  # the Zuora object selected
     fields: ClassVar[tuple[str, ...]]
     external_id_kind: ClassVar[str]  # the middle word of the externalId
@@ -209,9 +252,12 @@ class Flow(ABC):
         self.settings = context.settings
 
     # -- selection (reference section 4) ---------------------------------------------------------------
-    @abstractmethod
     def own_criteria(self) -> list[list[zoql.Condition]]:
-        """The process's own criteria, as alternatives of conjunctions (ZOQL has no parentheses)."""
+        """The process's own criteria, as alternatives of conjunctions (ZOQL has no parentheses); by default none.
+
+        NetSuite-sourced flows select with `search()` instead (flows/from_netsuite.py).
+        """
+        return [[]]
 
     def scope(self) -> list[list[zoql.Condition]]:
         """The records this process covers whatever their progress (for `status`); by default its criteria."""
