@@ -17,7 +17,7 @@ import pytest
 import yaml
 from checks import ZUORA_OBJECTS, assert_consistent, statuses, zns
 
-from zns_sync.flows import FLOWS
+from zns_sync.config import SyncSettings
 from zns_sync.sandbox import Sandbox
 
 KILLS = int(os.environ.get("ZNS_CHAOS_KILLS", "10"))
@@ -77,7 +77,7 @@ def run_to_completion(config: Path) -> None:
         assert done.returncode in (0, 1), done.stderr
         again = zns(config, "run", "--json")
         types = json.loads(again.stdout)["types"]
-        assert set(types) == set(FLOWS), types
+        assert set(types) == set(SyncSettings().types), types
         if all(c["created"] == c["linked"] == c["unknown"] == 0 for c in types.values()):
             return
     raise AssertionError("the tenant did not settle after five clean runs")

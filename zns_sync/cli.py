@@ -18,7 +18,7 @@ from zns_sync.config import Settings, find_config_path, load_settings
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import ZnsSyncError
-from zns_sync.flows import FLOWS
+from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
 from zns_sync.netsuite import NetSuiteClient
@@ -64,7 +64,7 @@ class Ctx:
 
 
 type_option = click.option(
-    "--type", "types", multiple=True, type=click.Choice(list(FLOWS)),
+    "--type", "types", multiple=True, type=click.Choice(list(TYPES)),
     help="Record type (repeatable); default: sync.types from the config, in the documented order.",
 )  # fmt: skip
 

@@ -8,16 +8,21 @@ concurrency `Window`. The engine knows nothing else about it (docs/architecture.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from zns_sync.netsuite import LIMITS, NetSuiteClient, NsRecord, OutcomeUnknownError, RecordRef, WriteResult
+from zns_sync.zuora import MAX_OBJECTS_PER_CALL, SaveResult, ZuoraClient, ZuoraError, zoql
 
 WRITTEN, EXISTS, REFUSED, UNKNOWN = "written", "exists", "refused", "unknown"
+# Zuora's `__NS` sync date: the time of an attempt, so never part of what makes two requests the same.
+SYNC_DATE_FIELD = "SyncDate__NS"
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,9 @@ class Destination(ABC):
     lookup_before_create: bool = False
 
     @abstractmethod
-    def create(self, records: Sequence[Any]) -> list[Outcome] | None:
-        """One outcome per record, in order; None when the answer was lost (the records may exist)."""
+    def create(self, records: Sequence[Any]) -> Sequence[Outcome | None] | None:
+        """One outcome per record, in order; None (for the batch, or for a record) when the answer was lost: the
+        record may exist."""
 
     @abstractmethod
     def update(self, records: Sequence[Any]) -> list[Outcome] | None:
@@ -148,6 +154,132 @@ class NetSuiteDestination(Destination):
             body["internalId"] = record.internal_id
         body.update({k: _plain(v) for k, v in record.fields.items()})
         return body
+
+
+@dataclass(frozen=True)
+class ZuoraRecord:
+    """One Zuora object written: created or updated with the Actions (50 a call), or created through the REST
+    operation `rest` where the Actions cannot (a payment with applications: `/v1/payments`)."""
+
+    object_type: str
+    fields: Mapping[str, Any]  # PascalCase for the Actions (with `Id` on updates); the REST body for `rest`
+    rest: str | None = None
+
+
+@dataclass(frozen=True)
+class ZuoraRef:
+    """How a Zuora object is found again: every field of `match` equal (its IntegrationId__NS; a contact's AccountId
+    and Description)."""
+
+    object_type: str
+    match: tuple[tuple[str, Any], ...]
+
+
+class ZuoraDestination(Destination):
+    """Zuora through its REST API: the Actions create and update (50 a call), a REST create where the Actions cannot.
+
+    Zuora keeps no unique key of ours, so every record is looked up (by its back-reference, 200 ids a query) before
+    its first create, and each create request carries an Idempotency-Key derived from what it creates: the same
+    request sent again after a lost answer, or by a run on another host, is replayed by Zuora, not repeated. A key
+    still in flight (409) leaves its records' outcome unknown; a lost answer is looked up.
+    """
+
+    name = "Zuora"
+    lookup_before_create = True
+    create_batch = update_batch = MAX_OBJECTS_PER_CALL
+
+    def __init__(self, zuora: ZuoraClient, window: Window) -> None:
+        self.zuora = zuora
+        self.window = window
+
+    def create(self, records: Sequence[ZuoraRecord]) -> list[Outcome | None]:
+        outcomes: list[Outcome | None] = [None] * len(records)
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for index, record in enumerate(records):
+            # A REST create is one object per request; the Actions take 50 objects of one type.
+            key = (record.object_type, record.rest) if record.rest is None else (record.object_type, str(index))
+            groups.setdefault(key, []).append(index)
+        for indexes in groups.values():
+            group = [records[i] for i in indexes]
+            for index, outcome in zip(indexes, self._create(group), strict=True):
+                outcomes[index] = outcome
+        return outcomes
+
+    def _create(self, group: list[ZuoraRecord]) -> list[Outcome | None]:
+        key = idempotency_key(group)
+        try:
+            with self.window:
+                if group[0].rest is not None:
+                    results = [self.zuora.rest_create(group[0].rest, group[0].fields, idempotency_key=key)]
+                else:
+                    results = self.zuora.create(group[0].object_type, [r.fields for r in group], idempotency_key=key)
+        except ZuoraError as exc:  # not ZuoraAuthError: that one aborts the pass
+            return [_unanswered(exc)] * len(group)
+        return [_outcome(r) for r in results]
+
+    def update(self, records: Sequence[ZuoraRecord]) -> list[Outcome] | None:
+        outcomes: list[Outcome] = []
+        types = dict.fromkeys(r.object_type for r in records)
+        by_type = {t: [r.fields for r in records if r.object_type == t] for t in types}
+        results: dict[str, list[SaveResult]] = {}
+        try:
+            for object_type, objects in by_type.items():
+                with self.window:
+                    results[object_type] = self.zuora.update(object_type, objects)
+        except ZuoraError:
+            return None  # the answer was lost or refused as a whole: an update carries absolute values, resend it
+        for record in records:
+            outcomes.append(_outcome(results[record.object_type].pop(0)))
+        return outcomes
+
+    def find(self, refs: Sequence[ZuoraRef]) -> list[str | None]:
+        """ZOQL by the first match field (200 values a query), the other fields compared here."""
+        groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for index, ref in enumerate(refs):
+            groups.setdefault((ref.object_type, tuple(name for name, _ in ref.match)), []).append(index)
+        found: list[str | None] = [None] * len(refs)
+        for (object_type, names), indexes in groups.items():
+            selected = tuple(dict.fromkeys(("Id", *names)))
+            values = [refs[i].match[0][1] for i in indexes]
+            ids: dict[tuple[str, ...], str] = {}
+            for query in zoql.select_in(object_type, selected, names[0], values):
+                with self.window:
+                    rows = list(self.zuora.query(query))
+                for row in sorted(rows, key=lambda r: str(r["Id"])):
+                    ids.setdefault(tuple(str(row.get(name)) for name in names), str(row["Id"]))
+            for index in indexes:
+                found[index] = ids.get(tuple(str(value) for _, value in refs[index].match))
+        return found
+
+    def preview(self, record: ZuoraRecord) -> dict[str, Any]:
+        operation = f"POST {record.rest}" if record.rest else ("update" if "Id" in record.fields else "create")
+        return {"objectType": record.object_type, "operation": operation, **_plain(dict(record.fields))}
+
+
+def idempotency_key(records: Sequence[ZuoraRecord]) -> str:
+    """The Idempotency-Key of one create request: a digest of what it creates (each NetSuite record's step, its
+    back-reference included), the sync date left out; the same request always gets the same key."""
+    basis = [
+        (r.object_type, r.rest, {k: _plain(v) for k, v in r.fields.items() if k != SYNC_DATE_FIELD}) for r in records
+    ]
+    digest = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
+    return f"zns-sync-{digest}"
+
+
+def _outcome(result: SaveResult) -> Outcome:
+    if result.success:
+        return Outcome(WRITTEN, result.id)
+    return Outcome(REFUSED, None, result.message)
+
+
+def _unanswered(error: ZuoraError) -> Outcome | None:
+    """A request Zuora did not answer for its records: still in flight under its key (409: the outcome is unknown),
+    lost or failing (None: look the records up), or refused as a whole (4xx: its data)."""
+    if error.status == 409:
+        return Outcome(UNKNOWN, None, f"Zuora is still processing the same request (409): {error}")
+    if error.status is None or error.status == 429 or error.status >= 500:
+        return None
+    return Outcome(REFUSED, None, str(error))
 
 
 def _plain(value: Any) -> Any:

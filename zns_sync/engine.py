@@ -21,19 +21,28 @@ from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
 from zns_sync.config import Settings
-from zns_sync.destinations import EXISTS, REFUSED, UNKNOWN, WRITTEN, Destination, NetSuiteDestination, Window
-from zns_sync.flows import FLOWS
+from zns_sync.destinations import (
+    EXISTS,
+    REFUSED,
+    UNKNOWN,
+    WRITTEN,
+    Destination,
+    NetSuiteDestination,
+    Window,
+    ZuoraDestination,
+)
+from zns_sync.flows import TYPES, flow_class
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Unbound, Write
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
-from zns_sync.sources import Scope, Source, StatusWrite, ZuoraSource
+from zns_sync.sources import NetSuiteSource, Scope, Source, StatusWrite, ZuoraSource
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
 from zns_sync.zuora import ZuoraClient
 
 log = logging.getLogger(__name__)
 
 # Flow.source and Flow.destination name one of these.
-SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {"zuora": ZuoraSource}
+SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {"zuora": ZuoraSource, "netsuite": NetSuiteSource}
 _T = TypeVar("_T")
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
 
@@ -192,7 +201,8 @@ class Engine:
         self.window = window or Window(settings.netsuite.concurrency)
         self.context = FlowContext(settings, zuora, netsuite)
         self.destinations: dict[str, Destination] = {
-            "netsuite": NetSuiteDestination(netsuite, self.window, settings.netsuite.batch_size)
+            "netsuite": NetSuiteDestination(netsuite, self.window, settings.netsuite.batch_size),
+            "zuora": ZuoraDestination(zuora, Window(settings.zuora.concurrency)),
         }
 
     def close(self) -> None:
@@ -200,7 +210,7 @@ class Engine:
         self.context.close()
 
     def flow(self, name: str) -> Flow:
-        return FLOWS[name](self.context)
+        return flow_class(name, self.settings.sync.customer_master)(self.context)
 
     def source(self, flow: Flow) -> Source:
         return SOURCES[flow.source](flow, self.context)
@@ -230,7 +240,7 @@ class Engine:
 
 
 def _ordered(types: Sequence[str]) -> list[str]:
-    return [name for name in FLOWS if name in types]
+    return [name for name in TYPES if name in types]
 
 
 class _Pass:

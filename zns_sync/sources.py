@@ -14,18 +14,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zns_sync.destinations import SYNC_DATE_FIELD
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
     STATUS_FIELD,
-    SYNC_DATE_FIELD,
     TTA_FIELD,
     Flow,
     FlowContext,
+    sync_date,
 )
+from zns_sync.flows.from_netsuite import NetSuiteFlow
+from zns_sync.netsuite import LIMITS, CustomFieldCondition, NsRecord, OutcomeUnknownError
 from zns_sync.status import IGNORE, SYNC_COMPLETE, TTA, Phase, Status
 from zns_sync.zuora import ZuoraClient, zoql
 
 ZUORA_UPDATE_BATCH = 50  # objects per /v1/action/update (zuora-rest.md section 5)
+STATUS_WRITE_ATTEMPTS = 3  # a NetSuite status write whose answer was lost is sent again (absolute values)
 
 
 class Scope(enum.Enum):
@@ -111,7 +115,7 @@ class ZuoraSource(Source):
         update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
         if write.status.phase is Phase.COMPLETE:
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
-            update[SYNC_DATE_FIELD] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            update[SYNC_DATE_FIELD] = sync_date()
         if write.tta is not None:
             update[TTA_FIELD] = write.tta.value
         update.update(write.extra)
@@ -121,3 +125,74 @@ class ZuoraSource(Source):
         query = zoql.select(self.flow.source_object, ("Id", STATUS_FIELD, "UpdatedDate"), where=self._where(Scope.ANY))
         for row in self.zuora.query(query):
             yield row["Id"], self.flow.status_of(row), str(row.get("UpdatedDate", ""))
+
+
+class NetSuiteSource(Source):
+    """NetSuite records found with SuiteTalk search on the flow's custom fields (searchMoreWithId pages); statuses
+    written to the same custom fields with updateList, 100 a call (product.md 3.1)."""
+
+    write_batch = LIMITS["updateList"]
+
+    def __init__(self, flow: Flow, context: FlowContext) -> None:
+        if not isinstance(flow, NetSuiteFlow):
+            raise TypeError(f"{flow.name} does not select NetSuite records")
+        super().__init__(flow, context)
+        self.search = flow.search()
+        self.netsuite = context.netsuite
+
+    def _status_conditions(self, scope: Scope) -> list[tuple[CustomFieldCondition, ...]]:
+        """One search per alternative: basic search has no `or`. In flight or in error first, blank then, so that
+        a record this pass claims never moves into a search not read yet."""
+        status = self.search.status_field
+        unfinished = (
+            CustomFieldCondition(status, "notEmpty"),
+            CustomFieldCondition(status, "isNot", SYNC_COMPLETE),
+            CustomFieldCondition(status, "isNot", IGNORE),
+        )
+        if scope is Scope.ANY:
+            return [()]
+        if scope is Scope.OPEN:
+            return [unfinished, (CustomFieldCondition(status, "empty"),)]
+        return [unfinished]
+
+    def _pages(self, status: Sequence[CustomFieldCondition], changing: bool) -> Iterator[list[dict[str, Any]]]:
+        search = self.search
+        for page in self.netsuite.search_pages(
+            search.kind,
+            custom_fields=[*search.conditions, *status],
+            transaction_types=list(search.transaction_types) or None,
+            criteria=search.criteria,
+            body_fields_only=not search.sublists,
+            last_page_first=changing,
+        ):
+            yield [{**record, "Id": str(record["internalId"])} for record in page]
+
+    def pages(self, scope: Scope) -> Iterator[list[dict[str, Any]]]:
+        # The pass changes the statuses it selects on: read each search from its last page (NetSuiteClient).
+        for status in self._status_conditions(scope):
+            yield from self._pages(status, changing=True)
+
+    def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
+        records = [NsRecord(self.flow.source_object, self._render(w), internal_id=w.source_id) for w in writes]
+        for attempt in range(STATUS_WRITE_ATTEMPTS):
+            try:
+                results = self.netsuite.update_list(records)
+                break
+            except OutcomeUnknownError:  # statuses are absolute values: the same update again is harmless
+                if attempt == STATUS_WRITE_ATTEMPTS - 1:
+                    raise
+        return [Saved(r.success, f"{r.code}: {r.message}" if not r.success else "") for r in results]
+
+    def _render(self, write: StatusWrite) -> dict[str, Any]:
+        search = self.search
+        fields: dict[str, Any] = {search.status_field: write.status.text}
+        if write.status.phase is Phase.COMPLETE:
+            fields[search.counterpart_field] = write.counterpart_id
+            fields[search.sync_date_field] = dt.date.today()
+            fields.update(search.completion)
+        return {"customFieldList": fields}
+
+    def statuses(self) -> Iterator[tuple[str, Status, str]]:
+        for page in self._pages((), changing=False):
+            for row in page:
+                yield row["Id"], self.flow.status_of(row), str(row.get("lastModifiedDate", ""))

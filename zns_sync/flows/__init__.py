@@ -1,14 +1,34 @@
-"""The record flows, in the documented sync order (reference section 2): adding a type is one module and one line."""
+"""The record flows, in the documented sync order (reference section 2): adding a type is one module and one line.
+
+`customer` runs one way or the other (reference 4.1, 4.2): `flow_class` picks the one sync.customer_master names.
+"""
 
 from zns_sync.flows.base import Flow, FlowContext
 from zns_sync.flows.customer import CustomerFlow
 from zns_sync.flows.invoice import InvoiceFlow
 from zns_sync.flows.item import ItemFlow
+from zns_sync.flows.ns_customer import NetSuiteCustomerFlow
 from zns_sync.flows.payment import PaymentFlow
 from zns_sync.flows.refund import RefundFlow
 
-FLOWS: dict[str, type[Flow]] = {
-    flow.name: flow for flow in (CustomerFlow, ItemFlow, InvoiceFlow, PaymentFlow, RefundFlow)
-}
+FLOWS: tuple[type[Flow], ...] = (
+    CustomerFlow,
+    NetSuiteCustomerFlow,
+    ItemFlow,
+    InvoiceFlow,
+    PaymentFlow,
+    RefundFlow,
+)
+TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS))  # the --type names, in run order
+DEFAULT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS if flow.enabled_by_default))
 
-__all__ = ["FLOWS", "Flow", "FlowContext"]
+
+def flow_class(name: str, customer_master: str) -> type[Flow]:
+    """The flow that syncs record type `name` when `customer_master` is the customer master."""
+    for flow in FLOWS:
+        if flow.name == name and flow.customer_master in (None, customer_master):
+            return flow
+    raise KeyError(f"no {name} flow for customer_master {customer_master}")
+
+
+__all__ = ["DEFAULT_TYPES", "FLOWS", "TYPES", "Flow", "FlowContext", "flow_class"]

@@ -32,7 +32,6 @@ ZUORA_LOOKUP_THREADS = 4
 # default (zuora-rest.md section 5); this leaves room for the lookups above and for other integrations.
 ZUORA_REST_THREADS = 16
 INTEGRATION_ID_FIELD = "IntegrationId__NS"
-SYNC_DATE_FIELD = "SyncDate__NS"
 TTA_FIELD = "TransferredToAccounting"
 ORIGIN_FIELD = "Origin__NS"
 
@@ -351,6 +350,11 @@ class TransactionFlow(Flow):
         if account is not None and account.get("SynctoNetSuite__NS") not in (None, "", "Yes"):
             return f"account {row['AccountId']} has SynctoNetSuite__NS = No"
         return None
+
+
+def sync_date() -> str:
+    """Now, as the `__NS` sync date is written to Zuora."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def money(value: Any) -> Decimal:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from zns_sync.config import Settings, settings_from_mapping
+from zns_sync.sandbox.demo_netsuite import seed_netsuite_master
 from zns_sync.sandbox.demo_tenant import TenantSummary, generate_tenant
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 from zns_sync.sandbox.zuora_server import ZuoraEmulator
@@ -23,10 +24,13 @@ SANDBOX_ACCOUNT = "123456_SB1"
 class Sandbox:
     """Starts both emulators with fresh credentials and demo data; `settings()` points a config at them."""
 
-    def __init__(self, *, invoices: int = 60, seed: int = 7, concurrency: int = 4) -> None:
+    def __init__(
+        self, *, invoices: int = 60, seed: int = 7, concurrency: int = 4, customer_master: str = "zuora"
+    ) -> None:
         self.invoices = invoices
         self.seed = seed
         self.concurrency = concurrency
+        self.customer_master = customer_master
         self.credentials = {
             "zuora_client_id": f"sandbox-{secrets.token_hex(4)}",
             "zuora_client_secret": secrets.token_hex(16),
@@ -48,6 +52,7 @@ class Sandbox:
         )
         self.reference: dict[str, Any] = {}
         self.summary: TenantSummary | None = None
+        self.netsuite_awkward: dict[str, str] = {}  # NetSuite-origin awkward records (NetSuite master) by label
         self._stopped = threading.Event()
 
     def start(self) -> Sandbox:
@@ -60,6 +65,14 @@ class Sandbox:
             seed=self.seed,
             tax_item_id=str(self.reference["tax_item"]),
         )
+        if self.customer_master == "netsuite":
+            self.netsuite_awkward = seed_netsuite_master(
+                self.netsuite.store,
+                self.zuora.store,
+                self.reference,
+                customers=max(4, self.invoices // 10),
+                seed=self.seed,
+            )
         return self
 
     def stop(self) -> None:
@@ -90,7 +103,7 @@ class Sandbox:
                 "wsdl_url": self.netsuite.wsdl_url, "endpoint_url": self.netsuite.endpoint_url,
                 "concurrency": self.concurrency,
             },
-            "sync": {"cutover_dates": {"invoice": "2024-01-01"}},
+            "sync": {"cutover_dates": {"invoice": "2024-01-01"}, "customer_master": self.customer_master},
             "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
             "state_dir": str(state_dir),
         }  # fmt: skip

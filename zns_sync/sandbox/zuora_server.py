@@ -17,11 +17,14 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from functools import partial
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from zns_sync.sandbox._http import LoopbackServer
+from zns_sync.sandbox.zuora_rules import Effect, Refused, TenantRules
 from zns_sync.sandbox.zuora_store import (
     NOT_ACTION_OBJECTS,
     SYSTEM_FIELDS,
@@ -66,6 +69,7 @@ class ZuoraFaults:
     drop_rate: float = 0.0  # share of calls whose connection closes without an answer
     token_ttl_seconds: float = 3599.0
     concurrency_limit: int = 40  # more /v1 requests in flight than this answer 429
+    processing_seconds: float = 0.0  # each create takes this long (a repeat of its Idempotency-Key gets 409 meanwhile)
     shuffle_results: bool = False  # query results in random order (Zuora promises none)
     seed: int | None = None
     # Scripted answers for the next /v1 calls, consumed in order: an HTTP status (429, 500, 503 ...),
@@ -132,6 +136,7 @@ class ZuoraEmulator(LoopbackServer):
         self.client_id = client_id
         self.client_secret = client_secret
         self.store = store if store is not None else ZuoraStore()
+        self.rules = TenantRules(self.store)
         self.faults = ZuoraFaults()
         # Real Zuora refuses InvoiceItem.ProductRatePlanChargeId in ZOQL; so does the emulator unless told to allow it.
         self.lenient_fields: dict[str, frozenset[str]] = (
@@ -343,7 +348,31 @@ class ZuoraEmulator(LoopbackServer):
             return self._payment_parts(unquote(segments[3]), query, headers)
         if len(segments) == 4 and segments[2] == "refunds" and method == "GET":
             return self._refund(unquote(segments[3]), headers)
+        if method == "POST" and path == "/v1/payments":
+            payload = _json_body(body)
+            return self._rest_create(
+                "Payment", _payment_fields(payload), partial(self.rules.create_payment, payload), headers
+            )
+        if len(segments) == 5 and segments[2] == "payments" and segments[4] == "refunds" and method == "POST":
+            key = unquote(segments[3])
+            fields = _refund_fields(_json_body(body))
+            return self._rest_create("Refund", fields, partial(self.rules.create_refund, key), headers)
         raise _Reply(404, _reasons(50000040, f"no such resource: {method} {path}"))
+
+    def _rest_create(
+        self, object_type: str, obj: dict[str, Any], check: Callable[[dict[str, Any]], Effect], headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        """A REST create (Invoice Settlement): the new object's `id` and number, or a REST error envelope."""
+        schema = schema_for(object_type)
+        assert schema is not None
+        try:
+            new_id = self._insert(object_type, self._writable(schema, obj, existing=None), lambda _, f: check(f))
+        except (InvalidValue, Refused) as exc:
+            raise _rest_error(headers, 400, 50000020, str(exc)) from None
+        record = self.store.get(object_type, new_id) or {}
+        number = record.get("PaymentNumber") or record.get("RefundNumber")
+        return 200, {"success": True, "id": new_id, "number": number, "status": record.get("Status"),
+                     "amount": record.get("Amount"), "accountId": record.get("AccountId")}  # fmt: skip
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
         text = payload.get("queryString")
@@ -419,12 +448,27 @@ class ZuoraEmulator(LoopbackServer):
 
     def _create_one(self, schema: ObjectSchema, obj: dict[str, Any]) -> dict[str, Any]:
         try:
-            fields = self._writable(schema, obj, existing=None)
+            new_id = self._insert(schema.name, self._writable(schema, obj, existing=None), self.rules.create)
         except InvalidValue as exc:
             return _save_error("INVALID_VALUE", str(exc))
-        new_id = self.store.add(schema.name, fields)
-        self._count("objects_written")
+        except Refused as exc:
+            return _save_error(exc.code, exc.message)
         return {"Success": True, "Id": new_id}
+
+    def _insert(self, object_type: str, fields: dict[str, Any], check: Any) -> str:
+        """Store a new object once `check(object_type, fields)` (the tenant's rules) allows it, then its effects."""
+        self._hold()
+        with self.store.lock:
+            effect = check(object_type, fields)
+            new_id = self.store.add(object_type, fields)
+            effect(new_id)
+        self._count("objects_written")
+        return new_id
+
+    def _hold(self) -> None:
+        """The injected processing time of a write (a repeat of its Idempotency-Key meanwhile gets 409)."""
+        if self.faults.processing_seconds > 0:
+            time.sleep(self.faults.processing_seconds)
 
     def _update_one(self, schema: ObjectSchema, obj: dict[str, Any]) -> dict[str, Any]:
         object_id = obj.get("Id")
@@ -436,9 +480,13 @@ class ZuoraEmulator(LoopbackServer):
                 return _save_error("INVALID_ID", f"invalid id: {object_id}")
             try:
                 fields = self._writable(schema, obj, existing=existing)
+                effect = self.rules.update(schema.name, existing, fields)
             except InvalidValue as exc:
                 return _save_error("INVALID_VALUE", str(exc))
+            except Refused as exc:
+                return _save_error(exc.code, exc.message)
             self.store.set(schema.name, object_id, fields)
+            effect(object_id)
         self._count("objects_written")
         return {"Success": True, "Id": object_id}
 
@@ -658,6 +706,32 @@ def _batch_size(payload: dict[str, Any]) -> int:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise _Reply(400, _fault("INVALID_VALUE", f"conf.batchSize must be an integer from 1 to 2000, got {size!r}"))
     return min(size, MAX_BATCH_SIZE)
+
+
+def _ns_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The connector's `__NS` fields of a REST body: top-level keys, as Zuora takes them."""
+    return {k: v for k, v in body.items() if k.endswith("__NS")}
+
+
+def _payment_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/payments (CreatePaymentType) as Payment fields; the applications are the rules' business."""
+    finance = body.get("financeInformation") or {}
+    return {
+        "Amount": body.get("amount"), "EffectiveDate": body.get("effectiveDate"), "Type": body.get("type"),
+        "PaymentMethodId": body.get("paymentMethodId"), "Comment": body.get("comment"),
+        "ReferenceId": body.get("referenceId"), "TransferredToAccounting": finance.get("transferredToAccounting"),
+        **_ns_fields(body),
+    }  # fmt: skip
+
+
+def _refund_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/payments/{paymentKey}/refunds (PostRefundType) as Refund fields."""
+    finance = body.get("financeInformation") or {}
+    return {
+        "Amount": body.get("totalAmount"), "Type": body.get("type"), "MethodType": body.get("methodType"),
+        "RefundDate": body.get("refundDate"), "Comment": body.get("comment"), "ReferenceID": body.get("referenceId"),
+        "TransferredToAccounting": finance.get("transferredToAccounting"), **_ns_fields(body),
+    }  # fmt: skip
 
 
 def _fault(code: str, message: str) -> dict[str, str]:

@@ -1,0 +1,88 @@
+"""What every NetSuite -> Zuora flow shares: its selection by SuiteTalk search, its status in NetSuite custom fields,
+and the two shapes of a Zuora write (product.md 3.1).
+
+The Integration Status lives on the NetSuite record, in the custom fields `netsuite_fields` names. Every Zuora
+record created carries `IntegrationId__NS` (the NetSuite internalId) and `SyncDate__NS`, which is how it is found
+again before any create: Zuora keeps no unique key of ours.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from zns_sync.destinations import SYNC_DATE_FIELD, ZuoraRecord, ZuoraRef
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Step, Write, sync_date
+from zns_sync.netsuite import CustomFieldCondition, RecordRef
+from zns_sync.status import Status
+from zns_sync.status import parse as parse_status
+
+
+@dataclass(frozen=True)
+class Search:
+    """A NetSuite-sourced flow's records: a SuiteTalk basic search (every condition ANDed; the source adds the
+    status condition of its scope), and the custom fields its Integration Status is written to."""
+
+    kind: str  # the client's search kind: customer, transaction
+    status_field: str  # script id of the Zuora Integration Status
+    counterpart_field: str  # script id of the Zuora ID written back with Sync Complete
+    sync_date_field: str  # script id of the Zuora Sync Date
+    conditions: tuple[CustomFieldCondition, ...] = ()
+    transaction_types: tuple[str, ...] = ()  # TransactionSearchBasic type values: _customerPayment ...
+    criteria: Mapping[str, Any] = field(default_factory=dict)  # SearchBasic fields: isInactive, stage ...
+    sublists: bool = False  # the records come with their sublists (applyList, addressbookList)
+    completion: Mapping[str, Any] = field(default_factory=dict)  # also written with Sync Complete (origin NETSUITE)
+
+
+class NetSuiteFlow(Flow):
+    """A flow from NetSuite records to Zuora: selected by `search()`, written with `zuora_create`/`zuora_update`."""
+
+    source: ClassVar[str] = "netsuite"
+    destination: ClassVar[str] = "zuora"
+    fields: ClassVar[tuple[str, ...]] = ()  # a search returns whole records
+
+    @abstractmethod
+    def search(self) -> Search:
+        """The records this process selects (reference section 4) and where their status lives."""
+
+    def status_of(self, row: Mapping[str, Any]) -> Status:
+        return parse_status(text(custom(row, self.search().status_field)) or None)
+
+    def back_reference(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """IntegrationId__NS (the NetSuite internalId) and SyncDate__NS: on every Zuora record created."""
+        return {INTEGRATION_ID_FIELD: str(row["Id"]), SYNC_DATE_FIELD: sync_date()}
+
+    # -- the two shapes of a Zuora write -------------------------------------------------------------------------
+    def zuora_create(
+        self,
+        step: Step,
+        object_type: str,
+        fields: Mapping[str, Any],
+        match: Mapping[str, Any] | None = None,
+        *,
+        rest: str | None = None,
+    ) -> Write:
+        """Create a Zuora object, found again by `match` (by default its IntegrationId__NS)."""
+        found_by = match if match is not None else {INTEGRATION_ID_FIELD: fields[INTEGRATION_ID_FIELD]}
+        return Write(step, ZuoraRecord(object_type, fields, rest), ZuoraRef(object_type, tuple(found_by.items())))
+
+    def zuora_update(self, step: Step, object_type: str, zuora_id: Any, fields: Mapping[str, Any]) -> Write:
+        """Change fields of the Zuora object with this Id (safe to send twice: absolute values)."""
+        record = ZuoraRecord(object_type, {"Id": zuora_id, **fields})
+        return Write(step, record, ZuoraRef(object_type, (("Id", zuora_id),)))
+
+
+def custom(row: Mapping[str, Any], script_id: str) -> Any:
+    """A custom field's value on a NetSuite record (None when unset)."""
+    return (row.get("customFieldList") or {}).get(script_id)
+
+
+def text(value: Any) -> str:
+    """A custom field's value as text: a list value's name (Yes, Batch1), a checkbox as Yes/No, '' when unset."""
+    if isinstance(value, RecordRef):
+        return value.name or ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return "" if value is None else str(value)
