@@ -86,3 +86,13 @@ def text(value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return "" if value is None else str(value)
+
+
+def ref_id(value: Any) -> str:
+    """The internalId a RecordRef field names ('' when unset)."""
+    return str(value.internal_id) if isinstance(value, RecordRef) and value.internal_id else ""
+
+
+def ref_name(value: Any) -> str | None:
+    """The name NetSuite gives with a RecordRef field (a subsidiary's), if any."""
+    return value.name if isinstance(value, RecordRef) and value.name else None

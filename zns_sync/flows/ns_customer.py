@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zns_sync.flows.base import Earlier, Problem, Step, Write, blocked, skipped, without_none
-from zns_sync.flows.from_netsuite import NetSuiteFlow, Search, custom, text
+from zns_sync.flows.from_netsuite import NetSuiteFlow, Search, custom, ref_id, ref_name, text
 from zns_sync.netsuite import CustomFieldCondition, RecordRef
 from zns_sync.status import Action
 
@@ -82,13 +82,13 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
             return skipped("no default billing address with an Addressee (the bill-to contact)")
         if shipping is not None and not shipping.get("addressee"):
             return skipped("the default shipping address has no Addressee (the sold-to contact)")
-        if _ref_id(row.get("currency")) not in page.currencies:
-            return skipped(f"currency {_ref_id(row.get('currency'))!r} is not a NetSuite currency with a symbol")
-        if _ref_id(row.get("terms")) not in page.terms:
-            return skipped(f"terms {_ref_id(row.get('terms'))!r} match no NetSuite term by name")
-        if self.settings.netsuite_defaults.subsidiary and not _ref_name(row.get("subsidiary")):
+        if ref_id(row.get("currency")) not in page.currencies:
+            return skipped(f"currency {ref_id(row.get('currency'))!r} is not a NetSuite currency with a symbol")
+        if ref_id(row.get("terms")) not in page.terms:
+            return skipped(f"terms {ref_id(row.get('terms'))!r} match no NetSuite term by name")
+        if self.settings.netsuite_defaults.subsidiary and not ref_name(row.get("subsidiary")):
             return skipped("no subsidiary name (NetSuite OneWorld)")
-        parent = _ref_id(row.get("parent"))
+        parent = ref_id(row.get("parent"))
         if parent and not text(custom(page.parents.get(parent, {}), ids.customer_zuora_id)):
             return blocked(f"parent customer {parent} is not synced to Zuora yet")
         return None
@@ -100,17 +100,17 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
         zuora_id = text(custom(row, ids.customer_zuora_id))
         if zuora_id:
             return [self.zuora_update(LINKING, "Account", zuora_id, without_none(netsuite_fields))]
-        parent = _ref_id(row.get("parent"))
+        parent = ref_id(row.get("parent"))
         account = {
             "Name": _name(row),
             "AccountNumber": row.get("entityId") if self.settings.sync.use_account_number_as_entity_id else None,
-            "Currency": page.currencies[_ref_id(row.get("currency"))],
-            "PaymentTerm": page.terms[_ref_id(row.get("terms"))],
+            "Currency": page.currencies[ref_id(row.get("currency"))],
+            "PaymentTerm": page.terms[ref_id(row.get("terms"))],
             "Batch": text(custom(row, ids.customer_batch)),
             "BillCycleDay": _bill_cycle_day(custom(row, ids.customer_bill_cycle_day)),
             "Notes": row.get("comments"),
             "ParentId": text(custom(page.parents[parent], ids.customer_zuora_id)) if parent else None,
-            "Subsidiary__NS": _ref_name(row.get("subsidiary")),
+            "Subsidiary__NS": ref_name(row.get("subsidiary")),
             "AllowInvoiceEdit": True,
             "Status": "Draft",
             **netsuite_fields,
@@ -183,11 +183,3 @@ def _country(value: Any) -> str | None:
     if not value:
         return None
     return " ".join(word.capitalize() for word in re.sub(r"([A-Z])", r" \1", str(value).lstrip("_")).split())
-
-
-def _ref_id(value: Any) -> str:
-    return str(value.internal_id) if isinstance(value, RecordRef) and value.internal_id else ""
-
-
-def _ref_name(value: Any) -> str | None:
-    return value.name if isinstance(value, RecordRef) and value.name else None

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from zns_sync.config import Settings, settings_from_mapping
-from zns_sync.sandbox.demo_netsuite import seed_netsuite_master
+from zns_sync.sandbox.demo_netsuite import record_netsuite_payments, seed_netsuite_master
 from zns_sync.sandbox.demo_tenant import TenantSummary, generate_tenant
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 from zns_sync.sandbox.zuora_server import ZuoraEmulator
@@ -115,6 +115,15 @@ class Sandbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         header = "# Written by `zns-sync sandbox`: points at the local emulators; valid while they run.\n"
         path.write_text(header + yaml.safe_dump(self.config_mapping(state_dir.resolve()), sort_keys=False))
+
+    def record_netsuite_payments(self, payments: int = 4) -> dict[str, str]:
+        """NetSuite-origin customer payments against the invoices a run synced (demo_netsuite); their awkward ones
+        are added to `netsuite_awkward`."""
+        made = record_netsuite_payments(
+            self.netsuite.store, self.zuora.store, self.reference, payments=payments, seed=self.seed
+        )
+        self.netsuite_awkward.update(made)
+        return made
 
     def netsuite_counts(self) -> dict[str, int]:
         """How many records of each type the NetSuite emulator holds."""

@@ -1,4 +1,5 @@
-"""NetSuite-origin demo records, for NetSuite as the customer master (the NetSuite -> Zuora direction).
+"""NetSuite-origin demo records (the NetSuite -> Zuora direction): customers for NetSuite as the customer master,
+and payments a clerk records in NetSuite once the invoices from Zuora are there.
 
 The Zuora demo tenant's accounts are linked to NetSuite customers, as if they had come from NetSuite, except one
 that a NetSuite customer names by its Zuora ID only (to be linked). New NetSuite customers have Send To Zuora
@@ -11,6 +12,7 @@ The custom fields use the connector bundle's script ids as zns-sync's config def
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -119,3 +121,98 @@ def seed_netsuite_master(
         "customer_lead": made.add(stage="_lead"),
         "customer_inactive": made.add(isInactive=True),
     }
+
+
+TRANSACTION_ZUORA_ID, ZUORA_TYPE = "custbodyzuoraid", "custbodyzuoratype"
+ORIGIN, CUSTOMER_ID_PAYMENTS, SYNC_UPDATES = (
+    "custbodyzuoraorigin",
+    "custbodyzuoracustomeridpayments",
+    "custbodyzuorasyncupdates",
+)
+YES, NO = {"internalId": "1", "name": "Yes"}, {"internalId": "2", "name": "No"}
+
+
+class _Payments:
+    """Customer payments a clerk records in NetSuite against the invoices that came from Zuora."""
+
+    def __init__(self, netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any], seed: int) -> None:
+        self.netsuite, self.zuora, self.reference = netsuite, zuora, reference
+        self.rng = random.Random(seed)
+        accounts = {c["internalId"]: (c.get("customFieldList") or {}).get(ZUORA_ID) for c in netsuite.all("Customer")}
+        methods = {m["AccountId"]: m["Type"] for m in zuora.all("PaymentMethod")}
+        self.open: dict[str, list[dict[str, Any]]] = {}  # NetSuite customer -> its open invoices from Zuora
+        for invoice in netsuite.all("Invoice"):
+            custom = invoice.get("customFieldList") or {}
+            customer = invoice["entity"]["internalId"]
+            from_zuora = custom.get(ZUORA_TYPE) == "INVOICE" and zuora.get(
+                "Invoice", str(custom.get(TRANSACTION_ZUORA_ID))
+            )
+            payable = methods.get(accounts.get(customer)) in reference["payment_methods"]
+            if from_zuora and payable and invoice.get("amountRemaining", 0) > 1:
+                self.open.setdefault(customer, []).append(invoice)
+        self.accounts, self.methods = accounts, methods
+
+    def open_amount(self, invoice: dict[str, Any]) -> float:
+        zuora_invoice = self.zuora.get("Invoice", str(invoice["customFieldList"][TRANSACTION_ZUORA_ID])) or {}
+        return round(min(float(invoice["amountRemaining"]), float(zuora_invoice.get("Balance") or 0)), 2)
+
+    def take(self, invoices: int) -> tuple[str, list[dict[str, Any]]] | None:
+        """A customer with `invoices` open invoices, and those invoices (no longer offered to later payments)."""
+        for customer, found in self.open.items():
+            if len(found) >= invoices and all(self.open_amount(i) > 1 for i in found[:invoices]):
+                taken, self.open[customer] = found[:invoices], found[invoices:]
+                return customer, taken
+        return None
+
+    def add(self, customer: str, lines: list[tuple[str, float]], *, extra: float = 0.0, **changes: Any) -> str:
+        account = self.accounts[customer]
+        method = changes.pop("method", self.methods[account])
+        custom = {CUSTOMER_ID_PAYMENTS: account, SYNC_UPDATES: YES, **changes.pop("custom", {})}
+        applied = round(sum(amount for _, amount in lines), 2)
+        record = {
+            "customer": {"internalId": customer}, "payment": round(applied + extra, 2),
+            "tranDate": dt.datetime(2024, 12, 1), "memo": "Recorded in NetSuite",
+            "paymentMethod": {"internalId": self.reference["payment_methods"][method], "name": method},
+            "applyList": {"apply": [{"doc": int(doc), "apply": True, "amount": amount} for doc, amount in lines]},
+            "customFieldList": custom,
+        }  # fmt: skip
+        if not lines:
+            del record["applyList"]
+        return self.netsuite.add("CustomerPayment", {**record, **changes}).internal_id
+
+
+def record_netsuite_payments(
+    netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any], *, payments: int, seed: int
+) -> dict[str, str]:
+    """NetSuite-origin customer payments (after a run synced the invoices): `payments` plain ones and the awkward
+    cases, applied to what is open in both systems; their internalIds by label."""
+    made = _Payments(netsuite, zuora, reference, seed)
+    awkward: dict[str, str] = {}
+
+    def pay(label: str, invoices: int = 1, **changes: Any) -> None:
+        found = made.take(invoices)
+        if found is not None:
+            customer, taken = found
+            awkward[label] = made.add(customer, [(i["internalId"], made.open_amount(i)) for i in taken], **changes)
+
+    for number in range(payments):
+        pay(f"ns_payment_{number}")
+    pay("ns_payment_over_several_invoices", invoices=2)
+    pay("ns_payment_partly_applied", extra=25.0)
+    pay("ns_payment_from_zuora", custom={ORIGIN: "ZUORA"})
+    pay("ns_payment_sync_updates_no", custom={SYNC_UPDATES: NO})
+    pay("ns_payment_method_not_in_zuora", method="Cash")
+    found = made.take(1)
+    if found is not None:  # more than Zuora's open balance: the invoice was adjusted in Zuora meanwhile
+        customer, (invoice,) = found
+        amount = made.open_amount(invoice)
+        zuora.set("Invoice", str(invoice["customFieldList"][TRANSACTION_ZUORA_ID]), {"Balance": round(amount / 2, 2)})
+        awkward["ns_payment_more_than_zuora_balance"] = made.add(customer, [(invoice["internalId"], amount)])
+    for customer in list(made.open)[:1]:
+        awkward["ns_payment_unapplied"] = made.add(customer, [], extra=40.0)
+        only_netsuite = netsuite.add("Invoice", {
+            "entity": {"internalId": customer}, "tranDate": dt.datetime(2024, 11, 1),
+            "itemList": {"item": [{"item": {"internalId": reference["tax_item"]}, "amount": 30.0}]},
+        }).internal_id  # fmt: skip
+        awkward["ns_payment_to_netsuite_invoice"] = made.add(customer, [(only_netsuite, 30.0)])
+    return awkward
