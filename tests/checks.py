@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from zns_sync.cli import open_engine
 from zns_sync.config import NetSuiteFields, Settings
 from zns_sync.engine import Engine
@@ -36,6 +38,13 @@ def zns(config: Path, *args: str, timeout: float = 300) -> subprocess.CompletedP
         [sys.executable, "-m", "zns_sync", "--config", str(config), *args],
         capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+def set_sync(config: Path, **values: object) -> None:
+    """Change `sync:` keys of a config file."""
+    data = yaml.safe_load(config.read_text())
+    data["sync"].update(values)
+    config.write_text(yaml.safe_dump(data))
 
 
 def netsuite_records(box: Sandbox, record_type: str) -> list[dict[str, Any]]:
@@ -154,3 +163,72 @@ def problems(state: Path) -> dict[str, str]:
     with Journal(state) as journal:
         run_id = journal.runs(1)[0].id
         return {a.source_id: a.outcome for _, a, _ in journal.attempts(run_id=run_id, errors_only=True)}
+
+
+def custom(record: dict[str, Any], script_id: str) -> Any:
+    return (record.get("customFieldList") or {}).get(script_id)
+
+
+def netsuite_statuses(box: Sandbox, record_type: str) -> Counter[str]:
+    """NetSuite records of a type per Zuora Integration Status (NetSuite-originated records only)."""
+    field = FIELDS.customer_integration_status if record_type == "Customer" else FIELDS.transaction_integration_status
+    return Counter(str(custom(r, field) or "(blank)") for r in box.netsuite.store.all(record_type))
+
+
+def _counterpart(status: str | None, zuora_id: str | None, zuora_object: dict[str, Any], settled: bool) -> bool:
+    """Whether a Zuora object is its NetSuite record's complete counterpart; else the record must be on its way."""
+    if status == "Sync Complete":
+        assert zuora_id == zuora_object["Id"], f"{zuora_object['Id']} is not the Zuora ID {zuora_id} written back"
+        return True
+    allowed = ("Error",) if settled else ("Creating", "Linking", "Error")
+    assert str(status).startswith(allowed), f"Zuora {zuora_object['Id']} exists but its NetSuite record is {status!r}"
+    return False
+
+
+def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> dict[str, int]:
+    """No Zuora record twice for one NetSuite record; each Zuora record of ours belongs to a NetSuite record that is
+    complete and names it (or, unless `settled`, on its way); complete customers are Active accounts with their
+    two contacts, complete payments are Processed with one application per applied invoice, amounts equal.
+
+    Returns the complete NetSuite records per type.
+    """
+    zuora, netsuite = box.zuora.store, box.netsuite.store
+    accounts = Counter(str(a["IntegrationId__NS"]) for a in zuora.all("Account") if a.get("IntegrationId__NS"))
+    contacts = Counter((c["AccountId"], c["Description"]) for c in zuora.all("Contact") if c.get("Description"))
+    payments = Counter(str(p["IntegrationId__NS"]) for p in zuora.all("Payment") if p.get("Origin__NS") == "NETSUITE")
+    links = Counter((a["PaymentId"], a["InvoiceId"]) for a in zuora.all("InvoicePayment"))
+    for name, counted in (("accounts", accounts), ("contacts", contacts), ("payments", payments), ("links", links)):
+        assert all(n == 1 for n in counted.values()), (
+            f"duplicate Zuora {name}: {[k for k, n in counted.items() if n > 1]}"
+        )
+    complete = Counter[str]()
+    for account in zuora.all("Account"):
+        if not account.get("IntegrationId__NS"):
+            continue
+        customer = netsuite.get("Customer", str(account["IntegrationId__NS"]))
+        assert customer is not None, f"account {account['Id']} names no NetSuite customer"
+        status = custom(customer, FIELDS.customer_integration_status)
+        if _counterpart(status, custom(customer, FIELDS.customer_zuora_id), account, settled):
+            complete["Customer"] += 1
+            assert account["Status"] == "Active", account
+            for role in ("BillToId", "SoldToId"):
+                assert (zuora.get("Contact", account[role]) or {}).get("AccountId") == account["Id"], (account, role)
+    invoices = {row["Id"]: row for row in zuora.all("Invoice")}
+    for payment in zuora.all("Payment"):
+        if payment.get("Origin__NS") != "NETSUITE":
+            continue
+        record = netsuite.get("CustomerPayment", str(payment["IntegrationId__NS"]))
+        assert record is not None, f"payment {payment['Id']} names no NetSuite payment"
+        status = custom(record, FIELDS.transaction_integration_status)
+        if not _counterpart(status, custom(record, FIELDS.transaction_zuora_id), payment, settled):
+            continue
+        complete["CustomerPayment"] += 1
+        assert payment["Status"] == "Processed" and payment.get("TransferredToAccounting") == "Yes", payment
+        assert custom(record, FIELDS.transaction_origin) == "NETSUITE", record
+        applied = {
+            str(invoices[a["InvoiceId"]]["IntegrationId__NS"]): money(a["Amount"])
+            for a in zuora.all("InvoicePayment")
+            if a["PaymentId"] == payment["Id"]
+        }
+        assert applied == applications(record), f"payment {payment['Id']}: {applied} != {applications(record)}"
+    return dict(complete)

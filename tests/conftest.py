@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,12 +12,12 @@ from netsuite_conformance import RealXsdValidator, find_real_specs
 from zns_sync.sandbox import Sandbox
 
 
-@pytest.fixture
-def box() -> Iterator[Sandbox]:
-    """A sandbox whose NetSuite emulator checks every request the engine sends against the real 2023_2 XSDs."""
+@contextlib.contextmanager
+def validated(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox running, its NetSuite emulator checking every request against the real 2023_2 XSDs."""
     spec_dir = find_real_specs()
     validator = RealXsdValidator(spec_dir) if spec_dir else None
-    with Sandbox(invoices=40, seed=5) as sandbox:
+    with sandbox:
         if validator is not None:
             validator.install(sandbox.netsuite)
         yield sandbox
@@ -26,7 +27,28 @@ def box() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
+def box() -> Iterator[Sandbox]:
+    """A sandbox (Zuora the customer master) whose NetSuite requests are checked against the real XSDs."""
+    with validated(Sandbox(invoices=40, seed=5)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def ns_box() -> Iterator[Sandbox]:
+    """A sandbox with NetSuite the customer master (NetSuite-origin customers), checked the same way."""
+    with validated(Sandbox(invoices=40, seed=5, customer_master="netsuite")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
 def config(box: Sandbox, tmp_path: Path) -> Path:
     path = tmp_path / "zns-sync.yaml"
     box.write_config(path, tmp_path / "state")
+    return path
+
+
+@pytest.fixture
+def ns_config(ns_box: Sandbox, tmp_path: Path) -> Path:
+    path = tmp_path / "zns-sync.yaml"
+    ns_box.write_config(path, tmp_path / "state")
     return path

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from checks import applications, assert_consistent, engine, money, problems, statuses, zns
+from checks import applications, assert_consistent, engine, money, problems, set_sync, statuses, zns
 
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
@@ -19,12 +18,6 @@ def awkward(box: Sandbox) -> dict[str, str]:
     """The demo tenant's awkward records by label (zns_sync.sandbox.demo_tenant)."""
     assert box.summary is not None
     return box.summary.awkward
-
-
-def set_sync(config: Path, **values: object) -> None:
-    data = yaml.safe_load(config.read_text())
-    data["sync"].update(values)
-    config.write_text(yaml.safe_dump(data))
 
 
 def history(state: Path, source_id: str) -> list[tuple[str, str, str | None, str | None]]:

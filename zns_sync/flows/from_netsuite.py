@@ -47,6 +47,23 @@ class NetSuiteFlow(Flow):
     def search(self) -> Search:
         """The records this process selects (reference section 4) and where their status lives."""
 
+    def transaction_search(
+        self, transaction_type: str, *conditions: CustomFieldCondition, completion: Mapping[str, Any] | None = None
+    ) -> Search:
+        """NetSuite transactions of one type (`_customerPayment` ...) with their sublists, whose status lives in the
+        transaction body fields of `netsuite_fields`."""
+        ids = self.settings.netsuite_fields
+        return Search(
+            kind="transaction",
+            status_field=ids.transaction_integration_status,
+            counterpart_field=ids.transaction_zuora_id,
+            sync_date_field=ids.transaction_sync_date,
+            conditions=conditions,
+            transaction_types=(transaction_type,),
+            sublists=True,
+            completion=completion or {},
+        )
+
     def status_of(self, row: Mapping[str, Any]) -> Status:
         return parse_status(text(custom(row, self.search().status_field)) or None)
 

@@ -57,15 +57,10 @@ class NetSuitePaymentFlow(NetSuiteFlow):
 
     def search(self) -> Search:
         ids = self.settings.netsuite_fields
-        return Search(
-            kind="transaction",
-            status_field=ids.transaction_integration_status,
-            counterpart_field=ids.transaction_zuora_id,
-            sync_date_field=ids.transaction_sync_date,
-            conditions=(CustomFieldCondition(ids.transaction_customer_id_payments, "notEmpty"),),
-            transaction_types=("_customerPayment",),
-            sublists=True,  # the applyList
-            completion={ids.transaction_origin: NETSUITE},
+        return self.transaction_search(
+            "_customerPayment",
+            CustomFieldCondition(ids.transaction_customer_id_payments, "notEmpty"),
+            completion={ids.transaction_origin: NETSUITE},  # reference 4.11: Zuora Origin NETSUITE written back
         )
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:

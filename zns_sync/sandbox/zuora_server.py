@@ -67,6 +67,7 @@ class ZuoraFaults:
     error_rate: float = 0.0  # share of calls answered 503
     error_every: int = 0  # every Nth /v1 call answers 503
     drop_rate: float = 0.0  # share of calls whose connection closes without an answer
+    drop_after_rate: float = 0.0  # share of calls applied, then closed without an answer (a lost answer)
     token_ttl_seconds: float = 3599.0
     concurrency_limit: int = 40  # more /v1 requests in flight than this answer 429
     processing_seconds: float = 0.0  # each create takes this long (a repeat of its Idempotency-Key gets 409 meanwhile)
@@ -219,10 +220,12 @@ class ZuoraEmulator(LoopbackServer):
                 self._rng_seed = faults.seed
             scripted = faults.script.pop(0) if faults.script else None
             roll_drop, roll_rate, roll_error = self._rng.random(), self._rng.random(), self._rng.random()
+            roll_lose = self._rng.random()
             crowded = self._in_flight > faults.concurrency_limit
         if faults.latency_seconds > 0:
             time.sleep(faults.latency_seconds)
-        if scripted == "drop-after":
+        if scripted == "drop-after" or (scripted is None and roll_lose < faults.drop_after_rate):
+            self._count("answers_lost")
             return True
         if scripted == "drop" or (scripted is None and roll_drop < faults.drop_rate):
             self._count("dropped")

@@ -1,0 +1,189 @@
+"""NetSuite -> Zuora end to end: NetSuite-master customers and NetSuite payments, through the real CLI and clients
+against both emulators over real sockets (NetSuite requests checked against the real 2023_2 XSDs, Zuora requests
+against Zuora's OpenAPI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from checks import (
+    FIELDS,
+    assert_netsuite_origin_consistent,
+    custom,
+    netsuite_statuses,
+    problems,
+    set_sync,
+    zns,
+)
+from zuora_conformance import SPECS, check_request
+
+from zns_sync.journal import Journal
+from zns_sync.sandbox import Sandbox
+
+FIRST = ("--type", "customer", "--type", "item", "--type", "invoice", "--type", "payment")
+# Zuora requests of this direction and the OpenAPI operation each one must follow.
+OPERATIONS = {
+    "/v1/action/create": ("actions", "/v1/action/create"),
+    "/v1/action/update": ("actions", "/v1/action/update"),
+    "/v1/action/query": ("actions", "/v1/action/query"),
+    "/v1/payments": ("payments", "/v1/payments"),
+}
+
+
+def history(state: Path, source_id: str, flow: str) -> list[tuple[str, str, str | None, str | None]]:
+    with Journal(state) as journal:
+        return [
+            (a.action, a.outcome, a.status_before, a.status_after)
+            for _, a, _ in journal.attempts(source_id=source_id)
+            if a.type == flow
+        ]
+
+
+def assert_zuora_requests_follow_openapi(box: Sandbox, *paths: str) -> None:
+    """Every recorded request to these paths validates against its operation in Zuora's OpenAPI."""
+    if not SPECS.is_dir():
+        pytest.skip(f"Zuora OpenAPI files not found at {SPECS}")
+    seen = [r for r in box.zuora.requests_seen if r.path in paths]
+    assert {r.path for r in seen} == set(paths), "a request of this direction was not seen"
+    for request in seen:
+        spec, template = OPERATIONS[request.path]
+        assert check_request(spec, template, request.method, request) >= 1, request.path
+
+
+def test_netsuite_customers_become_active_zuora_accounts_with_two_contacts(
+    ns_box: Sandbox, ns_config: Path, tmp_path: Path
+) -> None:
+    odd, zuora = ns_box.netsuite_awkward, ns_box.zuora.store
+    ran = zns(ns_config, "run", "--json", "--type", "customer")
+    assert ran.returncode == 1, ran.stderr  # the awkward customers need a person
+    counts = json.loads(ran.stdout)["types"]["customer"]
+    assert (counts["skipped"], counts["blocked"], counts["errors"], counts["linked"]) == (4, 1, 2, 1)
+    held = problems(tmp_path / "state")
+    for label in ("no_batch", "no_bill_cycle_day", "no_billing_address", "shipping_without_addressee"):
+        assert held[odd[f"customer_{label}"]] == "skipped", label
+    assert held[odd["customer_child_of_unsynced"]] == "blocked"
+    # Zuora refuses what it does not know (a currency, a payment term): Error, with Zuora's message in the log.
+    for label, words in (("currency_not_in_zuora", "currency JPY"), ("term_not_in_zuora", "payment term: Net 60")):
+        record = ns_box.netsuite.store.get("Customer", odd[f"customer_{label}"]) or {}
+        assert custom(record, FIELDS.customer_integration_status) == "Error Creating Customer Account"
+        with Journal(tmp_path / "state") as journal:
+            assert words in ([a.message for _, a, _ in journal.attempts(source_id=record["internalId"])][-1] or "")
+    # Never selected: Send To Zuora not ticked, a lead, an inactive customer.
+    for label in ("not_sent", "lead", "inactive"):
+        assert history(tmp_path / "state", odd[f"customer_{label}"], "customer") == []
+    complete = assert_netsuite_origin_consistent(ns_box)
+    individual = zuora.get("Account", custom(ns_box.netsuite.store.get("Customer", odd["customer_individual"]) or {},
+                                             FIELDS.customer_zuora_id)) or {}  # fmt: skip
+    assert individual["Name"] == "Marie Curie" and individual["Batch"] and individual["BillCycleDay"]
+    bill_to, sold_to = zuora.get("Contact", individual["BillToId"]), zuora.get("Contact", individual["SoldToId"])
+    assert bill_to and sold_to and bill_to["Id"] != sold_to["Id"]  # two contacts even for one address (4.2)
+    assert (bill_to["Description"], sold_to["Description"]) == ("Bill To Contact", "Sold To Contact")
+    assert bill_to["Address1"] == sold_to["Address1"] and "Origin__NS" not in individual
+    assert history(tmp_path / "state", odd["customer_individual"], "customer") == [
+        ("create", "created", None, "Creating Customer Account"),
+        ("create", "created", "Creating Customer Account", "Creating Customer Account"),
+        ("create", "created", "Creating Customer Account", "Creating Customer Account"),
+        ("create", "created", "Creating Customer Account", "Sync Complete"),
+    ]
+    linked = ns_box.netsuite.store.get("Customer", odd["customer_linked_by_zuora_id"]) or {}
+    account = zuora.get("Account", custom(linked, FIELDS.customer_zuora_id)) or {}
+    assert account["IntegrationId__NS"] == linked["internalId"] and account["CustomerId__NS"] == linked["entityId"]
+    # The child waited for its parent; the next run creates it under the parent's account.
+    again = json.loads(zns(ns_config, "run", "--json", "--type", "customer").stdout)["types"]["customer"]
+    assert again["created"] == 1 and again["blocked"] == 0
+    child = ns_box.netsuite.store.get("Customer", odd["customer_child_of_unsynced"]) or {}
+    parent = ns_box.netsuite.store.get("Customer", child["parent"]["internalId"]) or {}
+    child_account = zuora.get("Account", custom(child, FIELDS.customer_zuora_id)) or {}
+    assert child_account["ParentId"] == custom(parent, FIELDS.customer_zuora_id)
+    assert assert_netsuite_origin_consistent(ns_box)["Customer"] == complete["Customer"] + 1
+    written = ns_box.zuora.counters["objects_written"]
+    third = json.loads(zns(ns_config, "run", "--json", "--type", "customer").stdout)["types"]["customer"]
+    assert third["created"] == third["linked"] == 0 and ns_box.zuora.counters["objects_written"] == written
+    assert_zuora_requests_follow_openapi(ns_box, "/v1/action/create", "/v1/action/update", "/v1/action/query")
+
+
+def test_dry_run_previews_the_four_steps_and_writes_nothing(ns_box: Sandbox, ns_config: Path) -> None:
+    done = zns(ns_config, "run", "--dry-run", "--json", "--type", "customer")
+    assert done.returncode == 1, done.stderr
+    records = json.loads(done.stdout)["records"]
+    steps = [r for r in records if r["source_id"] == ns_box.netsuite_awkward["customer_individual"]]
+    assert [(r["action"], r["reason"]) for r in steps] == [
+        ("create", f"step {n} of 4: Creating Customer Account") for n in range(1, 5)
+    ]
+    assert [s["payload"]["objectType"] for s in steps] == ["Account", "Contact", "Contact", "Account"]
+    assert steps[1]["payload"]["AccountId"] == "(the id step 1 writes)"
+    assert steps[3]["payload"]["SoldToId"] == "(the id step 3 writes)" and steps[3]["payload"]["Status"] == "Active"
+    assert ns_box.zuora.counters.get("objects_written", 0) == 0
+    assert netsuite_statuses(ns_box, "Customer")["Creating Customer Account"] == 0
+
+
+def test_customers_whose_status_was_cleared_by_hand_link_and_never_duplicate(ns_box: Sandbox, ns_config: Path) -> None:
+    zns(ns_config, "run", "--quiet", "--type", "customer")
+    before = assert_netsuite_origin_consistent(ns_box)
+    created = [
+        c for c in ns_box.netsuite.store.all("Customer")
+        if custom(c, FIELDS.customer_integration_status) == "Sync Complete" and c["entityId"].startswith("C-NS-")
+    ]  # fmt: skip
+    for customer in created[:3]:  # both fields cleared, as the reference's resync procedure says (3.6)
+        fields = {FIELDS.customer_integration_status: "", FIELDS.customer_zuora_id: ""}
+        ns_box.netsuite.store.update("Customer", {"internalId": customer["internalId"], "customFieldList": fields})
+    accounts, contacts = ns_box.zuora.store.count("Account"), ns_box.zuora.store.count("Contact")
+    ran = json.loads(zns(ns_config, "run", "--json", "--type", "customer").stdout)["types"]["customer"]
+    assert ran["linked"] == 3 and ran["created"] == 1  # and the child, whose parent synced in the first run
+    assert (ns_box.zuora.store.count("Account"), ns_box.zuora.store.count("Contact")) == (accounts + 1, contacts + 2)
+    assert assert_netsuite_origin_consistent(ns_box) == {"Customer": before["Customer"] + 1}
+
+
+@pytest.mark.parametrize("invoice_settlement", [True, False], ids=["IS-on", "IS-off"])
+def test_netsuite_payments_reach_zuora_with_their_applications(
+    ns_box: Sandbox, ns_config: Path, tmp_path: Path, invoice_settlement: bool
+) -> None:
+    set_sync(ns_config, invoice_settlement=invoice_settlement, types=[*FIRST[1::2], "ns-payment"])
+    for _ in range(2):  # the second run syncs the customer whose parent the first one did
+        assert zns(ns_config, "run", "--quiet").returncode == 1
+    odd = ns_box.record_netsuite_payments(4)
+    ran = zns(ns_config, "run", "--json", "--type", "ns-payment")
+    assert ran.returncode == 1, ran.stderr  # two payments need a person
+    counts = json.loads(ran.stdout)["types"]["ns-payment"]
+    complete = assert_netsuite_origin_consistent(ns_box)
+    # IS on: partly applied and unapplied payments sync (the rest unapplied in Zuora); IS off: only fully applied.
+    synced = ["ns_payment_0", "ns_payment_1", "ns_payment_2", "ns_payment_3", "ns_payment_over_several_invoices"]
+    synced += ["ns_payment_partly_applied", "ns_payment_unapplied"] if invoice_settlement else []
+    synced += [] if invoice_settlement else ["ns_payment_sync_updates_no"]  # Sync Updates gates IS only
+    assert counts["created"] == complete["CustomerPayment"] == len(synced)
+    for label in synced:
+        record = ns_box.netsuite.store.get("CustomerPayment", odd[label]) or {}
+        assert custom(record, FIELDS.transaction_integration_status) == "Sync Complete", label
+    held = problems(tmp_path / "state")
+    assert held[odd["ns_payment_method_not_in_zuora"]] == "skipped"
+    assert held[odd["ns_payment_more_than_zuora_balance"]] == "skipped"
+    for label in ("ns_payment_from_zuora", "ns_payment_to_netsuite_invoice"):
+        assert history(tmp_path / "state", odd[label], "ns-payment") == []
+    several = ns_box.netsuite.store.get("CustomerPayment", odd["ns_payment_over_several_invoices"]) or {}
+    payment = ns_box.zuora.store.get("Payment", custom(several, FIELDS.transaction_zuora_id)) or {}
+    assert payment["Type"] == "External" and payment["IntegrationId__NS"] == several["internalId"]
+    if invoice_settlement:
+        partly = ns_box.netsuite.store.get("CustomerPayment", odd["ns_payment_partly_applied"]) or {}
+        partial = ns_box.zuora.store.get("Payment", custom(partly, FIELDS.transaction_zuora_id)) or {}
+        assert partial["Amount"] == partly["payment"]  # the unapplied 25.00 stays unapplied in Zuora
+        assert_zuora_requests_follow_openapi(ns_box, "/v1/payments")
+    else:
+        steps = history(tmp_path / "state", several["internalId"], "ns-payment")
+        assert [s[1] for s in steps] == ["created", "created", "created", "created"]  # draft, 2 applications, Processed
+        assert_zuora_requests_follow_openapi(ns_box, "/v1/action/create", "/v1/action/update")
+    written = ns_box.zuora.counters["objects_written"]
+    again = json.loads(zns(ns_config, "run", "--json").stdout)["types"]
+    assert all(c["created"] == c["linked"] == 0 for c in again.values()), again
+    assert ns_box.zuora.counters["objects_written"] == written
+
+
+def test_the_netsuite_direction_is_opt_in_and_the_customer_master_is_checked(ns_config: Path) -> None:
+    ran = zns(ns_config, "run", "--json")
+    assert "ns-payment" not in json.loads(ran.stdout)["types"]  # not in the default sync.types (reference 7.2)
+    nothing = zns(ns_config, "run", "--json", "--type", "ns-payment")  # no NetSuite payment recorded yet
+    assert nothing.returncode == 0 and json.loads(nothing.stdout)["types"]["ns-payment"]["selected"] == 0
+    set_sync(ns_config, customer_master="salesforce")
+    refused = zns(ns_config, "run")
+    assert refused.returncode == 2 and "sync.customer_master: must be one of 'zuora', 'netsuite'" in refused.stderr
