@@ -177,11 +177,12 @@ def netsuite_statuses(box: Sandbox, record_type: str) -> Counter[str]:
 
 def _counterpart(status: str | None, zuora_id: str | None, zuora_object: dict[str, Any], settled: bool) -> bool:
     """Whether a Zuora object is its NetSuite record's complete counterpart; else the record must be on its way."""
+    name = f"{zuora_object['Id']} (of NetSuite record {zuora_object['IntegrationId__NS']})"
     if status == "Sync Complete":
-        assert zuora_id == zuora_object["Id"], f"{zuora_object['Id']} is not the Zuora ID {zuora_id} written back"
+        assert zuora_id == zuora_object["Id"], f"{name} is not the Zuora ID {zuora_id} written back"
         return True
     allowed = ("Error",) if settled else ("Creating", "Linking", "Error")
-    assert str(status).startswith(allowed), f"Zuora {zuora_object['Id']} exists but its NetSuite record is {status!r}"
+    assert str(status).startswith(allowed), f"Zuora {name} exists but its NetSuite record is {status!r}"
     return False
 
 

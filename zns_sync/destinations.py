@@ -13,6 +13,7 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -176,12 +177,15 @@ class ZuoraRef:
 
 
 class ZuoraDestination(Destination):
-    """Zuora through its REST API: the Actions create and update (50 a call), a REST create where the Actions cannot.
+    """Zuora through its REST API: creates one object a request (the Actions, or the REST create where the Actions
+    cannot), updates with the Actions (50 a call).
 
-    Zuora keeps no unique key of ours, so every record is looked up (by its back-reference, 200 ids a query) before
-    its first create, and each create request carries an Idempotency-Key derived from what it creates: the same
-    request sent again after a lost answer, or by a run on another host, is replayed by Zuora, not repeated. A key
-    still in flight (409) leaves its records' outcome unknown; a lost answer is looked up.
+    Zuora keeps no unique key of ours, so every record is looked up (by its back-reference, 200 values a query)
+    before its first create, and each create carries an Idempotency-Key derived from the NetSuite record and the
+    step (what it creates): sent again after a lost answer, or by a run on another host, it is replayed by Zuora,
+    not repeated. One object a request, because a key covers a request: two hosts that cut their batches
+    differently would each create what the other's batch was still creating. A key still in flight (409) leaves its
+    record's outcome unknown; a lost answer is looked up. `window` creates are on the wire at once.
     """
 
     name = "Zuora"
@@ -191,31 +195,26 @@ class ZuoraDestination(Destination):
     def __init__(self, zuora: ZuoraClient, window: Window) -> None:
         self.zuora = zuora
         self.window = window
+        self._senders = ThreadPoolExecutor(window.limit, thread_name_prefix="zuora-create")
+
+    def close(self) -> None:
+        """Stop the create threads."""
+        self._senders.shutdown()
 
     def create(self, records: Sequence[ZuoraRecord]) -> list[Outcome | None]:
-        outcomes: list[Outcome | None] = [None] * len(records)
-        groups: dict[tuple[str, str | None], list[int]] = {}
-        for index, record in enumerate(records):
-            # A REST create is one object per request; the Actions take 50 objects of one type.
-            key = (record.object_type, record.rest) if record.rest is None else (record.object_type, str(index))
-            groups.setdefault(key, []).append(index)
-        for indexes in groups.values():
-            group = [records[i] for i in indexes]
-            for index, outcome in zip(indexes, self._create(group), strict=True):
-                outcomes[index] = outcome
-        return outcomes
+        return list(self._senders.map(self._create, records))
 
-    def _create(self, group: list[ZuoraRecord]) -> list[Outcome | None]:
-        key = idempotency_key(group)
+    def _create(self, record: ZuoraRecord) -> Outcome | None:
+        key = idempotency_key(record)
         try:
             with self.window:
-                if group[0].rest is not None:
-                    results = [self.zuora.rest_create(group[0].rest, group[0].fields, idempotency_key=key)]
+                if record.rest is not None:
+                    result = self.zuora.rest_create(record.rest, record.fields, idempotency_key=key)
                 else:
-                    results = self.zuora.create(group[0].object_type, [r.fields for r in group], idempotency_key=key)
+                    [result] = self.zuora.create(record.object_type, [record.fields], idempotency_key=key)
         except ZuoraError as exc:  # not ZuoraAuthError: that one aborts the pass
-            return [_unanswered(exc)] * len(group)
-        return [_outcome(r) for r in results]
+            return _unanswered(exc)
+        return _outcome(result)
 
     def update(self, records: Sequence[ZuoraRecord]) -> list[Outcome] | None:
         outcomes: list[Outcome] = []
@@ -256,14 +255,13 @@ class ZuoraDestination(Destination):
         return {"objectType": record.object_type, "operation": operation, **_plain(dict(record.fields))}
 
 
-def idempotency_key(records: Sequence[ZuoraRecord]) -> str:
-    """The Idempotency-Key of one create request: a digest of what it creates (each NetSuite record's step, its
-    back-reference included), the sync date left out; the same request always gets the same key."""
-    basis = [
-        (r.object_type, r.rest, {k: _plain(v) for k, v in r.fields.items() if k != SYNC_DATE_FIELD}) for r in records
-    ]
-    digest = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
-    return f"zns-sync-{digest}"
+def idempotency_key(record: ZuoraRecord) -> str:
+    """The Idempotency-Key of a create: a digest of what it creates (the NetSuite record's step: its back-reference
+    and its data), the sync date left out. The same step of the same record gets the same key, whoever sends it;
+    a record a person corrected gets a new one (Zuora keeps an answer for 24 hours, refusals too)."""
+    fields = {k: _plain(v) for k, v in record.fields.items() if k != SYNC_DATE_FIELD}
+    digest = hashlib.sha256(json.dumps([record.object_type, record.rest, fields], sort_keys=True).encode())
+    return f"zns-sync-{digest.hexdigest()}"
 
 
 def _outcome(result: SaveResult) -> Outcome:

@@ -200,14 +200,16 @@ class Engine:
         self.observer = observer or _Quiet()
         self.window = window or Window(settings.netsuite.concurrency)
         self.context = FlowContext(settings, zuora, netsuite)
+        self.zuora_destination = ZuoraDestination(zuora, Window(settings.zuora.concurrency))
         self.destinations: dict[str, Destination] = {
             "netsuite": NetSuiteDestination(netsuite, self.window, settings.netsuite.batch_size),
-            "zuora": ZuoraDestination(zuora, Window(settings.zuora.concurrency)),
+            "zuora": self.zuora_destination,
         }
 
     def close(self) -> None:
-        """Stop the lookup threads."""
+        """Stop the lookup and create threads."""
         self.context.close()
+        self.zuora_destination.close()
 
     def flow(self, name: str) -> Flow:
         return flow_class(name, self.settings.sync.customer_master)(self.context)
@@ -390,8 +392,8 @@ class _Pass:
         """Find in the destination what a previous attempt may have created; resume each record after it.
 
         A record in flight or in error (in a dry run, and with a destination that keeps no unique key, every record)
-        is looked up by the keys of its create steps from the one it resumes at: the furthest step found is done,
-        and so is every step before it.
+        is looked up by the keys of its steps from the one it resumes at (every create, and an update whose result
+        shows: an account made Active): the furthest step found is done, and so is every step before it.
         """
         lookup_all = self.mode.dry or self.destination.lookup_before_create
         found = self._found([p for p in plans if lookup_all or p.status_before.needs_recovery])
@@ -427,7 +429,7 @@ class _Pass:
             self._recovered(cursor, counterparts[cursor.plan.source_id])
 
     def _found(self, plans: list[Plan]) -> dict[str, tuple[int, list[str | None]]]:
-        """Per record with any found: the furthest create step found, and the id found for each step up to it.
+        """Per record with any found: the furthest step found, and the id found for each step up to it.
 
         The steps are looked up one at a time, batched over the records, since a step's key may name what an earlier
         step wrote (a contact is found by its account); a key naming a step not found is not looked up.
@@ -441,7 +443,7 @@ class _Pass:
                     continue
                 write = plan.writes[index]
                 try:
-                    if write.step.creates:
+                    if write.ref is not None:
                         asked.append((plan, write.bound(ids[plan.source_id]).ref))
                         continue
                 except Unbound:

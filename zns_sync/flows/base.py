@@ -76,7 +76,7 @@ class Write:
 
     step: Step
     record: Any  # the destination's record (NsRecord, ZuoraRecord): added (create) or updated (update, link)
-    ref: Any  # how it is found again: the deterministic externalId, a back-reference, the known id
+    ref: Any  # how its result is found again (externalId, back-reference); None: an update, safe to send twice
 
     def bound(self, done: Sequence[str | None], *, preview: bool = False) -> Write:
         """This write with every `Earlier` replaced by the id its step wrote (`done[step]`).
@@ -309,8 +309,7 @@ class Flow(ABC):
 
     def update(self, step: Step, record_type: str, internal_id: str, fields: Mapping[str, Any]) -> Write:
         """Change fields of the NetSuite record with this internalId (safe to send twice: absolute values)."""
-        record = NsRecord(record_type, fields, internal_id=internal_id)
-        return Write(step, record, RecordRef(internal_id=internal_id, type=record_type_enum(record_type)))
+        return Write(step, NsRecord(record_type, fields, internal_id=internal_id), None)
 
 
 ACCOUNT_FIELDS = ("Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS")

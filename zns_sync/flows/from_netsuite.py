@@ -85,10 +85,18 @@ class NetSuiteFlow(Flow):
         found_by = match if match is not None else {INTEGRATION_ID_FIELD: fields[INTEGRATION_ID_FIELD]}
         return Write(step, ZuoraRecord(object_type, fields, rest), ZuoraRef(object_type, tuple(found_by.items())))
 
-    def zuora_update(self, step: Step, object_type: str, zuora_id: Any, fields: Mapping[str, Any]) -> Write:
-        """Change fields of the Zuora object with this Id (safe to send twice: absolute values)."""
-        record = ZuoraRecord(object_type, {"Id": zuora_id, **fields})
-        return Write(step, record, ZuoraRef(object_type, (("Id", zuora_id),)))
+    def zuora_update(
+        self,
+        step: Step,
+        object_type: str,
+        zuora_id: Any,
+        fields: Mapping[str, Any],
+        shows: Mapping[str, Any] | None = None,
+    ) -> Write:
+        """Change fields of the Zuora object with this Id (safe to send twice: absolute values); found done when an
+        object of its type `shows` these values (an account Active with its back-reference)."""
+        found_by = ZuoraRef(object_type, tuple(shows.items())) if shows is not None else None
+        return Write(step, ZuoraRecord(object_type, {"Id": zuora_id, **fields}), found_by)
 
 
 def custom(row: Mapping[str, Any], script_id: str) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zns_sync.flows.base import Earlier, Problem, Step, Write, blocked, skipped, without_none
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Earlier, Problem, Step, Write, blocked, skipped, without_none
 from zns_sync.flows.from_netsuite import NetSuiteFlow, Search, custom, ref_id, ref_name, text
 from zns_sync.netsuite import CustomFieldCondition, RecordRef
 from zns_sync.status import Action
@@ -98,8 +98,9 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
         ids = self.settings.netsuite_fields
         netsuite_fields = {**self.back_reference(row), "CustomerId__NS": row.get("entityId")}
         zuora_id = text(custom(row, ids.customer_zuora_id))
+        found_by = {INTEGRATION_ID_FIELD: str(row["Id"])}
         if zuora_id:
-            return [self.zuora_update(LINKING, "Account", zuora_id, without_none(netsuite_fields))]
+            return [self.zuora_update(LINKING, "Account", zuora_id, without_none(netsuite_fields), found_by)]
         parent = ref_id(row.get("parent"))
         account = {
             "Name": _name(row),
@@ -127,6 +128,7 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
                 "Account",
                 account_id,
                 {"Status": "Active", "BillToId": Earlier(BILL_TO_STEP), "SoldToId": Earlier(SOLD_TO_STEP)},
+                {**found_by, "Status": "Active"},  # Active: Zuora allows it only with both contacts
             ),
         ]
 

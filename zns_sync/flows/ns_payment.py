@@ -179,7 +179,13 @@ class NetSuitePaymentFlow(NetSuiteFlow):
                 for invoice, amount in applications
             ),
             # The amount again: a draft found from an earlier attempt takes today's.
-            self.zuora_update(PROCESSING_PAYMENT, "Payment", payment_id, {"Amount": amount, "Status": "Processed"}),
+            self.zuora_update(
+                PROCESSING_PAYMENT,
+                "Payment",
+                payment_id,
+                {"Amount": amount, "Status": "Processed"},
+                {INTEGRATION_ID_FIELD: str(row["Id"]), "Status": "Processed"},
+            ),
         ]
 
 

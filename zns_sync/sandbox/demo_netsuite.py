@@ -39,13 +39,14 @@ class _Customers:
         return {"defaultBilling": billing, "defaultShipping": shipping, "label": "Main",
                 "addressbookAddress": {k: v for k, v in address.items() if v is not None}}  # fmt: skip
 
-    def add(self, **changes: Any) -> str:
-        """A NetSuite-origin customer ready for Zuora, with `changes` (None removes a field)."""
+    def add(self, custom: dict[str, Any] | None = None, **changes: Any) -> str:
+        """A NetSuite-origin customer ready for Zuora, with `changes` (None removes a field) and more `custom`
+        fields."""
         self.count += 1
         person = self.rng.choice(_PEOPLE)
         fields: dict[str, Any] = {"send": True, "batch": f"Batch{1 + self.count % 3}", "bcd": str(1 + self.count % 28)}
         fields.update({k: changes.pop(k) for k in list(changes) if k in fields})
-        custom: dict[str, Any] = {SEND: fields["send"]}
+        custom = {SEND: fields["send"], **(custom or {})}
         if fields["batch"]:
             custom[BATCH] = {"internalId": fields["batch"][5:], "name": fields["batch"]}
         if fields["bcd"]:
@@ -80,18 +81,21 @@ def seed_netsuite_master(
     awkward cases; the awkward records' internalIds by label."""
     accounts = zuora.all("Account")
     to_link = accounts[5] if len(accounts) > 5 else accounts[-1]
+    made = _Customers(netsuite, reference, seed)
     for account in accounts:
         if account is to_link:
             continue
-        custom = {ZUORA_ID: account["Id"], STATUS: "Sync Complete", SEND: True}
-        written = netsuite.add("Customer", {
-            "entityId": account["AccountNumber"], "companyName": account["Name"][:83], "stage": "_customer",
-            "currency": {"internalId": reference["currencies"][account["Currency"]]},
-            "subsidiary": {"internalId": reference["subsidiary"]}, "customFieldList": custom,
-        })  # fmt: skip
-        zuora.set("Account", account["Id"], {"IntegrationId__NS": written.internal_id,
-                                             "IntegrationStatus__NS": "Sync Complete"})  # fmt: skip
-    made = _Customers(netsuite, reference, seed)
+        term = account["PaymentTerm"] if account["PaymentTerm"] in reference["terms"] else "Net 30"
+        internal_id = made.add(
+            {ZUORA_ID: account["Id"], STATUS: "Sync Complete"},
+            entityId=account["AccountNumber"],
+            companyName=account["Name"][:83],
+            currency={"internalId": reference["currencies"][account["Currency"]]},
+            terms={"internalId": reference["terms"][term]},
+        )
+        zuora.set(
+            "Account", account["Id"], {"IntegrationId__NS": internal_id, "IntegrationStatus__NS": "Sync Complete"}
+        )
     plain = [made.add() for _ in range(customers)]
     billing_only = {"addressbook": [made.address("Marie Curie", billing=True, shipping=True)]}
     return {
@@ -114,9 +118,7 @@ def seed_netsuite_master(
         "customer_currency_not_in_zuora": made.add(currency={"internalId": reference["currencies"]["JPY"]}),
         "customer_term_not_in_zuora": made.add(terms={"internalId": reference["terms"]["Net 60"]}),
         "customer_child_of_unsynced": made.add(parent={"internalId": plain[-1] if plain else made.add()}),
-        "customer_linked_by_zuora_id": made.add(
-            entityId=to_link["AccountNumber"], customFieldList={ZUORA_ID: to_link["Id"], SEND: True}
-        ),
+        "customer_linked_by_zuora_id": made.add({ZUORA_ID: to_link["Id"]}, entityId=to_link["AccountNumber"]),
         "customer_not_sent": made.add(send=False),
         "customer_lead": made.add(stage="_lead"),
         "customer_inactive": made.add(isInactive=True),
