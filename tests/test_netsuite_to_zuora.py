@@ -158,7 +158,12 @@ def test_netsuite_payments_reach_zuora_with_their_applications(
         assert custom(record, FIELDS.transaction_integration_status) == "Sync Complete", label
     held = problems(tmp_path / "state")
     assert held[odd["ns_payment_method_not_in_zuora"]] == "skipped"
-    assert held[odd["ns_payment_more_than_zuora_balance"]] == "skipped"
+    # More than the Zuora invoice's open balance: Zuora refuses the application (with Invoice Settlement off, after
+    # the draft payment, which the next attempt finds again once a person has corrected the amount).
+    assert held[odd["ns_payment_more_than_zuora_balance"]] == "error"
+    with Journal(tmp_path / "state") as journal:
+        attempts = list(journal.attempts(source_id=odd["ns_payment_more_than_zuora_balance"]))
+    assert "exceeds the open balance" in (attempts[-1][1].message or "")
     for label in ("ns_payment_from_zuora", "ns_payment_to_netsuite_invoice"):
         assert history(tmp_path / "state", odd[label], "ns-payment") == []
     several = ns_box.netsuite.store.get("CustomerPayment", odd["ns_payment_over_several_invoices"]) or {}

@@ -35,7 +35,9 @@ CREATING_PAYMENT = Step(Action.CREATING, "Payment")
 PROCESSING_PAYMENT = Step(Action.CREATING, "Payment", updates=True)  # Invoice Settlement off: the draft Processed
 NETSUITE = "NETSUITE"
 ZUORA_INVOICE_TYPES = ("INVOICE",)  # the Zuora Type of a NetSuite invoice that came from a Zuora invoice
-ZUORA_INVOICE_FIELDS = ("Id", "InvoiceNumber", "AccountId", "Balance", INTEGRATION_ID_FIELD)
+# No balance check here: this payment's own applications lower it, so a resumed payment would hold itself back; more
+# than the open balance is Zuora's to refuse (Error Creating Payment, with its message).
+ZUORA_INVOICE_FIELDS = ("Id", "InvoiceNumber", "AccountId", INTEGRATION_ID_FIELD)
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,6 @@ class NetSuitePaymentFlow(NetSuiteFlow):
             invoice = page.invoices.get(text(custom(page.documents[doc], ids.transaction_zuora_id)), {})
             if str(invoice.get(INTEGRATION_ID_FIELD)) != doc or invoice.get("AccountId") != account:
                 return skipped(f"NetSuite invoice {doc} names no Zuora invoice of account {account} synced to it")
-            if money(line.get("amount")) > money(invoice.get("Balance")):
-                return skipped(
-                    f"applies {line.get('amount')} to Zuora invoice {invoice.get('InvoiceNumber')}, whose open balance "
-                    f"is {invoice.get('Balance')}"
-                )
         method = ref_id(row.get("paymentMethod"))
         name = page.netsuite_methods.get(method, "")
         if (account, name) not in page.zuora_methods:
