@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from checks import (
     FIELDS,
     assert_netsuite_origin_consistent,
@@ -185,6 +186,9 @@ def test_netsuite_payments_reach_zuora_with_their_applications(
 
 
 def test_the_netsuite_direction_is_opt_in_and_the_customer_master_is_checked(ns_config: Path) -> None:
+    data = yaml.safe_load(ns_config.read_text())
+    del data["sync"]["types"]  # the sandbox's config names ns-payment; the default does not
+    ns_config.write_text(yaml.safe_dump(data))
     ran = zns(ns_config, "run", "--json")
     assert "ns-payment" not in json.loads(ran.stdout)["types"]  # not in the default sync.types (reference 7.2)
     nothing = zns(ns_config, "run", "--json", "--type", "ns-payment")  # no NetSuite payment recorded yet

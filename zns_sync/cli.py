@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+from rich.console import Console
 
 from zns_sync import __version__
 from zns_sync.config import Settings, find_config_path, load_settings
@@ -277,17 +278,24 @@ def check(obj: Ctx) -> None:
         console.print(f"warning: netsuite.concurrency {settings.netsuite.concurrency} is above the limit {limit}")
 
 
+master_option = click.option(
+    "--customer-master", type=click.Choice(["zuora", "netsuite"]), default="zuora", show_default=True,
+    help="netsuite: NetSuite-origin customers go to Zuora, and NetSuite payments after them (NetSuite -> Zuora).",
+)  # fmt: skip
+
+
 @cli.command()
 @click.option("--write-config", "config_out", required=True, metavar="PATH", help="Where to write the config.")
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
 @click.option("--state-dir", metavar="DIR", help="state_dir for the written config (default: beside it).")
-def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> None:
+@master_option
+def sandbox(config_out: str, records: int, seed: int, state_dir: str | None, customer_master: str) -> None:
     """Start local Zuora and NetSuite emulators with demo data and write a config that points at them."""
     from zns_sync.sandbox import Sandbox
 
     path = Path(config_out)
-    with Sandbox(invoices=records, seed=seed) as box:
+    with Sandbox(invoices=records, seed=seed, customer_master=customer_master) as box:
         box.write_config(path, Path(state_dir) if state_dir else path.parent / "zns-sync-state")
         console = make_console()
         console.print(f"Zuora emulator:    {box.zuora.url}")
@@ -301,13 +309,14 @@ def sandbox(config_out: str, records: int, seed: int, state_dir: str | None) -> 
 @cli.command()
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
-def demo(records: int, seed: int) -> None:
+@master_option
+def demo(records: int, seed: int, customer_master: str) -> None:
     """Sandbox + a full sync + the summary: nothing to configure."""
     from zns_sync.sandbox import Sandbox
 
     console = make_console()
     with (
-        Sandbox(invoices=records, seed=seed) as box,
+        Sandbox(invoices=records, seed=seed, customer_master=customer_master) as box,
         tempfile.TemporaryDirectory(prefix="zns-sync-demo-") as tmp,
     ):
         settings = box.settings(Path(tmp))
@@ -319,14 +328,22 @@ def demo(records: int, seed: int) -> None:
             f"{counts.get('TaxationItem', 0)} taxation items), with awkward cases on purpose: "
             + ", ".join(sorted(box.summary.awkward if box.summary else {}))
         )
+        if box.netsuite_awkward:
+            console.print(
+                "NetSuite is the customer master: NetSuite customers with Send To Zuora ticked go to Zuora, "
+                "awkward ones on purpose: " + ", ".join(sorted(box.netsuite_awkward))
+            )
         console.rule("First run")
-        sync(settings, settings.sync.types, dry_run=False, command="demo")
-        with Journal(settings.state_dir) as journal:
-            first_run = journal.runs(1)[0].id
-            held_back = list(journal.attempts(run_id=first_run, errors_only=True))
-        if held_back:
-            console.print(held_back_table(held_back))
-        console.rule("Second run: selects nothing new")
+        _demo_run(console, settings)
+        if customer_master == "netsuite":
+            made = box.record_netsuite_payments()
+            console.print(
+                f"A clerk records {len(made)} payments in NetSuite against the invoices from Zuora: "
+                + ", ".join(sorted(made))
+            )
+            console.rule("Next run: the NetSuite payments go to Zuora")
+            _demo_run(console, settings)
+        console.rule("Next run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")
         with contextlib.ExitStack() as stack:
             engine = stack.enter_context(open_engine(settings, stack, None, None))
@@ -336,6 +353,15 @@ def demo(records: int, seed: int) -> None:
         console.print(
             "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status, log."
         )
+
+
+def _demo_run(console: Console, settings: Settings) -> None:
+    """One demo run, then what it held back, one line per reason."""
+    sync(settings, settings.sync.types, dry_run=False, command="demo")
+    with Journal(settings.state_dir) as journal:
+        held_back = list(journal.attempts(run_id=journal.runs(1)[0].id, errors_only=True))
+    if held_back:
+        console.print(held_back_table(held_back))
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from zns_sync.config import Settings, settings_from_mapping
+from zns_sync.config import Settings, default_types, settings_from_mapping
 from zns_sync.sandbox.demo_netsuite import record_netsuite_payments, seed_netsuite_master
 from zns_sync.sandbox.demo_tenant import TenantSummary, generate_tenant
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
@@ -103,7 +103,8 @@ class Sandbox:
                 "wsdl_url": self.netsuite.wsdl_url, "endpoint_url": self.netsuite.endpoint_url,
                 "concurrency": self.concurrency,
             },
-            "sync": {"cutover_dates": {"invoice": "2024-01-01"}, "customer_master": self.customer_master},
+            "sync": {"cutover_dates": {"invoice": "2024-01-01"}, "customer_master": self.customer_master,
+                     **({"types": [*default_types(), "ns-payment"]} if self.customer_master == "netsuite" else {})},
             "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
             "state_dir": str(state_dir),
         }  # fmt: skip
