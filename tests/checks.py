@@ -197,8 +197,10 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
     accounts = Counter(str(a["IntegrationId__NS"]) for a in zuora.all("Account") if a.get("IntegrationId__NS"))
     contacts = Counter((c["AccountId"], c["Description"]) for c in zuora.all("Contact") if c.get("Description"))
     payments = Counter(str(p["IntegrationId__NS"]) for p in zuora.all("Payment") if p.get("Origin__NS") == "NETSUITE")
+    refunds = Counter(str(r["IntegrationId__NS"]) for r in zuora.all("Refund") if r.get("Origin__NS") == "NETSUITE")
     links = Counter((a["PaymentId"], a["InvoiceId"]) for a in zuora.all("InvoicePayment"))
-    for name, counted in (("accounts", accounts), ("contacts", contacts), ("payments", payments), ("links", links)):
+    counted_all = (("accounts", accounts), ("contacts", contacts), ("payments", payments), ("refunds", refunds))
+    for name, counted in (*counted_all, ("links", links)):
         assert all(n == 1 for n in counted.values()), (
             f"duplicate Zuora {name}: {[k for k, n in counted.items() if n > 1]}"
         )
@@ -232,4 +234,20 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
             if a["PaymentId"] == payment["Id"]
         }
         assert applied == applications(record), f"payment {payment['Id']}: {applied} != {applications(record)}"
+    for refund in zuora.all("Refund"):
+        if refund.get("Origin__NS") != "NETSUITE":
+            continue
+        record = netsuite.get("CustomerRefund", str(refund["IntegrationId__NS"]))
+        assert record is not None, f"refund {refund['Id']} names no NetSuite refund"
+        status = custom(record, FIELDS.transaction_integration_status)
+        if not _counterpart(status, custom(record, FIELDS.transaction_zuora_id), refund, settled):
+            continue
+        complete["CustomerRefund"] += 1
+        assert refund["Status"] == "Processed" and refund.get("TransferredToAccounting") == "Yes", refund
+        assert money(refund["Amount"]) == money(record["total"]), refund
+        (line,) = record["applyList"]["apply"]
+        memo = netsuite.get("CreditMemo", str(line["doc"])) or {}
+        assert custom(memo, FIELDS.credit_memo_refund_payment_reference) == refund["PaymentId"]
+        assert custom(memo, FIELDS.transaction_integration_status) == "Sync Complete"  # both records (4.13)
+        assert custom(memo, FIELDS.transaction_zuora_id) == refund["Id"]
     return dict(complete)

@@ -163,7 +163,7 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
 
 
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
-NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment"]
+NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-refund"]
 NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
 
 
@@ -178,7 +178,7 @@ def netsuite_master(box: Sandbox, tmp_path: Path, name: str, **zuora: object) ->
 
 
 def netsuite_outcome(box: Sandbox) -> dict[str, dict[str, int]]:
-    return {t: dict(netsuite_statuses(box, t)) for t in ("Customer", "CustomerPayment")}
+    return {t: dict(netsuite_statuses(box, t)) for t in ("Customer", "CustomerPayment", "CustomerRefund", "CreditMemo")}
 
 
 def clear_some(box: Sandbox, rng: random.Random) -> None:
@@ -186,6 +186,7 @@ def clear_some(box: Sandbox, rng: random.Random) -> None:
     for record_type, status, zuora_id in (
         ("Customer", FIELDS.customer_integration_status, FIELDS.customer_zuora_id),
         ("CustomerPayment", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
+        ("CustomerRefund", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
     ):
         for record in box.netsuite.store.all(record_type):
             if (
@@ -203,21 +204,21 @@ def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_status
     with Sandbox(invoices=60, seed=SEED, customer_master="netsuite") as control:
         config = netsuite_master(control, tmp_path, "control")
         run_to_completion(config)
-        control.record_netsuite_payments(6)
+        control.record_in_netsuite(6)
         run_to_completion(config)
         expected = netsuite_outcome(control)
     rng = random.Random(f"{SEED}-netsuite")
     with Sandbox(invoices=60, seed=SEED, customer_master="netsuite") as box:
         # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
         config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
-        for flow in ("customer", "ns-payment"):
+        for flows in (("customer",), ("ns-payment", "ns-refund")):
             box.zuora.faults.latency_seconds = 0.2  # long enough that a kill lands between the steps
             box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
-            assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, flow) == NS_KILLS
+            assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows) == NS_KILLS
             box.zuora.faults.latency_seconds = box.zuora.faults.drop_after_rate = 0.0
             run_to_completion(config)
-            if flow == "customer":
-                box.record_netsuite_payments(6)
+            if flows == ("customer",):
+                box.record_in_netsuite(6)
         assert assert_netsuite_origin_consistent(box)["CustomerPayment"] > 0
         assert netsuite_outcome(box) == expected
 
@@ -278,7 +279,7 @@ def test_two_hosts_running_at_once_create_each_zuora_record_once(tmp_path: Path)
 
         both("customer")
         run_to_completion(hosts[0])
-        box.record_netsuite_payments(6)
+        box.record_in_netsuite(6)
         both("ns-payment")
         run_to_completion(hosts[1])
         complete = assert_netsuite_origin_consistent(box)

@@ -5,6 +5,7 @@ against Zuora's OpenAPI)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,11 @@ from zns_sync.sandbox import Sandbox
 FIRST = ("--type", "customer", "--type", "item", "--type", "invoice", "--type", "payment")
 # Zuora requests of this direction and the OpenAPI operation each one must follow.
 OPERATIONS = {
-    "/v1/action/create": ("actions", "/v1/action/create"),
-    "/v1/action/update": ("actions", "/v1/action/update"),
-    "/v1/action/query": ("actions", "/v1/action/query"),
-    "/v1/payments": ("payments", "/v1/payments"),
+    "/v1/action/create": "actions",
+    "/v1/action/update": "actions",
+    "/v1/action/query": "actions",
+    "/v1/payments": "payments",
+    "/v1/payments/{paymentKey}/refunds": "payments",
 }
 
 
@@ -42,15 +44,16 @@ def history(state: Path, source_id: str, flow: str) -> list[tuple[str, str, str 
         ]
 
 
-def assert_zuora_requests_follow_openapi(box: Sandbox, *paths: str) -> None:
+def assert_zuora_requests_follow_openapi(box: Sandbox, *templates: str) -> None:
     """Every recorded request to these paths validates against its operation in Zuora's OpenAPI."""
     if not SPECS.is_dir():
         pytest.skip(f"Zuora OpenAPI files not found at {SPECS}")
-    seen = [r for r in box.zuora.requests_seen if r.path in paths]
-    assert {r.path for r in seen} == set(paths), "a request of this direction was not seen"
-    for request in seen:
-        spec, template = OPERATIONS[request.path]
-        assert check_request(spec, template, request.method, request) >= 1, request.path
+    patterns = {t: re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(t)) + r"\Z") for t in templates}
+    seen = {t: [r for r in box.zuora.requests_seen if p.match(r.path)] for t, p in patterns.items()}
+    assert all(seen.values()), f"a request of this direction was not seen: {[t for t, r in seen.items() if not r]}"
+    for template, requests in seen.items():
+        for request in requests:
+            assert check_request(OPERATIONS[template], template, request.method, request) >= 1, request.path
 
 
 def test_netsuite_customers_become_active_zuora_accounts_with_two_contacts(
@@ -138,13 +141,13 @@ def test_customers_whose_status_was_cleared_by_hand_link_and_never_duplicate(ns_
 
 
 @pytest.mark.parametrize("invoice_settlement", [True, False], ids=["IS-on", "IS-off"])
-def test_netsuite_payments_reach_zuora_with_their_applications(
+def test_netsuite_payments_and_refunds_reach_zuora(
     ns_box: Sandbox, ns_config: Path, tmp_path: Path, invoice_settlement: bool
 ) -> None:
-    set_sync(ns_config, invoice_settlement=invoice_settlement, types=[*FIRST[1::2], "ns-payment"])
+    set_sync(ns_config, invoice_settlement=invoice_settlement, types=[*FIRST[1::2], "ns-payment", "ns-refund"])
     for _ in range(2):  # the second run syncs the customer whose parent the first one did
         assert zns(ns_config, "run", "--quiet").returncode == 1
-    odd = ns_box.record_netsuite_payments(4)
+    odd = ns_box.record_in_netsuite(4)
     ran = zns(ns_config, "run", "--json", "--type", "ns-payment")
     assert ran.returncode == 1, ran.stderr  # two payments need a person
     counts = json.loads(ran.stdout)["types"]["ns-payment"]
@@ -179,6 +182,17 @@ def test_netsuite_payments_reach_zuora_with_their_applications(
         steps = history(tmp_path / "state", several["internalId"], "ns-payment")
         assert [s[1] for s in steps] == ["created", "created", "created", "created"]  # draft, 2 applications, Processed
         assert_zuora_requests_follow_openapi(ns_box, "/v1/action/create", "/v1/action/update")
+    # Refunds of Zuora payments through NetSuite credit memos flagged Create Zuora Refund (reference 4.13).
+    refunds = json.loads(zns(ns_config, "run", "--json", "--type", "ns-refund").stdout)["types"]["ns-refund"]
+    assert refunds["created"] == assert_netsuite_origin_consistent(ns_box)["CustomerRefund"] == 1
+    assert custom(ns_box.netsuite.store.get("CustomerRefund", odd["ns_refund"]) or {},
+                  FIELDS.transaction_integration_status) == "Sync Complete"  # fmt: skip
+    held = problems(tmp_path / "state")
+    for label in ("more_than_payment", "of_two_credit_memos", "without_payment_reference"):
+        assert held[odd[f"ns_refund_{label}"]] == "skipped", label
+    assert history(tmp_path / "state", odd["ns_refund_without_create_flag"], "ns-refund") == []
+    if invoice_settlement:
+        assert_zuora_requests_follow_openapi(ns_box, "/v1/payments/{paymentKey}/refunds")
     written = ns_box.zuora.counters["objects_written"]
     again = json.loads(zns(ns_config, "run", "--json").stdout)["types"]
     assert all(c["created"] == c["linked"] == 0 for c in again.values()), again

@@ -336,7 +336,7 @@ def demo(records: int, seed: int, customer_master: str) -> None:
         console.rule("First run")
         _demo_run(console, settings)
         if customer_master == "netsuite":
-            made = box.record_netsuite_payments()
+            made = box.record_in_netsuite()
             console.print(
                 f"A clerk records {len(made)} payments in NetSuite against the invoices from Zuora: "
                 + ", ".join(sorted(made))

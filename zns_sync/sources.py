@@ -49,6 +49,7 @@ class StatusWrite:
     tta: TTA | None = None
     counterpart_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    also: tuple[str, ...] = ()  # other records of the source completed with this one (Plan.also)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,20 @@ class NetSuiteSource(Source):
             yield from self._pages(status, changing=True)
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
-        records = [NsRecord(self.flow.source_object, self._render(w), internal_id=w.source_id) for w in writes]
+        """updateList of the records' status fields; a record completed with others (`also`) is saved when they all
+        are."""
+        records: list[NsRecord] = []
+        owners: list[int] = []
+        for index, write in enumerate(writes):
+            records.append(
+                NsRecord(self.flow.source_object, self._render(write, own=True), internal_id=write.source_id)
+            )
+            owners.append(index)
+            for other in write.also:
+                records.append(
+                    NsRecord(str(self.search.companion_type), self._render(write, own=False), internal_id=other)
+                )
+                owners.append(index)
         for attempt in range(STATUS_WRITE_ATTEMPTS):
             try:
                 results = self.netsuite.update_list(records)
@@ -181,15 +195,22 @@ class NetSuiteSource(Source):
             except OutcomeUnknownError:  # statuses are absolute values: the same update again is harmless
                 if attempt == STATUS_WRITE_ATTEMPTS - 1:
                     raise
-        return [Saved(r.success, f"{r.code}: {r.message}" if not r.success else "") for r in results]
+        saved = [Saved(True) for _ in writes]
+        for owner, record, result in zip(owners, records, results, strict=True):
+            if not result.success and saved[owner].success:
+                saved[owner] = Saved(
+                    False, f"{record.record_type} {record.internal_id}: {result.code}: {result.message}"
+                )
+        return saved
 
-    def _render(self, write: StatusWrite) -> dict[str, Any]:
+    def _render(self, write: StatusWrite, *, own: bool) -> dict[str, Any]:
         search = self.search
         fields: dict[str, Any] = {search.status_field: write.status.text}
         if write.status.phase is Phase.COMPLETE:
             fields[search.counterpart_field] = write.counterpart_id
             fields[search.sync_date_field] = dt.date.today()
-            fields.update(search.completion)
+            if own:
+                fields.update(search.completion)
         return {"customFieldList": fields}
 
     def statuses(self) -> Iterator[tuple[str, Status, str]]:

@@ -9,6 +9,7 @@ from zns_sync.flows.invoice import InvoiceFlow
 from zns_sync.flows.item import ItemFlow
 from zns_sync.flows.ns_customer import NetSuiteCustomerFlow
 from zns_sync.flows.ns_payment import NetSuitePaymentFlow
+from zns_sync.flows.ns_refund import NetSuiteRefundFlow
 from zns_sync.flows.payment import PaymentFlow
 from zns_sync.flows.refund import RefundFlow
 
@@ -20,6 +21,7 @@ FLOWS: tuple[type[Flow], ...] = (
     PaymentFlow,
     RefundFlow,
     NetSuitePaymentFlow,
+    NetSuiteRefundFlow,
 )
 TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS))  # the --type names, in run order
 DEFAULT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS if flow.enabled_by_default))

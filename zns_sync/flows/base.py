@@ -113,6 +113,7 @@ class Plan:
     status_before: Status
     writes: tuple[Write, ...]
     group: str | None = None  # plans of one group never write at the same time (two refunds of one payment)
+    also: tuple[str, ...] = ()  # other source records completed with this one (a NetSuite refund's credit memo)
 
     @property
     def start(self) -> int:
@@ -286,6 +287,10 @@ class Flow(ABC):
         """Records sharing a group never write at the same time (they change one destination record)."""
         return None
 
+    def completes_also(self, row: Mapping[str, Any], page: Any) -> tuple[str, ...]:
+        """Other source records that become `Sync Complete` with this one (reference 4.13: a refund's credit memo)."""
+        return ()
+
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
         """One page of selected records: batch lookups, then per record exclusion, validation and mapping."""
         page = self.lookups(rows)
@@ -298,7 +303,8 @@ class Flow(ABC):
             if problem is not None:
                 yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason)
                 continue
-            yield Plan(row["Id"], self.status_of(row), tuple(self.writes(row, page)), self.group(row, page))
+            writes = tuple(self.writes(row, page))
+            yield Plan(row["Id"], self.status_of(row), writes, self.group(row, page), self.completes_also(row, page))
 
     # -- the two shapes of a NetSuite write ---------------------------------------------------------------
     def create(self, step: Step, record_type: str, fields: Mapping[str, Any], zuora_id: str) -> Write:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from zns_sync.destinations import SYNC_DATE_FIELD, ZuoraRecord, ZuoraRef
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Step, Write, sync_date
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Step, Write, money, sync_date
 from zns_sync.netsuite import CustomFieldCondition, RecordRef
 from zns_sync.status import Status
 from zns_sync.status import parse as parse_status
+
+NETSUITE = "NETSUITE"  # Origin__NS of what comes from NetSuite; Zuora Origin written back on NetSuite payments
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Search:
     criteria: Mapping[str, Any] = field(default_factory=dict)  # SearchBasic fields: isInactive, stage ...
     sublists: bool = False  # the records come with their sublists (applyList, addressbookList)
     completion: Mapping[str, Any] = field(default_factory=dict)  # also written with Sync Complete (origin NETSUITE)
+    companion_type: str | None = None  # the type of the records completed with these (Flow.completes_also)
 
 
 class NetSuiteFlow(Flow):
@@ -48,7 +51,11 @@ class NetSuiteFlow(Flow):
         """The records this process selects (reference section 4) and where their status lives."""
 
     def transaction_search(
-        self, transaction_type: str, *conditions: CustomFieldCondition, completion: Mapping[str, Any] | None = None
+        self,
+        transaction_type: str,
+        *conditions: CustomFieldCondition,
+        completion: Mapping[str, Any] | None = None,
+        companion_type: str | None = None,
     ) -> Search:
         """NetSuite transactions of one type (`_customerPayment` ...) with their sublists, whose status lives in the
         transaction body fields of `netsuite_fields`."""
@@ -62,6 +69,7 @@ class NetSuiteFlow(Flow):
             transaction_types=(transaction_type,),
             sublists=True,
             completion=completion or {},
+            companion_type=companion_type,
         )
 
     def status_of(self, row: Mapping[str, Any]) -> Status:
@@ -121,3 +129,9 @@ def ref_id(value: Any) -> str:
 def ref_name(value: Any) -> str | None:
     """The name NetSuite gives with a RecordRef field (a subsidiary's), if any."""
     return value.name if isinstance(value, RecordRef) and value.name else None
+
+
+def applied(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The applyList lines of a NetSuite transaction that apply an amount."""
+    lines = (row.get("applyList") or {}).get("apply") or []
+    return [line for line in lines if line.get("apply", True) and money(line.get("amount")) > 0]

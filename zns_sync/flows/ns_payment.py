@@ -27,13 +27,12 @@ from zns_sync.flows.base import (
     without_none,
     zuora_date,
 )
-from zns_sync.flows.from_netsuite import NetSuiteFlow, Search, custom, ref_id, text
+from zns_sync.flows.from_netsuite import NETSUITE, NetSuiteFlow, Search, applied, custom, ref_id, text
 from zns_sync.netsuite import CustomFieldCondition, RecordRef
 from zns_sync.status import TTA, Action
 
 CREATING_PAYMENT = Step(Action.CREATING, "Payment")
 PROCESSING_PAYMENT = Step(Action.CREATING, "Payment", updates=True)  # Invoice Settlement off: the draft Processed
-NETSUITE = "NETSUITE"
 ZUORA_INVOICE_TYPES = ("INVOICE",)  # the Zuora Type of a NetSuite invoice that came from a Zuora invoice
 # No balance check here: this payment's own applications lower it, so a resumed payment would hold itself back; more
 # than the open balance is Zuora's to refuse (Error Creating Payment, with its message).
@@ -67,7 +66,7 @@ class NetSuitePaymentFlow(NetSuiteFlow):
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx, ids = self.context, self.settings.netsuite_fields
-        docs = sorted({str(line["doc"]) for row in rows for line in _applied(row)})
+        docs = sorted({str(line["doc"]) for row in rows for line in applied(row)})
         reads = ctx.netsuite.get_list([RecordRef(internal_id=d, type="invoice") for d in docs]) if docs else []
         documents = {d: (r.record or {}) if r.success else {} for d, r in zip(docs, reads, strict=True)}
         accounts = [self._account_id(row) for row in rows]
@@ -98,8 +97,8 @@ class NetSuitePaymentFlow(NetSuiteFlow):
             return f"not fully applied ({row.get('unapplied')} unapplied): Invoice Settlement is off"
         if settlement and text(custom(row, ids.transaction_sync_updates)) != "Yes":
             return "Zuora Sync Updates is not Yes"
-        unapplied_only = settlement and not _applied(row)  # with Invoice Settlement, an unapplied payment syncs
-        if not unapplied_only and not any(self._zuora_type(page, line) for line in _applied(row)):
+        unapplied_only = settlement and not applied(row)  # with Invoice Settlement, an unapplied payment syncs
+        if not unapplied_only and not any(self._zuora_type(page, line) for line in applied(row)):
             return "applied to no invoice that came from Zuora"
         return None
 
@@ -113,7 +112,7 @@ class NetSuitePaymentFlow(NetSuiteFlow):
         account = self._account_id(row)
         if account not in page.accounts:
             return blocked(f"Zuora account {account} (Zuora Customer ID) is not in Zuora: the customer is not synced")
-        for line in _applied(row):
+        for line in applied(row):
             doc = str(line["doc"])
             if self._zuora_type(page, line) not in ZUORA_INVOICE_TYPES:
                 kind = self._zuora_type(page, line) or "no Zuora Type"
@@ -133,7 +132,7 @@ class NetSuitePaymentFlow(NetSuiteFlow):
         account = self._account_id(row)
         applications = [
             (text(custom(page.documents[str(line["doc"])], ids.transaction_zuora_id)), money(line.get("amount")))
-            for line in _applied(row)
+            for line in applied(row)
         ]
         method = page.zuora_methods[(account, page.netsuite_methods[ref_id(row.get("paymentMethod"))])]
         origin = {**self.back_reference(row), ORIGIN_FIELD: NETSUITE, "Transaction__NS": row.get("tranId")}
@@ -184,9 +183,3 @@ class NetSuitePaymentFlow(NetSuiteFlow):
                 {INTEGRATION_ID_FIELD: str(row["Id"]), "Status": "Processed"},
             ),
         ]
-
-
-def _applied(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The applyList lines that apply an amount."""
-    lines = (row.get("applyList") or {}).get("apply") or []
-    return [line for line in lines if line.get("apply", True) and money(line.get("amount")) > 0]

@@ -13,12 +13,13 @@ from typing import Any
 import yaml
 
 from zns_sync.config import Settings, default_types, settings_from_mapping
-from zns_sync.sandbox.demo_netsuite import record_netsuite_payments, seed_netsuite_master
+from zns_sync.sandbox.demo_netsuite import record_netsuite_payments, record_netsuite_refunds, seed_netsuite_master
 from zns_sync.sandbox.demo_tenant import TenantSummary, generate_tenant
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 from zns_sync.sandbox.zuora_server import ZuoraEmulator
 
 SANDBOX_ACCOUNT = "123456_SB1"
+NETSUITE_TYPES = ("ns-payment", "ns-refund")  # synced too when NetSuite is the customer master (opt-in otherwise)
 
 
 class Sandbox:
@@ -104,7 +105,7 @@ class Sandbox:
                 "concurrency": self.concurrency,
             },
             "sync": {"cutover_dates": {"invoice": "2024-01-01"}, "customer_master": self.customer_master,
-                     **({"types": [*default_types(), "ns-payment"]} if self.customer_master == "netsuite" else {})},
+                     **({"types": [*default_types(), *NETSUITE_TYPES]} if self.customer_master == "netsuite" else {})},
             "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
             "state_dir": str(state_dir),
         }  # fmt: skip
@@ -117,12 +118,12 @@ class Sandbox:
         header = "# Written by `zns-sync sandbox`: points at the local emulators; valid while they run.\n"
         path.write_text(header + yaml.safe_dump(self.config_mapping(state_dir.resolve()), sort_keys=False))
 
-    def record_netsuite_payments(self, payments: int = 4) -> dict[str, str]:
-        """NetSuite-origin customer payments against the invoices a run synced (demo_netsuite); their awkward ones
-        are added to `netsuite_awkward`."""
-        made = record_netsuite_payments(
-            self.netsuite.store, self.zuora.store, self.reference, payments=payments, seed=self.seed
-        )
+    def record_in_netsuite(self, payments: int = 4) -> dict[str, str]:
+        """What a clerk records in NetSuite once a run synced the invoices (demo_netsuite): customer payments, and
+        refunds of Zuora payments through credit memos; the records by label, added to `netsuite_awkward`."""
+        stores = self.netsuite.store, self.zuora.store, self.reference
+        made = record_netsuite_payments(*stores, payments=payments, seed=self.seed)
+        made.update(record_netsuite_refunds(*stores))
         self.netsuite_awkward.update(made)
         return made
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from typing import Any
 
 from zns_sync.sandbox.netsuite_store import NetSuiteStore
@@ -218,3 +219,46 @@ def record_netsuite_payments(
         }).internal_id  # fmt: skip
         awkward["ns_payment_to_netsuite_invoice"] = made.add(customer, [(only_netsuite, 30.0)])
     return awkward
+
+
+CREATE_ZUORA_REFUND, REFUND_PAYMENT_REFERENCE = "custbodyzuoracreatezuorarefund", "custbodyzuorarefundpaymentref"
+
+
+def record_netsuite_refunds(netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any]) -> dict[str, str]:
+    """NetSuite refunds of Zuora payments (reference 4.13): a standalone credit memo with Create Zuora Refund ticked
+    naming the Zuora payment, and a customer refund paying it out; the refunds' internalIds by label."""
+    customers = {custom.get(ZUORA_ID): c["internalId"] for c in netsuite.all("Customer")
+                 if (custom := c.get("customFieldList") or {}).get(ZUORA_ID)}  # fmt: skip
+    methods = {m["AccountId"]: m["Type"] for m in zuora.all("PaymentMethod")}
+    payments = [
+        p for p in zuora.all("Payment")
+        if p["Status"] == "Processed" and p["AccountId"] in customers and methods.get(p["AccountId"]) in
+        reference["payment_methods"] and p["Amount"] - p.get("RefundAmount", 0) > 40
+    ]  # fmt: skip
+
+    def credit_memo(customer: str, amount: float, flag: bool, payment: str | None) -> str:
+        custom = {CREATE_ZUORA_REFUND: flag, **({REFUND_PAYMENT_REFERENCE: payment} if payment else {})}
+        return netsuite.add("CreditMemo", {
+            "entity": {"internalId": customer}, "tranDate": dt.datetime(2024, 12, 5), "memo": "Refund due",
+            "itemList": {"item": [{"item": {"internalId": reference["tax_item"]}, "amount": amount}]},
+            "customFieldList": custom,
+        }).internal_id  # fmt: skip
+
+    def refund(payment: dict[str, Any], amount: float, *, flag: bool = True, memos: int = 1, ref: bool = True) -> str:
+        customer, account = customers[payment["AccountId"]], payment["AccountId"]
+        docs = [credit_memo(customer, amount, flag, payment["Id"] if ref else None) for _ in range(memos)]
+        return netsuite.add("CustomerRefund", {
+            "customer": {"internalId": customer}, "tranDate": dt.datetime(2024, 12, 6), "memo": "Refund",
+            "paymentMethod": {"internalId": reference["payment_methods"][methods[account]]},
+            "applyList": {"apply": [{"doc": int(doc), "apply": True, "amount": amount} for doc in docs]},
+            "customFieldList": {CUSTOMER_ID_PAYMENTS: account},
+        }).internal_id  # fmt: skip
+
+    cases: dict[str, Callable[[dict[str, Any]], str]] = {
+        "ns_refund": lambda p: refund(p, 20.0),
+        "ns_refund_more_than_payment": lambda p: refund(p, round(p["Amount"] + 10, 2)),
+        "ns_refund_without_create_flag": lambda p: refund(p, 15.0, flag=False),
+        "ns_refund_of_two_credit_memos": lambda p: refund(p, 10.0, memos=2),
+        "ns_refund_without_payment_reference": lambda p: refund(p, 12.0, ref=False),
+    }
+    return {label: make(payment) for (label, make), payment in zip(cases.items(), payments, strict=False)}
