@@ -198,8 +198,10 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
     contacts = Counter((c["AccountId"], c["Description"]) for c in zuora.all("Contact") if c.get("Description"))
     payments = Counter(str(p["IntegrationId__NS"]) for p in zuora.all("Payment") if p.get("Origin__NS") == "NETSUITE")
     refunds = Counter(str(r["IntegrationId__NS"]) for r in zuora.all("Refund") if r.get("Origin__NS") == "NETSUITE")
+    adjustments = [a for a in zuora.all("InvoiceItemAdjustment") if a.get("Origin__NS") == "NETSUITE"]
     links = Counter((a["PaymentId"], a["InvoiceId"]) for a in zuora.all("InvoicePayment"))
-    counted_all = (("accounts", accounts), ("contacts", contacts), ("payments", payments), ("refunds", refunds))
+    counted_all = (("accounts", accounts), ("contacts", contacts), ("payments", payments), ("refunds", refunds),
+                   ("adjustments", Counter(str(a["IntegrationId__NS"]) for a in adjustments)))  # fmt: skip
     for name, counted in (*counted_all, ("links", links)):
         assert all(n == 1 for n in counted.values()), (
             f"duplicate Zuora {name}: {[k for k, n in counted.items() if n > 1]}"
@@ -250,4 +252,31 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
         assert custom(memo, FIELDS.credit_memo_refund_payment_reference) == refund["PaymentId"]
         assert custom(memo, FIELDS.transaction_integration_status) == "Sync Complete"  # both records (4.13)
         assert custom(memo, FIELDS.transaction_zuora_id) == refund["Id"]
+    invoices_by_netsuite_id = {str(i.get("IntegrationId__NS")): i for i in zuora.all("Invoice")}
+    for adjustment in adjustments:
+        memo_id, _, invoice_id = str(adjustment["IntegrationId__NS"]).partition("_")  # <credit memo>_<invoice>
+        memo = netsuite.get("CreditMemo", memo_id)
+        assert memo is not None, f"adjustment {adjustment['Id']} names no NetSuite credit memo"
+        status = custom(memo, FIELDS.transaction_integration_status)
+        if status != "Sync Complete" or invoice_id:  # only the last (charge or only credit) one is written back
+            assert status == "Sync Complete" or str(status).startswith(
+                ("Creating", "Error") if not settled else "Error"
+            )
+            continue
+        negative = custom(memo, FIELDS.transaction_zuora_type) == "NEGATIVE_INVOICE"
+        # A negative invoice's credit memo keeps its invoice's Zuora ID; the others name their adjustment.
+        names = adjustment["InvoiceId"] if negative else adjustment["Id"]
+        assert custom(memo, FIELDS.transaction_zuora_id) == names, (memo, adjustment)
+        complete["CreditMemo"] += 1
+        expected = {
+            f"{memo_id}_{doc}" if negative else memo_id: amount
+            for doc, amount in applications(memo).items()
+            if doc in invoices_by_netsuite_id
+        }
+        if negative:
+            assert adjustment["Type"] == "Charge" and money(adjustment["Amount"]) == money(memo["total"])
+            expected[memo_id] = money(memo["total"])
+        made = {str(a["IntegrationId__NS"]): money(a["Amount"]) for a in adjustments
+                if str(a["IntegrationId__NS"]).partition("_")[0] == memo_id}  # fmt: skip
+        assert made == expected, f"credit memo {memo_id}: {made} != {expected}"
     return dict(complete)

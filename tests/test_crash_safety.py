@@ -163,7 +163,7 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
 
 
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
-NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-refund"]
+NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-credit-memo", "ns-refund"]
 NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
 
 
@@ -211,7 +211,7 @@ def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_status
     with Sandbox(invoices=60, seed=SEED, customer_master="netsuite") as box:
         # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
         config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
-        for flows in (("customer",), ("ns-payment", "ns-refund")):
+        for flows in (("customer",), ("ns-payment", "ns-credit-memo", "ns-refund")):
             box.zuora.faults.latency_seconds = 0.2  # long enough that a kill lands between the steps
             box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
             assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows) == NS_KILLS

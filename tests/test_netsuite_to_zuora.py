@@ -153,7 +153,7 @@ def test_netsuite_payments_and_refunds_reach_zuora(
     counts = json.loads(ran.stdout)["types"]["ns-payment"]
     complete = assert_netsuite_origin_consistent(ns_box)
     # IS on: partly applied and unapplied payments sync (the rest unapplied in Zuora); IS off: only fully applied.
-    synced = ["ns_payment_0", "ns_payment_1", "ns_payment_2", "ns_payment_3", "ns_payment_over_several_invoices"]
+    synced = [label for label in odd if re.fullmatch(r"ns_payment_\d", label)] + ["ns_payment_over_several_invoices"]
     synced += ["ns_payment_partly_applied", "ns_payment_unapplied"] if invoice_settlement else []
     synced += [] if invoice_settlement else ["ns_payment_sync_updates_no"]  # Sync Updates gates IS only
     assert counts["created"] == complete["CustomerPayment"] == len(synced)
@@ -197,6 +197,36 @@ def test_netsuite_payments_and_refunds_reach_zuora(
     again = json.loads(zns(ns_config, "run", "--json").stdout)["types"]
     assert all(c["created"] == c["linked"] == 0 for c in again.values()), again
     assert ns_box.zuora.counters["objects_written"] == written
+
+
+def test_netsuite_credit_memos_become_invoice_item_adjustments(
+    ns_box: Sandbox, ns_config: Path, tmp_path: Path
+) -> None:
+    set_sync(ns_config, invoice_settlement=False, types=[*FIRST[1::2], "ns-credit-memo"])
+    for _ in range(2):  # the second run syncs the customer whose parent the first one did
+        assert zns(ns_config, "run", "--quiet").returncode == 1
+    odd = ns_box.record_in_netsuite(1)
+    ran = zns(ns_config, "run", "--json", "--type", "ns-credit-memo")
+    assert ran.returncode == 1, ran.stderr
+    assert json.loads(ran.stdout)["types"]["ns-credit-memo"]["created"] == 2
+    assert assert_netsuite_origin_consistent(ns_box)["CreditMemo"] == 2  # also: the amounts and composite ids
+    # The negative invoice's credit memo: a charge adjustment brings the negative invoice to zero.
+    negative = ns_box.netsuite.store.get("CreditMemo", odd["ns_credit_memo_negative_invoice"]) or {}
+    invoice = ns_box.zuora.store.get("Invoice", custom(negative, FIELDS.transaction_zuora_id)) or {}
+    assert invoice["Balance"] == 0 and invoice["IntegrationId__NS"] == negative["internalId"]
+    held = problems(tmp_path / "state")
+    assert held == {odd["ns_credit_memo_more_than_zuora_balance"]: "error"}  # Zuora: more than the balance
+    for label in ("partly_applied", "two_zuora_invoices"):
+        assert history(tmp_path / "state", odd[f"ns_credit_memo_{label}"], "ns-credit-memo") == []
+    written = ns_box.zuora.counters["objects_written"]
+    again = json.loads(zns(ns_config, "run", "--json").stdout)["types"]
+    assert all(c["created"] == c["linked"] == 0 for c in again.values()), again
+    assert ns_box.zuora.counters["objects_written"] == written
+    set_sync(ns_config, invoice_settlement=True)
+    refused = zns(ns_config, "run")
+    assert (
+        refused.returncode == 2 and "'ns-credit-memo' runs only with sync.invoice_settlement: false" in refused.stderr
+    )
 
 
 def test_the_netsuite_direction_is_opt_in_and_the_customer_master_is_checked(ns_config: Path) -> None:

@@ -610,6 +610,7 @@ class _Pass:
 
     def _finish(self, cursor: _Cursor, outcome: str, action: str, counterpart: str | None) -> None:
         check_transition(cursor.status, COMPLETE)
+        counterpart = cursor.plan.counterpart or counterpart
         extra = dict(self.flow.completion_fields)
         write = StatusWrite(cursor.plan.source_id, COMPLETE, self._tta(TTA.YES), counterpart, extra, cursor.plan.also)
         self._done.put(_Done(cursor.plan.source_id, cursor.before, outcome, action, write, counterpart))

@@ -7,6 +7,7 @@ from zns_sync.flows.base import Flow, FlowContext
 from zns_sync.flows.customer import CustomerFlow
 from zns_sync.flows.invoice import InvoiceFlow
 from zns_sync.flows.item import ItemFlow
+from zns_sync.flows.ns_credit_memo import NetSuiteCreditMemoFlow
 from zns_sync.flows.ns_customer import NetSuiteCustomerFlow
 from zns_sync.flows.ns_payment import NetSuitePaymentFlow
 from zns_sync.flows.ns_refund import NetSuiteRefundFlow
@@ -21,6 +22,7 @@ FLOWS: tuple[type[Flow], ...] = (
     PaymentFlow,
     RefundFlow,
     NetSuitePaymentFlow,
+    NetSuiteCreditMemoFlow,
     NetSuiteRefundFlow,
 )
 TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS))  # the --type names, in run order

@@ -114,6 +114,7 @@ class Plan:
     writes: tuple[Write, ...]
     group: str | None = None  # plans of one group never write at the same time (two refunds of one payment)
     also: tuple[str, ...] = ()  # other source records completed with this one (a NetSuite refund's credit memo)
+    counterpart: str | None = None  # the id written back, if not the last step's (a negative invoice's credit memo)
 
     @property
     def start(self) -> int:
@@ -291,6 +292,10 @@ class Flow(ABC):
         """Other source records that become `Sync Complete` with this one (reference 4.13: a refund's credit memo)."""
         return ()
 
+    def counterpart(self, row: Mapping[str, Any], page: Any) -> str | None:
+        """The id written back with Sync Complete when it is not what the last step wrote."""
+        return None
+
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
         """One page of selected records: batch lookups, then per record exclusion, validation and mapping."""
         page = self.lookups(rows)
@@ -304,7 +309,8 @@ class Flow(ABC):
                 yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason)
                 continue
             writes = tuple(self.writes(row, page))
-            yield Plan(row["Id"], self.status_of(row), writes, self.group(row, page), self.completes_also(row, page))
+            status, group, also = self.status_of(row), self.group(row, page), self.completes_also(row, page)
+            yield Plan(row["Id"], status, writes, group, also, self.counterpart(row, page))
 
     # -- the two shapes of a NetSuite write ---------------------------------------------------------------
     def create(self, step: Step, record_type: str, fields: Mapping[str, Any], zuora_id: str) -> Write:

@@ -9,7 +9,7 @@ again before any create: Zuora keeps no unique key of ours.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -71,6 +71,14 @@ class NetSuiteFlow(Flow):
             completion=completion or {},
             companion_type=companion_type,
         )
+
+    def applied_documents(self, rows: Sequence[Mapping[str, Any]], record_type: str) -> dict[str, dict[str, Any]]:
+        """The NetSuite transactions the rows' applyLists apply to, by internalId (getList as `record_type`, e.g.
+        invoice; {} for one that is not of that type)."""
+        docs = sorted({str(line["doc"]) for row in rows for line in applied(row)})
+        refs = [RecordRef(internal_id=doc, type=record_type) for doc in docs]
+        reads = self.context.netsuite.get_list(refs) if refs else []
+        return {doc: (read.record or {}) if read.success else {} for doc, read in zip(docs, reads, strict=True)}
 
     def status_of(self, row: Mapping[str, Any]) -> Status:
         return parse_status(text(custom(row, self.search().status_field)) or None)

@@ -164,6 +164,7 @@ class InvoiceFlow(TransactionFlow):
         header["customFieldList"] = without_none(
             {
                 ids.transaction_zuora_id: row["Id"],
+                ids.transaction_customer_id_sales: row["AccountId"],  # the bundle sources it from the customer
                 ids.transaction_zuora_type: "NEGATIVE_INVOICE" if negative else "INVOICE",
                 ids.transaction_origin: "ZUORA",
                 ids.transaction_reference_number: row.get("InvoiceNumber"),

@@ -28,7 +28,7 @@ from zns_sync.flows.base import (
     zuora_date,
 )
 from zns_sync.flows.from_netsuite import NETSUITE, NetSuiteFlow, Search, applied, custom, ref_id, text
-from zns_sync.netsuite import CustomFieldCondition, RecordRef
+from zns_sync.netsuite import CustomFieldCondition
 from zns_sync.status import TTA, Action
 
 CREATING_PAYMENT = Step(Action.CREATING, "Payment")
@@ -66,9 +66,7 @@ class NetSuitePaymentFlow(NetSuiteFlow):
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx, ids = self.context, self.settings.netsuite_fields
-        docs = sorted({str(line["doc"]) for row in rows for line in applied(row)})
-        reads = ctx.netsuite.get_list([RecordRef(internal_id=d, type="invoice") for d in docs]) if docs else []
-        documents = {d: (r.record or {}) if r.success else {} for d, r in zip(docs, reads, strict=True)}
+        documents = self.applied_documents(rows, "invoice")
         accounts = [self._account_id(row) for row in rows]
         zuora_ids = [text(custom(d, ids.transaction_zuora_id)) for d in documents.values()]
         found, invoices, methods = ctx.concurrently(

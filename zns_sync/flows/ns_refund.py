@@ -24,7 +24,7 @@ from zns_sync.flows.base import (
     zuora_date,
 )
 from zns_sync.flows.from_netsuite import NETSUITE, NetSuiteFlow, Search, applied, custom, ref_id, text
-from zns_sync.netsuite import CustomFieldCondition, RecordRef
+from zns_sync.netsuite import CustomFieldCondition
 from zns_sync.status import TTA, Action
 
 CREATING_REFUND = Step(Action.CREATING, "Refund")
@@ -59,9 +59,7 @@ class NetSuiteRefundFlow(NetSuiteFlow):
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx, ids = self.context, self.settings.netsuite_fields
-        docs = sorted({str(line["doc"]) for row in rows for line in applied(row)})
-        reads = ctx.netsuite.get_list([RecordRef(internal_id=d, type="creditMemo") for d in docs]) if docs else []
-        memos = {d: (r.record or {}) if r.success else {} for d, r in zip(docs, reads, strict=True)}
+        memos = self.applied_documents(rows, "creditMemo")
         references = [text(custom(m, ids.credit_memo_refund_payment_reference)) for m in memos.values()]
         return _Page(
             credit_memos=memos,

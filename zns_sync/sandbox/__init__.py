@@ -13,7 +13,12 @@ from typing import Any
 import yaml
 
 from zns_sync.config import Settings, default_types, settings_from_mapping
-from zns_sync.sandbox.demo_netsuite import record_netsuite_payments, record_netsuite_refunds, seed_netsuite_master
+from zns_sync.sandbox.demo_netsuite import (
+    record_netsuite_credit_memos,
+    record_netsuite_payments,
+    record_netsuite_refunds,
+    seed_netsuite_master,
+)
 from zns_sync.sandbox.demo_tenant import TenantSummary, generate_tenant
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 from zns_sync.sandbox.zuora_server import ZuoraEmulator
@@ -119,10 +124,12 @@ class Sandbox:
         path.write_text(header + yaml.safe_dump(self.config_mapping(state_dir.resolve()), sort_keys=False))
 
     def record_in_netsuite(self, payments: int = 4) -> dict[str, str]:
-        """What a clerk records in NetSuite once a run synced the invoices (demo_netsuite): customer payments, and
-        refunds of Zuora payments through credit memos; the records by label, added to `netsuite_awkward`."""
+        """What a clerk records in NetSuite once a run synced the invoices (demo_netsuite): customer payments, refunds
+        of Zuora payments through credit memos, credit memos against invoices from Zuora; the records by label, added
+        to `netsuite_awkward`."""
         stores = self.netsuite.store, self.zuora.store, self.reference
-        made = record_netsuite_payments(*stores, payments=payments, seed=self.seed)
+        made = record_netsuite_credit_memos(*stores)  # first: they leave the invoices open for the payments
+        made.update(record_netsuite_payments(*stores, payments=payments, seed=self.seed))
         made.update(record_netsuite_refunds(*stores))
         self.netsuite_awkward.update(made)
         return made

@@ -136,9 +136,12 @@ YES, NO = {"internalId": "1", "name": "Yes"}, {"internalId": "2", "name": "No"}
 
 
 class _Payments:
-    """Customer payments a clerk records in NetSuite against the invoices that came from Zuora."""
+    """Customer payments a clerk records in NetSuite against the invoices that came from Zuora (of customers whose
+    payment method NetSuite knows, unless not `paying`)."""
 
-    def __init__(self, netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any], seed: int) -> None:
+    def __init__(
+        self, netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any], seed: int, *, paying: bool = True
+    ) -> None:
         self.netsuite, self.zuora, self.reference = netsuite, zuora, reference
         self.rng = random.Random(seed)
         accounts = {c["internalId"]: (c.get("customFieldList") or {}).get(ZUORA_ID) for c in netsuite.all("Customer")}
@@ -150,7 +153,7 @@ class _Payments:
             from_zuora = custom.get(ZUORA_TYPE) == "INVOICE" and zuora.get(
                 "Invoice", str(custom.get(TRANSACTION_ZUORA_ID))
             )
-            payable = methods.get(accounts.get(customer)) in reference["payment_methods"]
+            payable = not paying or methods.get(accounts.get(customer)) in reference["payment_methods"]
             if from_zuora and payable and invoice.get("amountRemaining", 0) > 1:
                 self.open.setdefault(customer, []).append(invoice)
         self.accounts, self.methods = accounts, methods
@@ -198,8 +201,6 @@ def record_netsuite_payments(
             customer, taken = found
             awkward[label] = made.add(customer, [(i["internalId"], made.open_amount(i)) for i in taken], **changes)
 
-    for number in range(payments):
-        pay(f"ns_payment_{number}")
     pay("ns_payment_over_several_invoices", invoices=2)
     pay("ns_payment_partly_applied", extra=25.0)
     pay("ns_payment_from_zuora", custom={ORIGIN: "ZUORA"})
@@ -218,6 +219,8 @@ def record_netsuite_payments(
             "itemList": {"item": [{"item": {"internalId": reference["tax_item"]}, "amount": 30.0}]},
         }).internal_id  # fmt: skip
         awkward["ns_payment_to_netsuite_invoice"] = made.add(customer, [(only_netsuite, 30.0)])
+    for number in range(payments):
+        pay(f"ns_payment_{number}")
     return awkward
 
 
@@ -262,3 +265,56 @@ def record_netsuite_refunds(netsuite: NetSuiteStore, zuora: ZuoraStore, referenc
         "ns_refund_without_payment_reference": lambda p: refund(p, 12.0, ref=False),
     }
     return {label: make(payment) for (label, make), payment in zip(cases.items(), payments, strict=False)}
+
+
+CUSTOMER_ID_SALES = "custbodyzuoracustomeridsales"
+
+
+def record_netsuite_credit_memos(
+    netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any]
+) -> dict[str, str]:
+    """NetSuite credit memos against invoices from Zuora (reference 4.15): a clerk's own, and a negative invoice's
+    credit memo applied at last; their internalIds by label."""
+    made = _Payments(netsuite, zuora, reference, 0, paying=False)  # the open invoices from Zuora, by customer
+    awkward: dict[str, str] = {}
+
+    def credit(label: str, amounts: list[float], extra: float = 0.0) -> None:
+        found = made.take(len(amounts))
+        if found is None or any(made.open_amount(i) < a for i, a in zip(found[1], amounts, strict=True)):
+            return
+        customer, invoices = found
+        lines = [
+            {"doc": int(i["internalId"]), "apply": True, "amount": a} for i, a in zip(invoices, amounts, strict=True)
+        ]
+        awkward[label] = netsuite.add("CreditMemo", {
+            "entity": {"internalId": customer}, "tranDate": dt.datetime(2024, 12, 10), "memo": "Goodwill credit",
+            "itemList": {"item": [{"item": {"internalId": reference["tax_item"]}, "amount": sum(amounts) + extra}]},
+            "applyList": {"apply": lines}, "customFieldList": {CUSTOMER_ID_SALES: made.accounts[customer]},
+        }).internal_id  # fmt: skip
+        if label == "ns_credit_memo_more_than_zuora_balance":  # the invoice was adjusted in Zuora meanwhile
+            zuora.set("Invoice", str(invoices[0]["customFieldList"][TRANSACTION_ZUORA_ID]), {"Balance": 1.0})
+
+    for memo in netsuite.all("CreditMemo"):  # a negative invoice's credit memo, used in NetSuite at last:
+        customer = memo["entity"]["internalId"]
+        open_ = made.open.get(customer, [])[:2]
+        if (memo.get("customFieldList") or {}).get(ZUORA_TYPE) != "NEGATIVE_INVOICE" or not open_:
+            continue
+        lines, left = [], float(memo["total"])
+        for invoice in open_:  # applied to open invoices from Zuora (at most two of them) ...
+            amount = round(min(left, made.open_amount(invoice) / 2), 2)
+            lines.append({"doc": int(invoice["internalId"]), "apply": True, "amount": amount})
+            left = round(left - amount, 2)
+            made.open[customer].remove(invoice)
+        netsuite.update("CreditMemo", {"internalId": memo["internalId"], "applyList": {"apply": lines}})
+        if left > 0:  # ... and the rest refunded to the customer, in NetSuite only
+            netsuite.add("CustomerRefund", {
+                "customer": {"internalId": customer}, "tranDate": dt.datetime(2024, 12, 12),
+                "applyList": {"apply": [{"doc": int(memo["internalId"]), "apply": True, "amount": left}]},
+            })  # fmt: skip
+        awkward["ns_credit_memo_negative_invoice"] = memo["internalId"]
+        break
+    credit("ns_credit_memo", [15.0])
+    credit("ns_credit_memo_partly_applied", [10.0], extra=10.0)
+    credit("ns_credit_memo_two_zuora_invoices", [10.0, 10.0])
+    credit("ns_credit_memo_more_than_zuora_balance", [12.0])
+    return awkward

@@ -72,8 +72,8 @@ _SCHEMA_TEXT: dict[str, str] = {
     "DebitMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal Balance:decimal MemoDate:date "
     "DueDate:date Status TransferredToAccounting ReferredInvoiceId:id ReasonCode Currency",
     "InvoiceItemAdjustment": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceId:id InvoiceNumber SourceId:id SourceType "
-    "Type Amount:decimal AdjustmentDate:date AdjustmentNumber AccountingCode Comment ReasonCode Status "
-    "TransferredToAccounting ServiceStartDate:date ServiceEndDate:date",
+    "Type Amount:decimal AdjustmentDate:date AdjustmentNumber AccountingCode Comment ReasonCode ReferenceId Status "
+    "TransferredToAccounting ServiceStartDate:date ServiceEndDate:date Origin__NS Transaction__NS",
 }
 
 # The tenant's currencies and payment terms (Settings > Billing); JPY and Net 60 are not enabled on purpose.
