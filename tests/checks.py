@@ -186,6 +186,23 @@ def _counterpart(status: str | None, zuora_id: str | None, zuora_object: dict[st
     return False
 
 
+def _complete_transactions(
+    box: Sandbox, zuora_object: str, netsuite_type: str, settled: bool
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Our Zuora transactions (Origin__NS NETSUITE), each checked to belong to its NetSuite record, with that record
+    when it is complete: Processed, TransferredToAccounting Yes."""
+    for zuora_record in box.zuora.store.all(zuora_object):
+        if zuora_record.get("Origin__NS") != "NETSUITE":
+            continue
+        record = box.netsuite.store.get(netsuite_type, str(zuora_record["IntegrationId__NS"]))
+        assert record is not None, f"{zuora_object} {zuora_record['Id']} names no NetSuite {netsuite_type}"
+        status = custom(record, FIELDS.transaction_integration_status)
+        if _counterpart(status, custom(record, FIELDS.transaction_zuora_id), zuora_record, settled):
+            assert zuora_record["Status"] == "Processed", zuora_record
+            assert zuora_record.get("TransferredToAccounting") == "Yes", zuora_record
+            yield zuora_record, record
+
+
 def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> dict[str, int]:
     """No Zuora record twice for one NetSuite record; each Zuora record of ours belongs to a NetSuite record that is
     complete and names it (or, unless `settled`, on its way); complete customers are Active accounts with their
@@ -219,16 +236,8 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
             for role in ("BillToId", "SoldToId"):
                 assert (zuora.get("Contact", account[role]) or {}).get("AccountId") == account["Id"], (account, role)
     invoices = {row["Id"]: row for row in zuora.all("Invoice")}
-    for payment in zuora.all("Payment"):
-        if payment.get("Origin__NS") != "NETSUITE":
-            continue
-        record = netsuite.get("CustomerPayment", str(payment["IntegrationId__NS"]))
-        assert record is not None, f"payment {payment['Id']} names no NetSuite payment"
-        status = custom(record, FIELDS.transaction_integration_status)
-        if not _counterpart(status, custom(record, FIELDS.transaction_zuora_id), payment, settled):
-            continue
+    for payment, record in _complete_transactions(box, "Payment", "CustomerPayment", settled):
         complete["CustomerPayment"] += 1
-        assert payment["Status"] == "Processed" and payment.get("TransferredToAccounting") == "Yes", payment
         assert custom(record, FIELDS.transaction_origin) == "NETSUITE", record
         applied = {
             str(invoices[a["InvoiceId"]]["IntegrationId__NS"]): money(a["Amount"])
@@ -236,16 +245,8 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
             if a["PaymentId"] == payment["Id"]
         }
         assert applied == applications(record), f"payment {payment['Id']}: {applied} != {applications(record)}"
-    for refund in zuora.all("Refund"):
-        if refund.get("Origin__NS") != "NETSUITE":
-            continue
-        record = netsuite.get("CustomerRefund", str(refund["IntegrationId__NS"]))
-        assert record is not None, f"refund {refund['Id']} names no NetSuite refund"
-        status = custom(record, FIELDS.transaction_integration_status)
-        if not _counterpart(status, custom(record, FIELDS.transaction_zuora_id), refund, settled):
-            continue
+    for refund, record in _complete_transactions(box, "Refund", "CustomerRefund", settled):
         complete["CustomerRefund"] += 1
-        assert refund["Status"] == "Processed" and refund.get("TransferredToAccounting") == "Yes", refund
         assert money(refund["Amount"]) == money(record["total"]), refund
         (line,) = record["applyList"]["apply"]
         memo = netsuite.get("CreditMemo", str(line["doc"])) or {}
