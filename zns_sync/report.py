@@ -298,6 +298,7 @@ def reconciliation_data(result: Reconciliation) -> dict[str, Any]:
             for (name, month), t in result.totals.items()
         ],
         "findings": [asdict(f) for f in result.findings],
+        "skipped": dict(result.skipped),
     }
 
 
@@ -325,6 +326,8 @@ def show_reconciliation(console: Console, result: Reconciliation) -> None:
         )
         _row(table, name, month or "all", *_totals_cells(s), difference)
     show(console, table)
+    for name, why in result.skipped.items():
+        show_text(console, f"{name}: {why}")
     if not result.findings:
         show_text(
             console, "Nothing is off: every synced record has its counterpart, with the same amount and customer."
