@@ -249,6 +249,11 @@ def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: 
             assert_netsuite_origin_consistent(box, settled=False)
             assert netsuite_statuses(box, "Customer")["Creating Customer Account"] >= 1
         box.zuora.faults.processing_seconds = 0.0
+        objects = zuora.count("Account"), zuora.count("Contact")
+        recovered = zns(config, "recover", "--json", "--type", "customer")  # finds what exists, creates nothing
+        found = json.loads(recovered.stdout)["customer"]
+        assert recovered.returncode == 1 and found["not_found"], recovered.stderr  # some stopped before step 4
+        assert (zuora.count("Account"), zuora.count("Contact")) == objects
         run_to_completion(config)
         created = zuora.count("Account") - accounts
         assert created >= 5 and zuora.count("Contact") - contacts == 2 * created  # found again, never made twice

@@ -82,7 +82,7 @@ def summary_table(results: Mapping[str, Counts], *, title: str) -> Table:
 def preview_table(previews: Iterable[Preview], *, title: str) -> Table:
     """A dry run's per-record plan: action, status, reason and the payload it would send."""
     table = Table(title=title, show_lines=False)
-    for column in ("type", "Zuora id", "action", "status", "why / payload"):
+    for column in ("type", "source id", "action", "status", "why / payload"):
         table.add_column(column, overflow="fold")
     for item in previews:
         detail = item.reason or ""
@@ -93,9 +93,9 @@ def preview_table(previews: Iterable[Preview], *, title: str) -> Table:
 
 
 def recover_table(results: Mapping[str, PassResult]) -> Table:
-    """Records found in NetSuite (linked) and not found (the next run creates them)."""
+    """Records found in the destination (linked) and not found (the next run creates them)."""
     table = Table(title="Recovery")
-    for column in ("type", "Zuora id", "result", "NetSuite id"):
+    for column in ("type", "source id", "result", "counterpart id"):
         table.add_column(column)
     for name, result in results.items():
         for source_id, internal_id in result.recovered:
@@ -141,7 +141,7 @@ def attempts_table(rows: Iterable[tuple[int, Attempt, str]], *, title: str) -> T
         "run",
         "at",
         "type",
-        "Zuora id",
+        "source id",
         "action",
         "outcome",
         "status before",
