@@ -226,6 +226,9 @@ def test_netsuite_credit_memos_become_invoice_item_adjustments(
     assert (
         refused.returncode == 2 and "'ns-credit-memo' runs only with sync.invoice_settlement: false" in refused.stderr
     )
+    set_sync(ns_config, types=FIRST)
+    asked = zns(ns_config, "run", "--type", "ns-credit-memo")
+    assert asked.returncode == 2 and "--type 'ns-credit-memo' runs only with" in asked.stderr
 
 
 def test_the_netsuite_direction_is_opt_in_and_the_customer_master_is_checked(ns_config: Path) -> None:

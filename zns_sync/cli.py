@@ -15,10 +15,10 @@ import click
 from rich.console import Console
 
 from zns_sync import __version__
-from zns_sync.config import Settings, find_config_path, load_settings
+from zns_sync.config import Settings, find_config_path, load_settings, settlement_conflict
 from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
-from zns_sync.errors import ZnsSyncError
+from zns_sync.errors import UsageError, ZnsSyncError
 from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
@@ -118,6 +118,10 @@ def open_engine(
 
 
 def _types(settings: Settings, given: Sequence[str]) -> list[str]:
+    for name in given:
+        conflict = settlement_conflict(name, settings.sync.invoice_settlement)
+        if conflict is not None:
+            raise UsageError(f"--type {conflict}")
     return list(given) if given else list(settings.sync.types)
 
 

@@ -71,12 +71,14 @@ def default_types() -> tuple[str, ...]:
     return DEFAULT_TYPES
 
 
-def invoice_settlement_needed(name: str) -> bool | None:
-    """Whether a record type runs only with Invoice Settlement on (True) or off (False); None when it runs with both."""
+def settlement_conflict(name: str, invoice_settlement: bool) -> str | None:
+    """Why record type `name` cannot run with this Invoice Settlement setting (reference section 2), if it cannot."""
     from zns_sync.flows import FLOWS
 
-    needs = {flow.needs_invoice_settlement for flow in FLOWS if flow.name == name} - {None}
-    return needs.pop() if needs else None
+    needs = {flow.needs_invoice_settlement for flow in FLOWS if flow.name == name} - {None, invoice_settlement}
+    if not needs:
+        return None
+    return f"{name!r} runs only with sync.invoice_settlement: {str(needs.pop()).lower()} (reference section 2)"
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -279,12 +281,9 @@ class SyncSettings:
                     f"sync.types[{index}]: {name!r} is not supported by this version "
                     f"(supported: {', '.join(supported_types())})"
                 )
-            needed = invoice_settlement_needed(name)
-            if needed is not None and needed != self.invoice_settlement:
-                raise ConfigError(
-                    f"sync.types[{index}]: {name!r} runs only with sync.invoice_settlement: {str(needed).lower()} "
-                    "(reference section 2)"
-                )
+            conflict = settlement_conflict(name, self.invoice_settlement)
+            if conflict is not None:
+                raise ConfigError(f"sync.types[{index}]: {conflict}")
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
 
