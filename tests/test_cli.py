@@ -176,7 +176,8 @@ def test_the_sync_log_is_private(tmp_path: Path) -> None:
 
 
 def test_demo_shows_the_netsuite_to_zuora_direction() -> None:
-    done = cli("demo", "--customer-master", "netsuite", "--records", "12")
+    done = cli("demo", "--customer-master", "netsuite", "--records", "8")
     assert done.returncode == 0, done.stderr
     assert "NetSuite is the customer master" in done.stdout and "customer_currency_not_in_zuora" in done.stdout
-    assert "the NetSuite payments go to Zuora" in done.stdout and "ns-payment" in done.stdout
+    assert "the NetSuite payments, credit memos and refunds go to Zuora" in done.stdout
+    assert "ns-payment" in done.stdout and "ns-refund" in done.stdout

@@ -1,7 +1,9 @@
 """Crash safety: SIGKILL `zns-sync run` at random moments, then run to completion; nothing duplicated or lost.
 
 The variants cover both Invoice Settlement modes (memos on, adjustments off) and lost NetSuite responses. CI kills
-10 times per variant; `make chaos` sets ZNS_CHAOS_KILLS (default 100) per variant.
+10 times per variant of the Zuora -> NetSuite direction and 3 times per NetSuite -> Zuora phase (customers;
+payments, credit memos and refunds); `make chaos` sets ZNS_CHAOS_KILLS (default 100) per variant, a third of
+it per phase.
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
 
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
 NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-credit-memo", "ns-refund"]
+NS_INVOICES = 40
 NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
 
 
@@ -209,14 +212,14 @@ def clear_some(box: Sandbox, rng: random.Random) -> None:
 def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(tmp_path: Path) -> None:
     """SIGKILL during customer and payment syncs, Zuora answers lost after it committed, statuses cleared by hand:
     in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record."""
-    with Sandbox(invoices=60, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control:
+    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control:
         config = netsuite_master(control, tmp_path, "control")
         run_to_completion(config)
         control.record_in_netsuite(6)
         run_to_completion(config)
         expected = netsuite_outcome(control)
     rng = random.Random(f"{SEED}-netsuite")
-    with Sandbox(invoices=60, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
         # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
         config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
         for flows in (("customer",), ("ns-payment", "ns-credit-memo", "ns-refund")):
@@ -254,6 +257,11 @@ def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: 
             assert_netsuite_origin_consistent(box, settled=False)
             assert netsuite_statuses(box, "Customer")["Creating Customer Account"] >= 1
         box.zuora.faults.processing_seconds = 0.0
+        objects = zuora.count("Account"), zuora.count("Contact")
+        recovered = zns(config, "recover", "--json", "--type", "customer")  # finds what exists, creates nothing
+        found = json.loads(recovered.stdout)["customer"]
+        assert recovered.returncode == 1 and found["not_found"], recovered.stderr  # some stopped before step 4
+        assert (zuora.count("Account"), zuora.count("Contact")) == objects
         run_to_completion(config)
         created = zuora.count("Account") - accounts
         assert created >= 5 and zuora.count("Contact") - contacts == 2 * created  # found again, never made twice
@@ -266,7 +274,7 @@ def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: 
 def test_two_hosts_running_at_once_create_each_zuora_record_once(tmp_path: Path) -> None:
     """Two runs with their own state dirs (two hosts, two locks) over the same records: each Zuora create request is
     the same on both, so Zuora replays it, or answers 409 while the first runs: nothing is created twice."""
-    with Sandbox(invoices=40, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
         hosts = [netsuite_master(box, tmp_path, name, max_retries=8) for name in ("host-a", "host-b")]
 
         def both(flow: str) -> None:

@@ -223,11 +223,11 @@ def sync(
 
 @cli.command()
 @type_option
-@click.option("--dry-run", is_flag=True, help="Look in NetSuite, link nothing.")
+@click.option("--dry-run", is_flag=True, help="Look in the destination, link nothing.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
 def recover(obj: Ctx, types: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-    """For every record in an in-flight or Error status: find it in NetSuite and link it, or list it."""
+    """For every record in an in-flight or Error status: find it in the destination and link it, or list it."""
     settings = obj.settings()
     selected = _types(settings, types)
     console = make_console(stderr=as_json)
@@ -500,10 +500,10 @@ def demo(records: int, seed: int, invoice_settlement: bool, customer_master: str
         if customer_master == "netsuite":
             made = box.record_in_netsuite()
             console.print(
-                f"A clerk records {len(made)} payments in NetSuite against the invoices from Zuora: "
+                f"A clerk records {len(made)} payments, credit memos and refunds in NetSuite: "
                 + ", ".join(sorted(made))
             )
-            console.rule("Next run: the NetSuite payments go to Zuora")
+            console.rule("Next run: the NetSuite payments, credit memos and refunds go to Zuora")
             _demo_run(console, settings)
         console.rule("Next run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")

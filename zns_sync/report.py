@@ -166,7 +166,7 @@ def payloads_text(previews: Iterable[Preview]) -> Iterable[str]:
 
 
 def recover_table(results: Mapping[str, PassResult]) -> Table:
-    """Records found in NetSuite (linked) and not found (the next run creates them)."""
+    """Records found in the destination (linked) and not found (the next run creates them)."""
     table = _table("Recovery", [("type", KEY), ("id", KEY), ("number", KEY), ("result", TEXT),
                                 ("counterpart id", KEY)])  # fmt: skip
     for name, result in results.items():
