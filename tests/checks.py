@@ -194,9 +194,14 @@ def applied_now(box: Sandbox, payment_id: str) -> list[tuple[str, Decimal]]:
 
 
 @contextlib.contextmanager
-def engine(box: Sandbox, state: Path, **netsuite: int) -> Iterator[Engine]:
+def engine(box: Sandbox, state: Path, sync: dict[str, Any] | None = None, **netsuite: int) -> Iterator[Engine]:
+    """An engine in this process for the sandbox, with `sync` and `netsuite` settings changed."""
     settings: Settings = box.settings(state)
-    settings = dataclasses.replace(settings, netsuite=dataclasses.replace(settings.netsuite, **netsuite))
+    settings = dataclasses.replace(
+        settings,
+        netsuite=dataclasses.replace(settings.netsuite, **netsuite),
+        sync=dataclasses.replace(settings.sync, **(sync or {})),
+    )
     with contextlib.ExitStack() as stack:
         e = stack.enter_context(open_engine(settings, stack, None, None))
         e.journal.start_run("test", settings.sync.types, False)

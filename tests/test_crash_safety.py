@@ -25,12 +25,14 @@ from checks import (
     assert_consistent,
     assert_netsuite_origin_consistent,
     custom,
+    engine,
     netsuite_statuses,
     statuses,
     zns,
 )
 
 from zns_sync.config import SyncSettings
+from zns_sync.engine import Engine
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
@@ -66,9 +68,10 @@ def kill_repeatedly(
     rng: random.Random,
     reopen: Callable[[Sandbox, random.Random], None],
     *types: str,
+    within: float = 3.0,
 ) -> int:
-    """Start runs (of `types`, else all) and SIGKILL each after a random delay until `kills` landed mid-run; returns
-    the kills landed."""
+    """Start runs (of `types`, else all) and SIGKILL each after a random delay (at most `within` seconds) until
+    `kills` landed mid-run; returns the kills landed."""
     killed = started = 0
     chosen = [arg for name in types for arg in ("--type", name)]
     while killed < kills and started < 3 * kills:
@@ -77,7 +80,7 @@ def kill_repeatedly(
             [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", *chosen],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.5, 3.0))  # the interpreter and zeep start in about half a second
+        time.sleep(rng.uniform(0.5, within))  # the interpreter and zeep start in about half a second
         if child.poll() is None:
             child.kill()
             killed += 1
@@ -174,6 +177,7 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
 
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
 NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-credit-memo", "ns-refund"]
+NS_SYNC = {"types": tuple(NS_TYPES), "invoice_settlement": False}  # the three-step payments, and credit memos
 NS_INVOICES = 40
 NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
 
@@ -182,7 +186,7 @@ def netsuite_master(box: Sandbox, tmp_path: Path, name: str, **zuora: object) ->
     config = tmp_path / f"{name}.yaml"
     box.write_config(config, tmp_path / f"{name}-state")
     data = yaml.safe_load(config.read_text())
-    data["sync"].update(types=NS_TYPES, invoice_settlement=False)  # the three-step payments
+    data["sync"].update(types=NS_TYPES, invoice_settlement=False)  # as NS_SYNC
     data["zuora"].update(zuora)
     config.write_text(yaml.safe_dump(data))
     return config
@@ -209,25 +213,36 @@ def clear_some(box: Sandbox, rng: random.Random) -> None:
                 box.netsuite.store.update(record_type, {"internalId": record["internalId"], "customFieldList": fields})
 
 
+def settle(clean: Engine) -> None:
+    """Run in this process until a run writes nothing and leaves no outcome unknown."""
+    for _ in range(5):
+        if not any(c.created or c.linked or c.unknown for c in clean.run(NS_TYPES).values()):
+            return
+    raise AssertionError("the tenant did not settle after five clean runs")
+
+
 def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(tmp_path: Path) -> None:
     """SIGKILL during customer and payment syncs, Zuora answers lost after it committed, statuses cleared by hand:
     in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record."""
-    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control:
-        config = netsuite_master(control, tmp_path, "control")
-        run_to_completion(config)
+    with (
+        Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control,
+        engine(control, tmp_path / "control", NS_SYNC) as clean,
+    ):  # a clean run in this process: the outcome to match
+        settle(clean)
         control.record_in_netsuite(6)
-        run_to_completion(config)
+        settle(clean)
         expected = netsuite_outcome(control)
     rng = random.Random(f"{SEED}-netsuite")
     with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
         # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
         config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
         for flows in (("customer",), ("ns-payment", "ns-credit-memo", "ns-refund")):
-            box.zuora.faults.latency_seconds = 0.2  # long enough that a kill lands between the steps
+            box.zuora.faults.latency_seconds = 0.15  # long enough that a kill lands between the steps
             box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
-            assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows) == NS_KILLS
+            assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows, within=2.0) == NS_KILLS
             box.zuora.faults.latency_seconds = box.zuora.faults.drop_after_rate = 0.0
-            run_to_completion(config)
+            with engine(box, tmp_path / "chaos-state", NS_SYNC) as clean:  # no more kills: in this process
+                settle(clean)
             if flows == ("customer",):
                 box.record_in_netsuite(6)
         assert assert_netsuite_origin_consistent(box)["CustomerPayment"] > 0
@@ -294,10 +309,12 @@ def test_two_hosts_running_at_once_create_each_zuora_record_once(tmp_path: Path)
             box.zuora.faults.processing_seconds = 0.0
 
         both("customer")
-        run_to_completion(hosts[0])
+        with engine(box, tmp_path / "host-a-state", NS_SYNC) as clean:
+            settle(clean)
         box.record_in_netsuite(6)
         both("ns-payment")
-        run_to_completion(hosts[1])
+        with engine(box, tmp_path / "host-b-state", NS_SYNC) as clean:
+            settle(clean)
         complete = assert_netsuite_origin_consistent(box)
         assert complete["Customer"] >= 5 and complete["CustomerPayment"] >= 6
         assert box.zuora.counters.get("idempotent_replays", 0) > 0  # the second host's requests were replayed
