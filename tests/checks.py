@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from zns_sync.cli import open_engine
 from zns_sync.config import NetSuiteFields, Settings
 from zns_sync.engine import Engine
@@ -40,6 +42,13 @@ def zns(config: Path, *args: str, timeout: float = 300) -> subprocess.CompletedP
         [sys.executable, "-m", "zns_sync", "--config", str(config), *args],
         capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+def set_sync(config: Path, **values: object) -> None:
+    """Change `sync:` keys of a config file."""
+    data = yaml.safe_load(config.read_text())
+    data["sync"].update(values)
+    config.write_text(yaml.safe_dump(data))
 
 
 def netsuite_records(box: Sandbox, record_type: str) -> list[dict[str, Any]]:
@@ -185,9 +194,14 @@ def applied_now(box: Sandbox, payment_id: str) -> list[tuple[str, Decimal]]:
 
 
 @contextlib.contextmanager
-def engine(box: Sandbox, state: Path, **netsuite: int) -> Iterator[Engine]:
+def engine(box: Sandbox, state: Path, sync: dict[str, Any] | None = None, **netsuite: int) -> Iterator[Engine]:
+    """An engine in this process for the sandbox, with `sync` and `netsuite` settings changed."""
     settings: Settings = box.settings(state)
-    settings = dataclasses.replace(settings, netsuite=dataclasses.replace(settings.netsuite, **netsuite))
+    settings = dataclasses.replace(
+        settings,
+        netsuite=dataclasses.replace(settings.netsuite, **netsuite),
+        sync=dataclasses.replace(settings.sync, **(sync or {})),
+    )
     with contextlib.ExitStack() as stack:
         e = stack.enter_context(open_engine(settings, stack, None, None))
         e.journal.start_run("test", settings.sync.types, False)
@@ -199,3 +213,124 @@ def problems(state: Path) -> dict[str, str]:
     with Journal(state) as journal:
         run_id = journal.runs(1)[0].id
         return {a.source_id: a.outcome for _, a, _ in journal.attempts(run_id=run_id, errors_only=True)}
+
+
+def custom(record: dict[str, Any], script_id: str) -> Any:
+    return (record.get("customFieldList") or {}).get(script_id)
+
+
+def netsuite_statuses(box: Sandbox, record_type: str) -> Counter[str]:
+    """NetSuite records of a type per Zuora Integration Status (NetSuite-originated records only)."""
+    field = FIELDS.customer_integration_status if record_type == "Customer" else FIELDS.transaction_integration_status
+    return Counter(str(custom(r, field) or "(blank)") for r in box.netsuite.store.all(record_type))
+
+
+def _counterpart(status: str | None, zuora_id: str | None, zuora_object: dict[str, Any], settled: bool) -> bool:
+    """Whether a Zuora object is its NetSuite record's complete counterpart; else the record must be on its way."""
+    name = f"{zuora_object['Id']} (of NetSuite record {zuora_object['IntegrationId__NS']})"
+    if status == "Sync Complete":
+        assert zuora_id == zuora_object["Id"], f"{name} is not the Zuora ID {zuora_id} written back"
+        return True
+    allowed = ("Error",) if settled else ("Creating", "Linking", "Error")
+    assert str(status).startswith(allowed), f"Zuora {name} exists but its NetSuite record is {status!r}"
+    return False
+
+
+def _complete_transactions(
+    box: Sandbox, zuora_object: str, netsuite_type: str, settled: bool
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Our Zuora transactions (Origin__NS NETSUITE), each checked to belong to its NetSuite record, with that record
+    when it is complete: Processed, TransferredToAccounting Yes."""
+    for zuora_record in box.zuora.store.all(zuora_object):
+        if zuora_record.get("Origin__NS") != "NETSUITE":
+            continue
+        record = box.netsuite.store.get(netsuite_type, str(zuora_record["IntegrationId__NS"]))
+        assert record is not None, f"{zuora_object} {zuora_record['Id']} names no NetSuite {netsuite_type}"
+        status = custom(record, FIELDS.transaction_integration_status)
+        if _counterpart(status, custom(record, FIELDS.transaction_zuora_id), zuora_record, settled):
+            assert zuora_record["Status"] == "Processed", zuora_record
+            assert zuora_record.get("TransferredToAccounting") == "Yes", zuora_record
+            yield zuora_record, record
+
+
+def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> dict[str, int]:
+    """No Zuora record twice for one NetSuite record; each Zuora record of ours belongs to a NetSuite record that is
+    complete and names it (or, unless `settled`, on its way); complete customers are Active accounts with their
+    two contacts, complete payments are Processed with one application per applied invoice, amounts equal.
+
+    Returns the complete NetSuite records per type.
+    """
+    zuora, netsuite = box.zuora.store, box.netsuite.store
+    accounts = Counter(str(a["IntegrationId__NS"]) for a in zuora.all("Account") if a.get("IntegrationId__NS"))
+    contacts = Counter((c["AccountId"], c["Description"]) for c in zuora.all("Contact") if c.get("Description"))
+    payments = Counter(str(p["IntegrationId__NS"]) for p in zuora.all("Payment") if p.get("Origin__NS") == "NETSUITE")
+    refunds = Counter(str(r["IntegrationId__NS"]) for r in zuora.all("Refund") if r.get("Origin__NS") == "NETSUITE")
+    adjustments = [a for a in zuora.all("InvoiceItemAdjustment") if a.get("Origin__NS") == "NETSUITE"]
+    links = Counter(
+        (a["PaymentId"], a.get("InvoiceId"), a.get("DebitMemoId"))
+        for a in [*zuora.all("InvoicePayment"), *zuora.all("PaymentPart")]
+    )
+    counted_all = (("accounts", accounts), ("contacts", contacts), ("payments", payments), ("refunds", refunds),
+                   ("adjustments", Counter(str(a["IntegrationId__NS"]) for a in adjustments)))  # fmt: skip
+    for name, counted in (*counted_all, ("links", links)):
+        assert all(n == 1 for n in counted.values()), (
+            f"duplicate Zuora {name}: {[k for k, n in counted.items() if n > 1]}"
+        )
+    complete = Counter[str]()
+    for account in zuora.all("Account"):
+        if not account.get("IntegrationId__NS"):
+            continue
+        customer = netsuite.get("Customer", str(account["IntegrationId__NS"]))
+        assert customer is not None, f"account {account['Id']} names no NetSuite customer"
+        status = custom(customer, FIELDS.customer_integration_status)
+        if _counterpart(status, custom(customer, FIELDS.customer_zuora_id), account, settled):
+            complete["Customer"] += 1
+            assert account["Status"] == "Active", account
+            for role in ("BillToId", "SoldToId"):
+                assert (zuora.get("Contact", account[role]) or {}).get("AccountId") == account["Id"], (account, role)
+    invoices = {row["Id"]: row for row in zuora.all("Invoice")}
+    for payment, record in _complete_transactions(box, "Payment", "CustomerPayment", settled):
+        complete["CustomerPayment"] += 1
+        assert custom(record, FIELDS.transaction_origin) == "NETSUITE", record
+        applied = {
+            str(invoices[a["InvoiceId"]]["IntegrationId__NS"]): money(a["Amount"])
+            for a in [*zuora.all("InvoicePayment"), *zuora.all("PaymentPart")]  # Invoice Settlement off / on
+            if a["PaymentId"] == payment["Id"] and a.get("InvoiceId")
+        }
+        assert applied == applications(record), f"payment {payment['Id']}: {applied} != {applications(record)}"
+    for refund, record in _complete_transactions(box, "Refund", "CustomerRefund", settled):
+        complete["CustomerRefund"] += 1
+        assert money(refund["Amount"]) == money(record["total"]), refund
+        (line,) = record["applyList"]["apply"]
+        memo = netsuite.get("CreditMemo", str(line["doc"])) or {}
+        assert custom(memo, FIELDS.credit_memo_refund_payment_reference) == refund["PaymentId"]
+        assert custom(memo, FIELDS.transaction_integration_status) == "Sync Complete"  # both records (4.13)
+        assert custom(memo, FIELDS.transaction_zuora_id) == refund["Id"]
+    invoices_by_netsuite_id = {str(i.get("IntegrationId__NS")): i for i in zuora.all("Invoice")}
+    for adjustment in adjustments:
+        memo_id, _, invoice_id = str(adjustment["IntegrationId__NS"]).partition("_")  # <credit memo>_<invoice>
+        memo = netsuite.get("CreditMemo", memo_id)
+        assert memo is not None, f"adjustment {adjustment['Id']} names no NetSuite credit memo"
+        status = custom(memo, FIELDS.transaction_integration_status)
+        if status != "Sync Complete" or invoice_id:  # only the last (charge or only credit) one is written back
+            assert status == "Sync Complete" or str(status).startswith(
+                ("Creating", "Error") if not settled else "Error"
+            )
+            continue
+        negative = custom(memo, FIELDS.transaction_zuora_type) == "NEGATIVE_INVOICE"
+        # A negative invoice's credit memo keeps its invoice's Zuora ID; the others name their adjustment.
+        names = adjustment["InvoiceId"] if negative else adjustment["Id"]
+        assert custom(memo, FIELDS.transaction_zuora_id) == names, (memo, adjustment)
+        complete["CreditMemo"] += 1
+        expected = {
+            f"{memo_id}_{doc}" if negative else memo_id: amount
+            for doc, amount in applications(memo).items()
+            if doc in invoices_by_netsuite_id
+        }
+        if negative:
+            assert adjustment["Type"] == "Charge" and money(adjustment["Amount"]) == money(memo["total"])
+            expected[memo_id] = money(memo["total"])
+        made = {str(a["IntegrationId__NS"]): money(a["Amount"]) for a in adjustments
+                if str(a["IntegrationId__NS"]).partition("_")[0] == memo_id}  # fmt: skip
+        assert made == expected, f"credit memo {memo_id}: {made} != {expected}"
+    return dict(complete)

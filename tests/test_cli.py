@@ -173,3 +173,11 @@ def test_the_sync_log_is_private(tmp_path: Path) -> None:
     assert (state / "sync-log.sqlite").stat().st_mode & 0o777 == 0o600
     for sidecar in state.glob("sync-log.sqlite-*"):  # SQLite's -wal and -shm follow the log's mode
         assert sidecar.stat().st_mode & 0o077 == 0, sidecar
+
+
+def test_demo_shows_the_netsuite_to_zuora_direction() -> None:
+    done = cli("demo", "--customer-master", "netsuite", "--records", "8")
+    assert done.returncode == 0, done.stderr
+    assert "NetSuite is the customer master" in done.stdout and "customer_currency_not_in_zuora" in done.stdout
+    assert "the NetSuite payments, credit memos and refunds go to Zuora" in done.stdout
+    assert "ns-payment" in done.stdout and "ns-refund" in done.stdout

@@ -1,7 +1,9 @@
 """Crash safety: SIGKILL `zns-sync run` at random moments, then run to completion; nothing duplicated or lost.
 
 The variants cover both Invoice Settlement modes (memos on, adjustments off) and lost NetSuite responses. CI kills
-10 times per variant; `make chaos` sets ZNS_CHAOS_KILLS (default 100) per variant.
+10 times per variant of the Zuora -> NetSuite direction and 3 times per NetSuite -> Zuora phase (customers;
+payments, credit memos and refunds); `make chaos` sets ZNS_CHAOS_KILLS (default 100) per variant, a third of
+it per phase.
 """
 
 from __future__ import annotations
@@ -12,13 +14,26 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from checks import ZUORA_OBJECTS, assert_consistent, statuses, zns
+from checks import (
+    FIELDS,
+    ZUORA_OBJECTS,
+    assert_consistent,
+    assert_netsuite_origin_consistent,
+    custom,
+    engine,
+    netsuite_statuses,
+    statuses,
+    zns,
+)
 
-from zns_sync.flows import FLOWS, refusal
+from zns_sync.config import SyncSettings
+from zns_sync.engine import Engine
+from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
 KILLS = int(os.environ.get("ZNS_CHAOS_KILLS", "10"))
@@ -46,21 +61,31 @@ def reopen_some(box: Sandbox, rng: random.Random) -> None:
                 box.zuora.store.set(object_type, row["Id"], fields)
 
 
-def kill_repeatedly(box: Sandbox, config: Path, kills: int, rng: random.Random) -> int:
-    """Start runs and SIGKILL each after a random delay until `kills` landed mid-run; returns the runs started."""
+def kill_repeatedly(
+    box: Sandbox,
+    config: Path,
+    kills: int,
+    rng: random.Random,
+    reopen: Callable[[Sandbox, random.Random], None],
+    *types: str,
+    within: float = 3.0,
+) -> int:
+    """Start runs (of `types`, else all) and SIGKILL each after a random delay (at most `within` seconds) until
+    `kills` landed mid-run; returns the kills landed."""
     killed = started = 0
+    chosen = [arg for name in types for arg in ("--type", name)]
     while killed < kills and started < 3 * kills:
         started += 1
         child = subprocess.Popen(
-            [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet"],
+            [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", *chosen],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.5, 3.0))  # the interpreter and zeep start in about half a second
+        time.sleep(rng.uniform(0.5, within))  # the interpreter and zeep start in about half a second
         if child.poll() is None:
             child.kill()
             killed += 1
         else:
-            reopen_some(box, rng)  # the run finished: give the next one work again
+            reopen(box, rng)  # the run finished: give the next one work again
         child.wait()
     return killed
 
@@ -73,12 +98,14 @@ def small_batches(config: Path) -> None:
 
 def run_to_completion(config: Path, invoice_settlement: bool = True) -> None:
     """Run until a run writes nothing for any type and leaves no outcome unknown."""
+    sync = yaml.safe_load(config.read_text())["sync"]
+    configured = sync.get("types") or SyncSettings(invoice_settlement=invoice_settlement).types
     for _ in range(5):
         done = zns(config, "run", "--quiet")
         assert done.returncode in (0, 1), done.stderr
         again = zns(config, "run", "--json")
         types = json.loads(again.stdout)["types"]
-        assert set(types) == {name for name in FLOWS if refusal(name, invoice_settlement, True) is None}, types
+        assert set(types) == set(configured), types
         if all(c["created"] == c["linked"] == c["unknown"] == 0 for c in types.values()):
             return
     raise AssertionError("the tenant did not settle after five clean runs")
@@ -104,7 +131,8 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         config = tmp_path / "zns-sync.yaml"
         box.write_config(config, tmp_path / "state")
         small_batches(config)  # many claims and writes in flight: kills land between every kind of step
-        assert kill_repeatedly(box, config, KILLS, rng) == KILLS, "too few kills landed mid-run to prove anything"
+        landed = kill_repeatedly(box, config, KILLS, rng, reopen_some)
+        assert landed == KILLS, "too few kills landed mid-run to prove anything"
         box.netsuite.faults.lost_response_rate = 0.0
         run_to_completion(config, invoice_settlement)
         assert_consistent(box)
@@ -145,3 +173,148 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
         run_to_completion(config)
         assert_consistent(box)  # one NetSuite refund per refund; each payment applies Zuora's net amounts
         assert statuses(box, "Refund")["Sync Complete"] == box.netsuite.store.count("CustomerRefund") >= 2
+
+
+# The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
+NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-credit-memo", "ns-refund"]
+NS_SYNC = {"types": tuple(NS_TYPES), "invoice_settlement": False}  # the three-step payments, and credit memos
+NS_INVOICES = 40
+NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
+
+
+def netsuite_master(box: Sandbox, tmp_path: Path, name: str, **zuora: object) -> Path:
+    config = tmp_path / f"{name}.yaml"
+    box.write_config(config, tmp_path / f"{name}-state")
+    data = yaml.safe_load(config.read_text())
+    data["sync"].update(types=NS_TYPES, invoice_settlement=False)  # as NS_SYNC
+    data["zuora"].update(zuora)
+    config.write_text(yaml.safe_dump(data))
+    return config
+
+
+def netsuite_outcome(box: Sandbox) -> dict[str, dict[str, int]]:
+    return {t: dict(netsuite_statuses(box, t)) for t in ("Customer", "CustomerPayment", "CustomerRefund", "CreditMemo")}
+
+
+def clear_some(box: Sandbox, rng: random.Random) -> None:
+    """Clear the status and Zuora ID of a fifth of the complete NetSuite records, as a person might: they must link."""
+    for record_type, status, zuora_id in (
+        ("Customer", FIELDS.customer_integration_status, FIELDS.customer_zuora_id),
+        ("CustomerPayment", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
+        ("CustomerRefund", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
+    ):
+        for record in box.netsuite.store.all(record_type):
+            if (
+                custom(record, status) == "Sync Complete"
+                and rng.random() < 0.2
+                and custom(record, "custbodyzuoraorigin") != "ZUORA"
+            ):
+                fields = {status: "", zuora_id: ""}
+                box.netsuite.store.update(record_type, {"internalId": record["internalId"], "customFieldList": fields})
+
+
+def settle(clean: Engine) -> None:
+    """Run in this process until a run writes nothing and leaves no outcome unknown."""
+    for _ in range(5):
+        if not any(c.created or c.linked or c.unknown for c in clean.run(NS_TYPES).values()):
+            return
+    raise AssertionError("the tenant did not settle after five clean runs")
+
+
+def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(tmp_path: Path) -> None:
+    """SIGKILL during customer and payment syncs, Zuora answers lost after it committed, statuses cleared by hand:
+    in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record."""
+    with (
+        Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control,
+        engine(control, tmp_path / "control", NS_SYNC) as clean,
+    ):  # a clean run in this process: the outcome to match
+        settle(clean)
+        control.record_in_netsuite(6)
+        settle(clean)
+        expected = netsuite_outcome(control)
+    rng = random.Random(f"{SEED}-netsuite")
+    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+        # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
+        config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
+        for flows in (("customer",), ("ns-payment", "ns-credit-memo", "ns-refund")):
+            box.zuora.faults.latency_seconds = 0.15  # long enough that a kill lands between the steps
+            box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
+            assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows, within=2.0) == NS_KILLS
+            box.zuora.faults.latency_seconds = box.zuora.faults.drop_after_rate = 0.0
+            with engine(box, tmp_path / "chaos-state", NS_SYNC) as clean:  # no more kills: in this process
+                settle(clean)
+            if flows == ("customer",):
+                box.record_in_netsuite(6)
+        assert assert_netsuite_origin_consistent(box)["CustomerPayment"] > 0
+        assert netsuite_outcome(box) == expected
+
+
+def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: Path) -> None:
+    """Kill the customer sync right after each of its steps lands in Zuora; every run goes on where the last stopped,
+    and no account or contact is created twice."""
+    with Sandbox(invoices=8, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+        config = netsuite_master(box, tmp_path, "steps")
+        zuora = box.zuora.store
+        accounts, contacts = zuora.count("Account"), zuora.count("Contact")
+        box.zuora.faults.processing_seconds = 0.3  # each create takes long enough to kill the run after it
+        for object_type, landed in (("Account", 1), ("Contact", 1), ("Contact", 2)):
+            written = zuora.count(object_type)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", "customer"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            deadline = time.monotonic() + 60
+            while zuora.count(object_type) < written + landed and time.monotonic() < deadline:
+                time.sleep(0.005)
+            child.kill()  # this step is in Zuora; the next one may be on its way
+            child.wait()
+            time.sleep(0.4)  # the request the kill interrupted completes in Zuora all the same
+            assert_netsuite_origin_consistent(box, settled=False)
+            assert netsuite_statuses(box, "Customer")["Creating Customer Account"] >= 1
+        box.zuora.faults.processing_seconds = 0.0
+        objects = zuora.count("Account"), zuora.count("Contact")
+        recovered = zns(config, "recover", "--json", "--type", "customer")  # finds what exists, creates nothing
+        found = json.loads(recovered.stdout)["customer"]
+        assert recovered.returncode == 1 and found["not_found"], recovered.stderr  # some stopped before step 4
+        assert (zuora.count("Account"), zuora.count("Contact")) == objects
+        run_to_completion(config)
+        created = zuora.count("Account") - accounts
+        assert created >= 5 and zuora.count("Contact") - contacts == 2 * created  # found again, never made twice
+        assert_netsuite_origin_consistent(box)
+        with Journal(tmp_path / "steps-state") as journal:
+            resumed = [a for _, a, _ in journal.attempts() if a.status_before == "Creating Customer Account"]
+        assert resumed, "no run resumed a customer in flight"
+
+
+def test_two_hosts_running_at_once_create_each_zuora_record_once(tmp_path: Path) -> None:
+    """Two runs with their own state dirs (two hosts, two locks) over the same records: each Zuora create request is
+    the same on both, so Zuora replays it, or answers 409 while the first runs: nothing is created twice."""
+    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+        hosts = [netsuite_master(box, tmp_path, name, max_retries=8) for name in ("host-a", "host-b")]
+
+        def both(flow: str) -> None:
+            box.zuora.faults.processing_seconds = 0.2  # the two hosts' requests overlap in Zuora
+            runs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", flow],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for config in hosts
+            ]
+            for run in runs:
+                _, errors = run.communicate(timeout=120)
+                assert run.returncode in (0, 1), errors
+            box.zuora.faults.processing_seconds = 0.0
+
+        both("customer")
+        with engine(box, tmp_path / "host-a-state", NS_SYNC) as clean:
+            settle(clean)
+        box.record_in_netsuite(6)
+        both("ns-payment")
+        with engine(box, tmp_path / "host-b-state", NS_SYNC) as clean:
+            settle(clean)
+        complete = assert_netsuite_origin_consistent(box)
+        assert complete["Customer"] >= 5 and complete["CustomerPayment"] >= 6
+        assert box.zuora.counters.get("idempotent_replays", 0) > 0  # the second host's requests were replayed

@@ -14,6 +14,7 @@ from typing import IO, Any, TypeVar
 
 import click
 import yaml
+from rich.console import Console
 
 from zns_sync import __version__
 from zns_sync.check import check as check_connections
@@ -22,7 +23,7 @@ from zns_sync.destinations import Window
 from zns_sync.engine import Counts, Engine, Preview
 from zns_sync.errors import UsageError, ZnsSyncError
 from zns_sync.explain import explain
-from zns_sync.flows import FLOWS
+from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
 from zns_sync.lock import RunLock
 from zns_sync.manual import Procedure, apply, exit_code, record
@@ -78,7 +79,7 @@ class Ctx:
 
 
 type_option = click.option(
-    "--type", "types", multiple=True, type=click.Choice(list(FLOWS)),
+    "--type", "types", multiple=True, type=click.Choice(list(TYPES)),
     help="Record type (repeatable); default: sync.types from the config, in the documented order.",
 )  # fmt: skip
 
@@ -222,11 +223,11 @@ def sync(
 
 @cli.command()
 @type_option
-@click.option("--dry-run", is_flag=True, help="Look in NetSuite, link nothing.")
+@click.option("--dry-run", is_flag=True, help="Look in the destination, link nothing.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
 def recover(obj: Ctx, types: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-    """For every record in an in-flight or Error status: find it in NetSuite and link it, or list it."""
+    """For every record in an in-flight or Error status: find it in the destination and link it, or list it."""
     settings = obj.settings()
     selected = _types(settings, types)
     console = make_console(stderr=as_json)
@@ -294,7 +295,7 @@ def log_command(obj: Ctx, run_id: int | None, errors: bool, record: str | None, 
 
 
 @cli.command(name="explain")
-@click.argument("type_", metavar="TYPE", type=click.Choice(list(FLOWS)))
+@click.argument("type_", metavar="TYPE", type=click.Choice(list(TYPES)))
 @click.argument("key", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
@@ -329,7 +330,7 @@ def _manual(obj: Ctx, procedure: Procedure, type_: str, keys: Sequence[str], dry
 
 
 manual_options = [
-    click.argument("type_", metavar="TYPE", type=click.Choice(list(FLOWS))),
+    click.argument("type_", metavar="TYPE", type=click.Choice(list(TYPES))),
     click.argument("keys", metavar="ID...", nargs=-1, required=True),
     click.option("--dry-run", is_flag=True, help="Look in both systems, say what would change, write nothing."),
     click.option("--json", "as_json", is_flag=True, help="JSON on stdout."),
@@ -426,18 +427,29 @@ settlement_option = click.option(
 )  # fmt: skip
 
 
+master_option = click.option(
+    "--customer-master", type=click.Choice(["zuora", "netsuite"]), default="zuora", show_default=True,
+    help="netsuite: NetSuite-origin customers go to Zuora, and NetSuite payments after them (NetSuite -> Zuora).",
+)  # fmt: skip
+
+
 @cli.command()
 @click.option("--write-config", "config_out", required=True, metavar="PATH", help="Where to write the config.")
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
 @click.option("--state-dir", metavar="DIR", help="state_dir for the written config (default: beside it).")
 @settlement_option
-def sandbox(config_out: str, records: int, seed: int, state_dir: str | None, invoice_settlement: bool) -> None:
+@master_option
+def sandbox(
+    config_out: str, records: int, seed: int, state_dir: str | None, invoice_settlement: bool, customer_master: str
+) -> None:
     """Start local Zuora and NetSuite emulators with demo data and write a config that points at them."""
     from zns_sync.sandbox import Sandbox
 
     path = Path(config_out)
-    with Sandbox(invoices=records, seed=seed, invoice_settlement=invoice_settlement) as box:
+    with Sandbox(
+        invoices=records, seed=seed, invoice_settlement=invoice_settlement, customer_master=customer_master
+    ) as box:
         box.write_config(path, Path(state_dir) if state_dir else path.parent / "zns-sync-state")
         console = make_console()
         console.print(f"Zuora emulator:    {box.zuora.url}")
@@ -452,13 +464,16 @@ def sandbox(config_out: str, records: int, seed: int, state_dir: str | None, inv
 @click.option("--records", type=click.IntRange(min=1), default=60, show_default=True, help="Invoices to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Demo data seed.")
 @settlement_option
-def demo(records: int, seed: int, invoice_settlement: bool) -> None:
+@master_option
+def demo(records: int, seed: int, invoice_settlement: bool, customer_master: str) -> None:
     """Sandbox + a full sync + the summary: nothing to configure."""
     from zns_sync.sandbox import Sandbox
 
     console = make_console()
     with (
-        Sandbox(invoices=records, seed=seed, invoice_settlement=invoice_settlement) as box,
+        Sandbox(
+            invoices=records, seed=seed, invoice_settlement=invoice_settlement, customer_master=customer_master
+        ) as box,
         tempfile.TemporaryDirectory(prefix="zns-sync-demo-") as tmp,
     ):
         settings = box.settings(Path(tmp))
@@ -475,14 +490,22 @@ def demo(records: int, seed: int, invoice_settlement: bool) -> None:
             f"{counts.get('TaxationItem', 0)} taxation items), {counts.get('Payment', 0)} payments, {adjusted}, "
             "with awkward cases on purpose: " + ", ".join(sorted(box.summary.awkward if box.summary else {}))
         )
+        if box.netsuite_awkward:
+            console.print(
+                "NetSuite is the customer master: NetSuite customers with Send To Zuora ticked go to Zuora, "
+                "awkward ones on purpose: " + ", ".join(sorted(box.netsuite_awkward))
+            )
         console.rule("First run")
-        sync(settings, settings.sync.types, dry_run=False, command="demo")
-        with Journal(settings.state_dir) as journal:
-            first_run = journal.runs(1)[0].id
-            held_back = list(journal.attempts(run_id=first_run, errors_only=True))
-        if held_back:
-            show(console, held_back_table(held_back))
-        console.rule("Second run: selects nothing new")
+        _demo_run(console, settings)
+        if customer_master == "netsuite":
+            made = box.record_in_netsuite()
+            console.print(
+                f"A clerk records {len(made)} payments, credit memos and refunds in NetSuite: "
+                + ", ".join(sorted(made))
+            )
+            console.rule("Next run: the NetSuite payments, credit memos and refunds go to Zuora")
+            _demo_run(console, settings)
+        console.rule("Next run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")
         with contextlib.ExitStack() as stack:
             engine = stack.enter_context(open_engine(settings, stack, None, None))
@@ -493,6 +516,15 @@ def demo(records: int, seed: int, invoice_settlement: bool) -> None:
             "Demo done. Next: `zns-sync sandbox --write-config demo.yaml`, then try run --dry-run, status,"
             " log --errors, explain TYPE ID, reconcile."
         )
+
+
+def _demo_run(console: Console, settings: Settings) -> None:
+    """One demo run, then what it held back, one line per reason."""
+    sync(settings, settings.sync.types, dry_run=False, command="demo")
+    with Journal(settings.state_dir) as journal:
+        held_back = list(journal.attempts(run_id=journal.runs(1)[0].id, errors_only=True))
+    if held_back:
+        show(console, held_back_table(held_back))
 
 
 def main() -> None:

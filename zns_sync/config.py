@@ -59,9 +59,16 @@ ALL_TYPES = (
 
 def supported_types() -> tuple[str, ...]:
     """The record types this version implements, in the documented order: the flow registry's (flows/__init__)."""
-    from zns_sync.flows import FLOWS  # imported late: the flows import the clients, which import this module
+    from zns_sync.flows import TYPES  # imported late: the flows import the clients, which import this module
 
-    return tuple(FLOWS)
+    return TYPES
+
+
+def default_types() -> tuple[str, ...]:
+    """The record types synced when sync.types is not given (the NetSuite -> Zuora ones are opt-in, reference 7.2)."""
+    from zns_sync.flows import DEFAULT_TYPES
+
+    return DEFAULT_TYPES
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -108,6 +115,7 @@ class ZuoraSettings:
     connect_timeout_seconds: float = dataclasses.field(default=10.0, metadata=_meta("connect", minimum=0.1))
     max_retries: int = dataclasses.field(default=5, metadata=_meta("retries of 429/5xx", minimum=0))
     page_size: int = dataclasses.field(default=2000, metadata=_meta("query batch size", minimum=1))
+    concurrency: int = dataclasses.field(default=8, metadata=_meta("writes and lookups in flight", minimum=1))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", ZUORA_PRESETS.get(self.base_url, self.base_url).rstrip("/"))
@@ -169,7 +177,17 @@ class NetSuiteFields:
     """Script ids of the connector bundle's NetSuite custom fields (never published; set them to your account's)."""
 
     customer_zuora_id: str = dataclasses.field(default="custentityzuoraid", metadata=_meta("Customer Zuora ID"))
+    customer_integration_status: str = dataclasses.field(
+        default="custentityzuoraintegrationstatus", metadata=_meta("NetSuite-master customers' status")
+    )
     customer_sync_date: str = dataclasses.field(default="custentityzuorasyncdate", metadata=_meta("sync date"))
+    customer_send_to_zuora: str = dataclasses.field(
+        default="custentityzuorasendtozuora", metadata=_meta("checkbox: select for NetSuite -> Zuora")
+    )
+    customer_batch: str = dataclasses.field(default="custentityzuorabatch", metadata=_meta("Zuora Batch"))
+    customer_bill_cycle_day: str = dataclasses.field(
+        default="custentityzuorabillcycleday", metadata=_meta("Zuora Bill Cycle Day")
+    )
     customer_account_number: str = dataclasses.field(
         default="custentityzuoraaccountnumber", metadata=_meta("Zuora Account Number")
     )
@@ -182,8 +200,26 @@ class NetSuiteFields:
     item_charge_model: str = dataclasses.field(default="custitemzuorachargemodel", metadata=_meta("charge model"))
     item_charge_type: str = dataclasses.field(default="custitemzuorachargetype", metadata=_meta("charge type"))
     transaction_zuora_id: str = dataclasses.field(default="custbodyzuoraid", metadata=_meta("body Zuora ID"))
+    transaction_integration_status: str = dataclasses.field(
+        default="custbodyzuoraintegrationstatus", metadata=_meta("NetSuite-originated transactions' status")
+    )
     transaction_zuora_type: str = dataclasses.field(default="custbodyzuoratype", metadata=_meta("body type"))
     transaction_origin: str = dataclasses.field(default="custbodyzuoraorigin", metadata=_meta("body origin"))
+    transaction_customer_id_payments: str = dataclasses.field(
+        default="custbodyzuoracustomeridpayments", metadata=_meta("Zuora Customer ID (Payments)")
+    )
+    transaction_customer_id_sales: str = dataclasses.field(
+        default="custbodyzuoracustomeridsales", metadata=_meta("Zuora Customer ID (Sales)")
+    )
+    transaction_sync_updates: str = dataclasses.field(
+        default="custbodyzuorasyncupdates", metadata=_meta("Invoice Settlement: NetSuite payments with Yes sync")
+    )
+    credit_memo_create_zuora_refund: str = dataclasses.field(
+        default="custbodyzuoracreatezuorarefund", metadata=_meta("checkbox: refund in Zuora (reference 4.13)")
+    )
+    credit_memo_refund_payment_reference: str = dataclasses.field(
+        default="custbodyzuorarefundpaymentref", metadata=_meta("the Zuora payment Id to refund")
+    )
     transaction_reference_number: str = dataclasses.field(
         default="custbodyzuorareferencenumber", metadata=_meta("Zuora Reference Number")
     )
@@ -216,7 +252,9 @@ class SyncSettings:
 
     types: tuple[str, ...] = dataclasses.field(
         default=(),
-        metadata=_meta("record types, run in the documented order (none: all that run as set)", choices=ALL_TYPES),
+        metadata=_meta(
+            "record types, run in the documented order (none: the default ones that run as set)", choices=ALL_TYPES
+        ),
     )
     invoice_settlement: bool = dataclasses.field(default=True, metadata=_meta("Invoice Settlement enabled"))
     customer_master: str = dataclasses.field(default="zuora", metadata=_meta("master", choices=("zuora", "netsuite")))
@@ -241,10 +279,8 @@ class SyncSettings:
             reason = self.refusal(name)
             if reason is not None:
                 raise ConfigError(f"sync.types[{index}]: {name!r} {reason}")
-        if not self.types:
-            object.__setattr__(self, "types", tuple(n for n in supported_types() if self.refusal(n) is None))
-        if self.customer_master != "zuora":
-            raise ConfigError("sync.customer_master: only 'zuora' is supported by this version")
+        if not self.types:  # the default types (NetSuite -> Zuora ones are opt-in, reference 7.2) that run as set
+            object.__setattr__(self, "types", tuple(n for n in default_types() if self.refusal(n) is None))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
 

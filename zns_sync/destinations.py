@@ -8,9 +8,12 @@ concurrency `Window`. The engine knows nothing else about it (docs/architecture.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -24,8 +27,11 @@ from zns_sync.netsuite import (
     RecordRef,
     WriteResult,
 )
+from zns_sync.zuora import MAX_OBJECTS_PER_CALL, SaveResult, ZuoraClient, ZuoraError, zoql
 
 WRITTEN, EXISTS, REFUSED, UNKNOWN = "written", "exists", "refused", "unknown"
+# Zuora's `__NS` sync date: the time of an attempt, so never part of what makes two requests the same.
+SYNC_DATE_FIELD = "SyncDate__NS"
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,14 @@ class Destination(ABC):
     window: Window
     create_batch: int  # records per create call
     update_batch: int  # records per update call
+    # Look every record up before its first create, not only those in flight or in error: a destination with no
+    # unique key (Zuora) would otherwise duplicate a record whose status a person cleared.
+    lookup_before_create: bool = False
 
     @abstractmethod
-    def create(self, records: Sequence[Any]) -> list[Outcome] | None:
-        """One outcome per record, in order; None when the answer was lost (the records may exist)."""
+    def create(self, records: Sequence[Any]) -> Sequence[Outcome | None] | None:
+        """One outcome per record, in order; None (for the batch, or for a record) when the answer was lost: the
+        record may exist."""
 
     @abstractmethod
     def update(self, records: Sequence[Any]) -> list[Outcome] | None:
@@ -182,6 +192,136 @@ def _starts_with(prefix: str | None) -> dict[str, Any]:
     if not prefix:
         raise ValueError("records() needs key_prefix or ids")
     return {"operator": "startsWith", "searchValue": prefix}
+
+
+@dataclass(frozen=True)
+class ZuoraRecord:
+    """One Zuora object written: created or updated with the Actions (50 a call), or created through the REST
+    operation `rest` where the Actions cannot (a payment with applications: `/v1/payments`)."""
+
+    object_type: str
+    fields: Mapping[str, Any]  # PascalCase for the Actions (with `Id` on updates); the REST body for `rest`
+    rest: str | None = None
+
+
+@dataclass(frozen=True)
+class ZuoraRef:
+    """How a Zuora object is found again: every field of `match` equal (its IntegrationId__NS; a contact's AccountId
+    and Description)."""
+
+    object_type: str
+    match: tuple[tuple[str, Any], ...]
+
+
+class ZuoraDestination(Destination):
+    """Zuora through its REST API: creates one object a request (the Actions, or the REST create where the Actions
+    cannot), updates with the Actions (50 a call).
+
+    Zuora keeps no unique key of ours, so every record is looked up (by its back-reference, 200 values a query)
+    before its first create, and each create carries an Idempotency-Key derived from the NetSuite record and the
+    step (what it creates): sent again after a lost answer, or by a run on another host, it is replayed by Zuora,
+    not repeated. One object a request, because a key covers a request: two hosts that cut their batches
+    differently would each create what the other's batch was still creating. A key still in flight (409) leaves its
+    record's outcome unknown; a lost answer is looked up. `window` creates are on the wire at once.
+    """
+
+    name = "Zuora"
+    lookup_before_create = True
+    create_batch = update_batch = MAX_OBJECTS_PER_CALL
+
+    def __init__(self, zuora: ZuoraClient, window: Window) -> None:
+        self.zuora = zuora
+        self.window = window
+        self._senders = ThreadPoolExecutor(window.limit, thread_name_prefix="zuora-create")
+
+    def close(self) -> None:
+        """Stop the create threads."""
+        self._senders.shutdown()
+
+    def create(self, records: Sequence[ZuoraRecord]) -> list[Outcome | None]:
+        return list(self._senders.map(self._create, records))
+
+    def _create(self, record: ZuoraRecord) -> Outcome | None:
+        key = idempotency_key(record)
+        try:
+            with self.window:
+                if record.rest is not None:
+                    result = self.zuora.rest_create(record.rest, record.fields, idempotency_key=key)
+                else:
+                    [result] = self.zuora.create(record.object_type, [record.fields], idempotency_key=key)
+        except ZuoraError as exc:  # not ZuoraAuthError: that one aborts the pass
+            return _unanswered(exc)
+        return _outcome(result)
+
+    def update(self, records: Sequence[ZuoraRecord]) -> list[Outcome] | None:
+        outcomes: list[Outcome] = []
+        types = dict.fromkeys(r.object_type for r in records)
+        by_type = {t: [r.fields for r in records if r.object_type == t] for t in types}
+        results: dict[str, list[SaveResult]] = {}
+        try:
+            for object_type, objects in by_type.items():
+                with self.window:
+                    results[object_type] = self.zuora.update(object_type, objects)
+        except ZuoraError:
+            return None  # the answer was lost or refused as a whole: an update carries absolute values, resend it
+        for record in records:
+            outcomes.append(_outcome(results[record.object_type].pop(0)))
+        return outcomes
+
+    def find(self, refs: Sequence[ZuoraRef]) -> list[str | None]:
+        """ZOQL by the first match field (200 values a query), the other fields compared here."""
+        groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for index, ref in enumerate(refs):
+            groups.setdefault((ref.object_type, tuple(name for name, _ in ref.match)), []).append(index)
+        found: list[str | None] = [None] * len(refs)
+        for (object_type, names), indexes in groups.items():
+            selected = tuple(dict.fromkeys(("Id", *names)))
+            values = [refs[i].match[0][1] for i in indexes]
+            ids: dict[tuple[str, ...], str] = {}
+            for query in zoql.select_in(object_type, selected, names[0], values):
+                with self.window:
+                    rows = list(self.zuora.query(query))
+                for row in sorted(rows, key=lambda r: str(r["Id"])):
+                    ids.setdefault(tuple(str(row.get(name)) for name in names), str(row["Id"]))
+            for index in indexes:
+                found[index] = ids.get(tuple(str(value) for _, value in refs[index].match))
+        return found
+
+    def records(
+        self, record_types: Sequence[str], *, key_prefix: str | None = None, ids: Sequence[str] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Not offered: the Zuora records zns-sync creates carry no key of ours to list them by (`reconcile` leaves
+        the NetSuite -> Zuora types out)."""
+        raise NotImplementedError("reconcile does not compare Zuora records (NetSuite -> Zuora types)")
+
+    def preview(self, record: ZuoraRecord) -> dict[str, Any]:
+        operation = f"POST {record.rest}" if record.rest else ("update" if "Id" in record.fields else "create")
+        return {"objectType": record.object_type, "operation": operation, **_plain(dict(record.fields))}
+
+
+def idempotency_key(record: ZuoraRecord) -> str:
+    """The Idempotency-Key of a create: a digest of what it creates (the NetSuite record's step: its back-reference
+    and its data), the sync date left out. The same step of the same record gets the same key, whoever sends it;
+    a record a person corrected gets a new one (Zuora keeps an answer for 24 hours, refusals too)."""
+    fields = {k: _plain(v) for k, v in record.fields.items() if k != SYNC_DATE_FIELD}
+    digest = hashlib.sha256(json.dumps([record.object_type, record.rest, fields], sort_keys=True).encode())
+    return f"zns-sync-{digest.hexdigest()}"
+
+
+def _outcome(result: SaveResult) -> Outcome:
+    if result.success:
+        return Outcome(WRITTEN, result.id)
+    return Outcome(REFUSED, None, result.message)
+
+
+def _unanswered(error: ZuoraError) -> Outcome | None:
+    """A request Zuora did not answer for its records: still in flight under its key (409: the outcome is unknown),
+    lost or failing (None: look the records up), or refused as a whole (4xx: its data)."""
+    if error.status == 409:
+        return Outcome(UNKNOWN, None, f"Zuora is still processing the same request (409): {error}")
+    if error.status is None or error.status == 429 or error.status >= 500:
+        return None
+    return Outcome(REFUSED, None, str(error))
 
 
 def _plain(value: Any) -> Any:

@@ -16,24 +16,39 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
 from zns_sync.config import Settings
-from zns_sync.destinations import EXISTS, REFUSED, UNKNOWN, WRITTEN, Destination, NetSuiteDestination, Window
+from zns_sync.destinations import (
+    EXISTS,
+    REFUSED,
+    UNKNOWN,
+    WRITTEN,
+    Destination,
+    NetSuiteDestination,
+    Window,
+    ZuoraDestination,
+)
 from zns_sync.errors import UsageError
-from zns_sync.flows import FLOWS
-from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Write
+from zns_sync.flows import TYPES, flow_class
+from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Unbound, Write
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
-from zns_sync.sources import Progress, Scope, Source, StatusWrite, ZuoraRestSource, ZuoraSource
+from zns_sync.sources import NetSuiteSource, Progress, Scope, Source, StatusWrite, ZuoraRestSource, ZuoraSource
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
 from zns_sync.zuora import ZuoraClient
 
 log = logging.getLogger(__name__)
 
 # Flow.source and Flow.destination name one of these.
-SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {"zuora": ZuoraSource, "zuora-rest": ZuoraRestSource}
+SYSTEM_NAMES = {"zuora": "Zuora", "zuora-rest": "Zuora", "netsuite": "NetSuite"}  # a source or destination, as named
+SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {
+    "zuora": ZuoraSource,
+    "zuora-rest": ZuoraRestSource,
+    "netsuite": NetSuiteSource,
+}
 _T = TypeVar("_T")
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
 
@@ -138,10 +153,13 @@ class _Cursor:
     index: int
     status: Status
     before: Status  # the status before this step's claim, as the journal tells it
+    done: tuple[str | None, ...] = ()  # the id each earlier step wrote or found (None: not known)
+    wrote: bool = False  # an earlier step of this pass created a record (the record counts as created)
 
-    @property
+    @cached_property
     def write(self) -> Write:
-        return self.plan.writes[self.index]
+        """This step's write, naming what the earlier steps wrote."""
+        return self.plan.writes[self.index].bound(self.done)
 
     @property
     def last(self) -> bool:
@@ -197,16 +215,19 @@ class Engine:
         self.observer = observer or _Quiet()
         self.window = window or Window(settings.netsuite.concurrency)
         self.context = FlowContext(settings, zuora, netsuite)
+        self.zuora_destination = ZuoraDestination(zuora, Window(settings.zuora.concurrency))
         self.destinations: dict[str, Destination] = {
-            "netsuite": NetSuiteDestination(netsuite, self.window, settings.netsuite.batch_size)
+            "netsuite": NetSuiteDestination(netsuite, self.window, settings.netsuite.batch_size),
+            "zuora": self.zuora_destination,
         }
 
     def close(self) -> None:
-        """Stop the lookup threads."""
+        """Stop the lookup and create threads."""
         self.context.close()
+        self.zuora_destination.close()
 
     def flow(self, name: str) -> Flow:
-        return FLOWS[name](self.context)
+        return flow_class(name, self.settings.sync.customer_master)(self.context)
 
     def source(self, flow: Flow) -> Source:
         return SOURCES[flow.source](flow, self.context)
@@ -228,14 +249,14 @@ class Engine:
         row = self.source(flow).find(key)
         if row is not None:
             return row
-        for other in FLOWS:
+        for other in TYPES:
             found = self.source(self.flow(other)).find(key) if other != name else None
             if found is not None:
                 number = self.flow(other).number_of(found)
                 hint = f"zns-sync explain {other} {key}"
                 raise UsageError(f"{key} is of type {other}{f' ({number})' if number else ''}, not {name}: {hint}")
         also = f" or {flow.number_field}" if flow.number_field else ""
-        raise UsageError(f"{name}: no {flow.source_object} with Id{also} {key!r} in {flow.source.capitalize()}")
+        raise UsageError(f"{name}: no {flow.source_object} with Id{also} {key!r} in {SYSTEM_NAMES[flow.source]}")
 
     def recover(self, types: Sequence[str], *, dry_run: bool = False) -> dict[str, PassResult]:
         """For every record in an in-flight or Error status: look in the destination, link what exists."""
@@ -258,7 +279,7 @@ class Engine:
 
 def ordered(types: Sequence[str]) -> list[str]:
     """The named types in the documented sync order (the registry's)."""
-    return [name for name in FLOWS if name in types]
+    return [name for name in TYPES if name in types]
 
 
 class _Pass:
@@ -419,41 +440,70 @@ class _Pass:
     def _recover(self, plans: list[Plan]) -> list[_Cursor]:
         """Find in the destination what a previous attempt may have created; resume each record after it.
 
-        A record in flight or in error (and in a dry run, every record) is looked up by the keys of its create
-        steps from the one it resumes at: the furthest step found is done, and so is every step before it.
+        A record in flight or in error (in a dry run, and with a destination that keeps no unique key, every record)
+        is looked up by the keys of its steps from the one it resumes at (every create, and an update whose result
+        shows: an account made Active): the furthest step found is done, and so is every step before it.
         """
-        dry = self.mode.dry
-        suspects = [
-            (plan, index)
-            for plan in plans
-            if plan.status_before.needs_recovery or dry
-            for index in range(plan.start, len(plan.writes))
-            if plan.writes[index].step.creates
-        ]
-        ids = self.destination.find([plan.writes[index].ref for plan, index in suspects]) if suspects else []
-        found: dict[str, tuple[int, str]] = {}
-        for (plan, index), counterpart in zip(suspects, ids, strict=True):
-            if counterpart is not None:
-                found[plan.source_id] = (index, counterpart)
+        lookup_all = self.mode.dry or self.destination.lookup_before_create
+        found = self._found([p for p in plans if lookup_all or p.status_before.needs_recovery])
         cursors: list[_Cursor] = []
+        linked: list[tuple[_Cursor, str]] = []
         for plan in plans:
-            cursor = _Cursor(plan, plan.start, plan.status_before, plan.status_before)
+            before = plan.status_before
+            cursor = _Cursor(plan, plan.start, before, before)
             if plan.source_id in found:
-                index, counterpart = found[plan.source_id]
-                cursor = _Cursor(plan, index, plan.status_before, plan.status_before)
-                if cursor.last:
-                    self._recovered(cursor, counterpart)
+                index, ids = found[plan.source_id]
+                if index == len(plan.writes) - 1:
+                    linked.append((_Cursor(plan, index, before, before, tuple(ids[:index])), str(ids[index])))
                     continue
-                cursor = _Cursor(plan, index + 1, plan.status_before, plan.status_before)
+                cursor = _Cursor(plan, index + 1, before, before, tuple(ids[: index + 1]))
             if self.mode.recover_only:
                 self._not_recovered(cursor)
-            elif dry:
-                self._count("created" if cursor.plan.writes[-1].step.creates else "linked")
+            elif self.mode.dry:
+                self._count("created" if any(w.step.creates for w in plan.writes[cursor.index :]) else "linked")
                 for step in range(cursor.index, len(plan.writes)):
-                    self._preview_write(_Cursor(plan, step, plan.status_before, plan.status_before))
+                    self._preview_write(replace(cursor, index=step))
             else:
                 cursors.append(cursor)
+        self._link(linked)
         return cursors
+
+    def _link(self, found: list[tuple[_Cursor, str]]) -> None:
+        """Complete records found in the destination; a blank one (its status cleared by hand) is claimed first,
+        since no record becomes complete without a claim."""
+        counterparts = {cursor.plan.source_id: counterpart for cursor, counterpart in found}
+        blank = [c for c, _ in found if c.status.phase is Phase.NEW and self.mode.writes]
+        ready = [c for c, _ in found if c.status.phase is not Phase.NEW or not self.mode.writes]
+        for cursor in [*ready, *(self._claim(blank) if blank else [])]:
+            self._recovered(cursor, counterparts[cursor.plan.source_id])
+
+    def _found(self, plans: list[Plan]) -> dict[str, tuple[int, list[str | None]]]:
+        """Per record with any found: the furthest step found, and the id found for each step up to it.
+
+        The steps are looked up one at a time, batched over the records, since a step's key may name what an earlier
+        step wrote (a contact is found by its account); a key naming a step not found is not looked up.
+        """
+        ids: dict[str, list[str | None]] = {p.source_id: [None] * p.start for p in plans}
+        furthest: dict[str, int] = {}
+        for index in range(max((len(p.writes) for p in plans), default=0)):
+            asked: list[tuple[Plan, Any]] = []
+            for plan in plans:
+                if not plan.start <= index < len(plan.writes):
+                    continue
+                write = plan.writes[index]
+                try:
+                    if write.ref is not None:
+                        asked.append((plan, write.bound(ids[plan.source_id]).ref))
+                        continue
+                except Unbound:
+                    pass
+                ids[plan.source_id].append(None)
+            answers = self.destination.find([ref for _, ref in asked]) if asked else []
+            for (plan, _), counterpart in zip(asked, answers, strict=True):
+                ids[plan.source_id].append(counterpart)
+                if counterpart is not None:
+                    furthest[plan.source_id] = index
+        return {source_id: (index, ids[source_id]) for source_id, index in furthest.items()}
 
     def _recovered(self, cursor: _Cursor, counterpart: str) -> None:
         plan = cursor.plan
@@ -480,18 +530,24 @@ class _Pass:
 
     # -- claim -----------------------------------------------------------------------------------------
     def _claim(self, cursors: list[_Cursor]) -> list[_Cursor]:
-        """Write each record's in-flight status for its step (and TTA Processing) before the destination's write."""
+        """Write each record's in-flight status for its step (and TTA Processing) before the destination's write.
+
+        A record whose status already names the step (the steps of one status, a claim of an earlier run) is not
+        written again.
+        """
+        claimed = [c for c in cursors if c.status == c.write.step.in_flight]
         writes = []
         for cursor in cursors:
-            check_transition(cursor.status, cursor.write.step.in_flight)
-            writes.append(StatusWrite(cursor.plan.source_id, cursor.write.step.in_flight, self._tta(TTA.PROCESSING)))
-        claimed: list[_Cursor] = []
+            if cursor.status != cursor.write.step.in_flight:
+                check_transition(cursor.status, cursor.write.step.in_flight)
+                status = StatusWrite(cursor.plan.source_id, cursor.write.step.in_flight, self._tta(TTA.PROCESSING))
+                writes.append((cursor, status))
         refused: list[Attempt] = []
-        for batch in _batched(list(zip(cursors, writes, strict=True)), self.source.write_batch):
+        for batch in _batched(writes, self.source.write_batch):
             saved_all = self.source.write([w for _, w in batch])
             for (cursor, _), saved in zip(batch, saved_all, strict=True):
                 if saved.success:
-                    claimed.append(_Cursor(cursor.plan, cursor.index, cursor.write.step.in_flight, cursor.before))
+                    claimed.append(replace(cursor, status=cursor.write.step.in_flight))
                     continue
                 self._count("errors")
                 refused.append(
@@ -534,7 +590,10 @@ class _Pass:
             self._leave_in_flight(cursor, verb, result.message or "")
         elif not cursor.last:
             nxt_status = cursor.plan.writes[cursor.index + 1].step.in_flight
-            following = _Cursor(cursor.plan, cursor.index + 1, cursor.status, nxt_status)
+            done = (*cursor.done, result.counterpart_id)
+            following = _Cursor(
+                cursor.plan, cursor.index + 1, cursor.status, nxt_status, done, self._wrote(cursor, result)
+            )
             nxt = nxt_status.text
             message = f"step {cursor.index + 1} of {len(cursor.plan.writes)} done; next: {nxt}"
             self.engine.journal.record(
@@ -554,9 +613,13 @@ class _Pass:
             )
             return [following]
         else:
-            outcome = "created" if cursor.write.step.creates and not result.found else "linked"
-            self._finish(cursor, outcome, verb, result.counterpart_id)
+            self._finish(cursor, "created" if self._wrote(cursor, result) else "linked", verb, result.counterpart_id)
         return []
+
+    @staticmethod
+    def _wrote(cursor: _Cursor, result: _StepResult) -> bool:
+        """This step or an earlier one of this pass created a record (else everything was found: linked)."""
+        return cursor.wrote or (cursor.write.step.creates and not result.found)
 
     def _write(self, batch: list[_Cursor], attempt: int) -> dict[str, _StepResult]:
         """Send one batch; a lost answer or a duplicate is looked up, and a create not found is sent once more."""
@@ -600,9 +663,10 @@ class _Pass:
 
     def _finish(self, cursor: _Cursor, outcome: str, action: str, counterpart: str | None) -> None:
         check_transition(cursor.status, COMPLETE)
+        counterpart = cursor.plan.counterpart or counterpart
         extra = dict(self.flow.completion_fields)
-        write = StatusWrite(cursor.plan.source_id, COMPLETE, self._tta(TTA.YES), counterpart, extra)
         plan = cursor.plan
+        write = StatusWrite(plan.source_id, COMPLETE, self._tta(TTA.YES), counterpart, extra, plan.also)
         self._done.put(_Done(plan.source_id, plan.number, cursor.before, outcome, action, write, counterpart))
 
     def _fail(self, cursor: _Cursor, action: str, message: str) -> None:
@@ -674,10 +738,11 @@ class _Pass:
 
     def _preview_write(self, cursor: _Cursor) -> None:
         steps = len(cursor.plan.writes)
-        reason = f"step {cursor.index + 1} of {steps}: {cursor.write.step.in_flight.text}" if steps > 1 else None
-        payload = self.destination.preview(cursor.write.record)
+        write = cursor.plan.writes[cursor.index].bound(cursor.done, preview=True)
+        reason = f"step {cursor.index + 1} of {steps}: {write.step.in_flight.text}" if steps > 1 else None
+        payload = self.destination.preview(write.record)
         plan = cursor.plan
-        self._preview(plan.source_id, plan.number, VERBS[cursor.write.step.action], cursor.status.text, reason, payload)
+        self._preview(plan.source_id, plan.number, VERBS[write.step.action], cursor.status.text, reason, payload)
 
     def _preview(
         self,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zns_sync.engine import Engine
+from zns_sync.engine import SYSTEM_NAMES, Engine
 from zns_sync.flows.base import Flow
 from zns_sync.journal import Attempt, current_user
 from zns_sync.sources import StatusWrite
@@ -62,7 +62,7 @@ def apply(engine: Engine, procedure: Procedure, name: str, keys: Sequence[str], 
     for decision in decisions:
         row, outcome, message = decision.row, decision.outcome, f"{decision.message}; {who}"
         if row["Id"] in saved and saved[row["Id"]] is not None:
-            outcome, message = "refused", f"{flow.source.capitalize()} refused the write: {saved[row['Id']]}; {who}"
+            outcome, message = "refused", f"{SYSTEM_NAMES[flow.source]} refused the write: {saved[row['Id']]}; {who}"
         before = flow.status_of(row).text
         after = decision.write.status.text if decision.write is not None and outcome != "refused" else before
         attempts.append(

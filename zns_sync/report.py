@@ -166,7 +166,7 @@ def payloads_text(previews: Iterable[Preview]) -> Iterable[str]:
 
 
 def recover_table(results: Mapping[str, PassResult]) -> Table:
-    """Records found in NetSuite (linked) and not found (the next run creates them)."""
+    """Records found in the destination (linked) and not found (the next run creates them)."""
     table = _table("Recovery", [("type", KEY), ("id", KEY), ("number", KEY), ("result", TEXT),
                                 ("counterpart id", KEY)])  # fmt: skip
     for name, result in results.items():
@@ -298,6 +298,7 @@ def reconciliation_data(result: Reconciliation) -> dict[str, Any]:
             for (name, month), t in result.totals.items()
         ],
         "findings": [asdict(f) for f in result.findings],
+        "skipped": dict(result.skipped),
     }
 
 
@@ -325,6 +326,8 @@ def show_reconciliation(console: Console, result: Reconciliation) -> None:
         )
         _row(table, name, month or "all", *_totals_cells(s), difference)
     show(console, table)
+    for name, why in result.skipped.items():
+        show_text(console, f"{name}: {why}")
     if not result.findings:
         show_text(
             console, "Nothing is off: every synced record has its counterpart, with the same amount and customer."

@@ -15,18 +15,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zns_sync.destinations import SYNC_DATE_FIELD
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
     STATUS_FIELD,
-    SYNC_DATE_FIELD,
     TTA_FIELD,
     Flow,
     FlowContext,
+    sync_date,
 )
+from zns_sync.flows.from_netsuite import NetSuiteFlow, text
+from zns_sync.netsuite import LIMITS, CustomFieldCondition, NsRecord, OutcomeUnknownError
 from zns_sync.status import IGNORE, SYNC_COMPLETE, TTA, Phase, Status
 from zns_sync.zuora import MAX_REST_PAGE_SIZE, ZuoraClient, ZuoraError, zoql
 
 ZUORA_UPDATE_BATCH = 50  # objects per /v1/action/update (zuora-rest.md section 5)
+STATUS_WRITE_ATTEMPTS = 3  # a NetSuite status write whose answer was lost is sent again (absolute values)
 
 
 class Scope(enum.Enum):
@@ -46,6 +50,7 @@ class StatusWrite:
     tta: TTA | None = None
     counterpart_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    also: tuple[str, ...] = ()  # other records of the source completed with this one (Plan.also)
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,7 @@ class ZuoraSource(Source):
         update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
         if write.status.phase is Phase.COMPLETE:
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
-            update[SYNC_DATE_FIELD] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            update[SYNC_DATE_FIELD] = sync_date()
         if write.status.phase is Phase.NEW:  # a reset (`resync`): the record is new again, its counterpart forgotten
             update[INTEGRATION_ID_FIELD] = update[SYNC_DATE_FIELD] = None
             if self.flow.transactional:
@@ -290,3 +295,216 @@ class ZuoraRestSource(ZuoraSource):
 
 def _meets(row: Mapping[str, Any], alternatives: Sequence[Sequence[zoql.Condition]]) -> bool:
     return any(all(c.matches(row) for c in alternative) for alternative in alternatives)
+
+
+class NetSuiteSource(Source):
+    """NetSuite records found with SuiteTalk search on the flow's custom fields (searchMoreWithId pages); statuses
+    written to the same custom fields with updateList, 100 a call (product.md 3.1)."""
+
+    write_batch = LIMITS["updateList"]
+
+    def __init__(self, flow: Flow, context: FlowContext) -> None:
+        if not isinstance(flow, NetSuiteFlow):
+            raise TypeError(f"{flow.name} does not select NetSuite records")
+        super().__init__(flow, context)
+        self.search = flow.search()
+        self.netsuite = context.netsuite
+
+    def _status_conditions(self, scope: Scope) -> list[tuple[CustomFieldCondition, ...]]:
+        """One search per alternative: basic search has no `or`. In flight or in error first, blank then, so that
+        a record this pass claims never moves into a search not read yet."""
+        status = self.search.status_field
+        unfinished = (
+            CustomFieldCondition(status, "notEmpty"),
+            CustomFieldCondition(status, "isNot", SYNC_COMPLETE),
+            CustomFieldCondition(status, "isNot", IGNORE),
+        )
+        if scope is Scope.ANY:
+            return [()]
+        if scope is Scope.OPEN:
+            return [unfinished, (CustomFieldCondition(status, "empty"),)]
+        return [unfinished]
+
+    def _pages(
+        self,
+        status: Sequence[CustomFieldCondition],
+        changing: bool,
+        *,
+        internal_ids: Sequence[str] | None = None,
+        criteria: Mapping[str, Any] | None = None,
+        own: bool = True,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the search's records in a status; without `own`, of every record of its kind and transaction
+        type, whatever the search's own conditions (`lookup`, `find`: `outside` says why one is not covered)."""
+        search = self.search
+        for page in self.netsuite.search_pages(
+            search.kind,
+            internal_ids=internal_ids,
+            custom_fields=[*(search.conditions if own else ()), *status],
+            transaction_types=list(search.transaction_types) or None,
+            criteria={**(search.criteria if own else {}), **(criteria or {})},
+            body_fields_only=not search.sublists,
+            last_page_first=changing,
+        ):
+            yield [{**record, "Id": str(record["internalId"])} for record in page]
+
+    def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
+        # The pass changes the statuses it selects on: read each search from its last page (NetSuiteClient).
+        # `since` is applied to the records read (the flow's date_field): basic search dates vary by record type.
+        for status in self._status_conditions(scope):
+            for page in self._pages(status, changing=scope is not Scope.ANY):
+                dated = [row for row in page if self._since(row, since)]
+                if dated:
+                    yield dated
+
+    def _since(self, row: Mapping[str, Any], since: dt.date | None) -> bool:
+        if since is None or not self.flow.date_field:
+            return True
+        value = row.get(self.flow.date_field)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return True
+        return not isinstance(value, dt.date) or value >= since
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The records of the search's kind with these internalIds (1000 a search), whatever their progress."""
+        wanted = list(dict.fromkeys(str(i) for i in ids if i))
+        size = LIMITS["searchPageSize"]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), size):
+            for page in self._pages((), False, internal_ids=wanted[start : start + size], own=False):
+                found.update((row["Id"], row) for row in page)
+        return found
+
+    def find(self, key: str) -> dict[str, Any] | None:
+        """By internalId, else by the document number (tranId, entityId) among the search's records."""
+        if key.isdigit() and (row := self.lookup([key]).get(key)) is not None:
+            return row
+        number = self.flow.number_field
+        if not number:
+            return None
+        for page in self._pages((), False, criteria={number: {"operator": "is", "searchValue": key}}, own=False):
+            for row in page:
+                if str(row.get(number) or "") == key:
+                    return row
+        return None
+
+    def outside(self, row: Mapping[str, Any]) -> str | None:
+        unmet = [r.rule for r in self._condition_rules(row) if not r.met]
+        return "; ".join(f"{rule} does not hold" for rule in unmet) or None
+
+    def rules(self, row: Mapping[str, Any]) -> list[Rule]:
+        status = self.flow.status_of(row)
+        met = status.phase is not Phase.COMPLETE and status.text != IGNORE
+        found = [
+            Rule(
+                f"Integration Status ({self.search.status_field}) is blank, in flight or in error",
+                status.text or "blank",
+                met,
+            )
+        ]
+        return found + self._condition_rules(row)
+
+    def _condition_rules(self, row: Mapping[str, Any]) -> list[Rule]:
+        """The search's own conditions as a person reads them; what SuiteTalk compares the record does here."""
+        found: list[Rule] = []
+        search = self.search
+        if search.transaction_types:
+            seen = str(row.get("recordType") or self.flow.source_object)
+            wanted = {t.lstrip("_").lower() for t in search.transaction_types}
+            found.append(Rule(f"type is {', '.join(search.transaction_types)}", seen, seen.lower() in wanted))
+        custom = row.get("customFieldList") or {}
+        for c in search.conditions:
+            value = custom.get(c.script_id)
+            seen = text(value)
+            found.append(Rule(_condition_text(c), seen or "blank", _condition_met(c, value)))
+        for name, criterion in search.criteria.items():
+            wanted_value = criterion.get("searchValue") if isinstance(criterion, Mapping) else criterion
+            value = row.get(name)
+            met = (
+                str(value).lower() == str(wanted_value).lower()
+                if not isinstance(wanted_value, list)
+                else (value in wanted_value)
+            )
+            if name == "isInactive":
+                met = bool(value or False) == bool(wanted_value)
+            found.append(Rule(f"{name} is {wanted_value}", "null" if value in (None, "") else str(value), met))
+        return found
+
+    def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
+        """updateList of the records' status fields; a record completed with others (`also`) is saved when they all
+        are."""
+        records: list[NsRecord] = []
+        owners: list[int] = []
+        for index, write in enumerate(writes):
+            records.append(
+                NsRecord(self.flow.source_object, self._render(write, own=True), internal_id=write.source_id)
+            )
+            owners.append(index)
+            for other in write.also:
+                records.append(
+                    NsRecord(str(self.search.companion_type), self._render(write, own=False), internal_id=other)
+                )
+                owners.append(index)
+        for attempt in range(STATUS_WRITE_ATTEMPTS):
+            try:
+                results = self.netsuite.update_list(records)
+                break
+            except OutcomeUnknownError:  # statuses are absolute values: the same update again is harmless
+                if attempt == STATUS_WRITE_ATTEMPTS - 1:
+                    raise
+        saved = [Saved(True) for _ in writes]
+        for owner, record, result in zip(owners, records, results, strict=True):
+            if not result.success and saved[owner].success:
+                saved[owner] = Saved(
+                    False, f"{record.record_type} {record.internal_id}: {result.code}: {result.message}"
+                )
+        return saved
+
+    def _render(self, write: StatusWrite, *, own: bool) -> dict[str, Any]:
+        search = self.search
+        fields: dict[str, Any] = {search.status_field: write.status.text}
+        if write.status.phase is Phase.COMPLETE:
+            fields[search.counterpart_field] = write.counterpart_id
+            fields[search.sync_date_field] = dt.date.today()
+            if own:
+                fields.update(search.completion)
+        if write.status.phase is Phase.NEW:  # a reset (`resync`): its counterpart forgotten
+            fields[search.counterpart_field] = ""
+        return {"customFieldList": fields}
+
+    def statuses(self) -> Iterator[Progress]:
+        flow = self.flow
+        for page in self._pages((), changing=False):
+            for row in page:
+                updated = str(row.get("lastModifiedDate", ""))
+                yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), updated)
+
+
+def _condition_text(c: CustomFieldCondition) -> str:
+    if isinstance(c.value, bool):
+        return f"{c.script_id} is {'checked' if c.value else 'not checked'}"
+    if c.operator in ("empty", "notEmpty"):
+        return f"{c.script_id} is {'blank' if c.operator == 'empty' else 'not blank'}"
+    return f"{c.script_id} {c.operator} {c.value!r}"
+
+
+def _condition_met(c: CustomFieldCondition, value: Any) -> bool:
+    """Whether a custom field's value meets a search condition, as the SuiteTalk search compares it."""
+    if isinstance(c.value, bool):
+        return bool(value or False) == c.value
+    seen, wanted = text(value).lower(), str(c.value or "").lower()
+    return {
+        "is": seen == wanted,
+        "isNot": seen != wanted,
+        "empty": seen == "",
+        "notEmpty": seen != "",
+        "startsWith": seen.startswith(wanted),
+        "doesNotStartWith": not seen.startswith(wanted),
+        "contains": wanted in seen,
+        "doesNotContain": wanted not in seen,
+    }.get(c.operator, True)

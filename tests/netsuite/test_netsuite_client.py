@@ -10,6 +10,7 @@ import pytest
 
 from zns_sync.netsuite import (
     LIMITS,
+    CustomFieldCondition,
     NetSuiteClient,
     NsRecord,
     RecordRef,
@@ -136,7 +137,7 @@ def test_update_upsert_and_custom_field_search(client: NetSuiteClient, ref: dict
     upserts = client.upsert_list([customer("base", ref["subsidiary"], phone="555"), customer("new", ref["subsidiary"])])
     assert all(r.success for r in upserts) and upserts[0].internal_id == customer_id
 
-    [found] = list(client.search("customer", custom_field=("custentityzuoraid", "Z-base")))
+    [found] = list(client.search("customer", custom_fields=[CustomFieldCondition("custentityzuoraid", "is", "Z-base")]))
     assert found["internalId"] == customer_id and found["email"] == "ap@example.com" and found["phone"] == "555"
     assert found["customFieldList"]["custentityzuorasyncdate"] == dt.datetime(2024, 2, 1)
     assert (

@@ -30,7 +30,7 @@ import zeep.exceptions
 from lxml import etree
 from netsuite_conformance import find_real_specs
 
-from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef
+from zns_sync.netsuite import CustomFieldCondition, NetSuiteClient, NsRecord, RecordRef
 from zns_sync.sandbox.netsuite_schema import NAMESPACES, VERSION, WSDL_DIR
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 
@@ -290,9 +290,12 @@ def test_our_client_on_the_real_wsdl(
         assert read.record is not None and read.record["total"] == 12.34
         assert read.record["itemList"]["item"][0]["customFieldList"] == {"custcolzuoraid": "L1", "custcolflag": False}
         assert read.record["customFieldList"] == {"custbodyzuoraid": "I-1", "custbodycount": 3}
-        assert [r["internalId"] for r in ns_client.search("customer", custom_field=("custentityzuoraid", "A-1"))] == [
-            customer.internal_id
-        ]
+        assert [
+            r["internalId"]
+            for r in ns_client.search(
+                "customer", custom_fields=[CustomFieldCondition("custentityzuoraid", "is", "A-1")]
+            )
+        ] == [customer.internal_id]
         # paymentMethod is not in the real GetAllRecordType: listed by a PaymentMethodSearchBasic search.
         methods = {m["name"]: m["internalId"] for m in ns_client.get_all("paymentMethod")}
         assert methods == ref["payment_methods"]

@@ -15,6 +15,7 @@ from zns_sync.config import Secret
 from zns_sync.errors import AuthError, TransportError, UntrustedResponseError
 from zns_sync.netsuite import NetSuiteAuthError, NetSuiteClient, NetSuiteError, NsRecord, OutcomeUnknownError, RecordRef
 from zns_sync.redact import redact
+from zns_sync.sandbox.netsuite_schema import NAMESPACES
 from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 
 
@@ -169,7 +170,7 @@ def test_wsdl_cache_warm_start(
         ns.get_integration_governance_info()
     cold = time.perf_counter() - started
     downloads = emulator.counters["wsdl_downloads"]
-    assert downloads == 12 and (cache / "netsuite-wsdl-cache.sqlite").is_file()
+    assert downloads == len(NAMESPACES) + 1 and (cache / "netsuite-wsdl-cache.sqlite").is_file()  # XSDs + WSDL
     started = time.perf_counter()
     with NetSuiteClient(settings, cache_dir=cache) as ns:
         ns.get_integration_governance_info()

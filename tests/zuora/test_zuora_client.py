@@ -121,8 +121,11 @@ def test_a_lost_create_response_is_retried_with_the_same_key_and_applied_once(
     emulator: ZuoraEmulator, client: ZuoraClient
 ) -> None:
     account = _accounts(emulator, 1)[0]
+    method = emulator.store.add("PaymentMethod", {"AccountId": account, "Type": "Check"})
     emulator.faults.script = ["drop-after"]
-    results = client.create("Payment", [{"AccountId": account, "Amount": 12.5, "Type": "External"}])
+    payment = {"AccountId": account, "Amount": 12.5, "Type": "External", "EffectiveDate": "2024-02-01",
+               "PaymentMethodId": method}  # fmt: skip
+    results = client.create("Payment", [payment])
     assert [r.success for r in results] == [True]
     assert emulator.store.count("Payment") == 1
     assert emulator.store.get("Payment", str(results[0].id)) is not None
@@ -133,7 +136,7 @@ def test_a_lost_create_response_is_retried_with_the_same_key_and_applied_once(
 
 
 def test_51_objects_are_sent_in_two_calls_with_distinct_keys(emulator: ZuoraEmulator, client: ZuoraClient) -> None:
-    results = client.create("Account", [{"Name": f"New {i}", "Currency": "EUR"} for i in range(51)])
+    results = client.create("Account", [{"Name": f"New {i}", "Currency": "EUR", "BillCycleDay": 1} for i in range(51)])
     assert len(results) == 51 and all(r.success for r in results)
     assert len({r.id for r in results}) == 51
     assert emulator.counters["POST /v1/action/create"] == 2

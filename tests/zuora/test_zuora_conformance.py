@@ -3,99 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
-from functools import cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
 import httpx
 import jsonschema
 import pytest
-import yaml
+from zuora_conformance import SPECS, check_request, spec
 
-from zns_sync.sandbox.zuora_server import RecordedRequest, ZuoraEmulator
+from zns_sync.sandbox.zuora_server import ZuoraEmulator
 from zns_sync.zuora import ZuoraClient, ZuoraError
 
-SPECS = (Path(__file__).parents[2] / "../shared/vendor-specs/zuora-openapi").resolve()
 pytestmark = pytest.mark.skipif(
     not SPECS.is_dir(), reason=f"Zuora OpenAPI files not found at {SPECS} (the shared folder beside the repo)"
 )
-
-
-@cache
-def _spec(name: str) -> dict[str, Any]:
-    with (SPECS / f"zuora-{name}-api-openapi.yml").open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
-    assert isinstance(document, dict)
-    return document
-
-
-def _path_values(template: str, path: str) -> dict[str, str]:
-    """The path parameters of `path` matched against an OpenAPI path template such as `/v1/payments/{paymentKey}`."""
-    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-    match = re.fullmatch(pattern, path)
-    assert match, f"{path} does not match {template}"
-    return {name: unquote(value) for name, value in match.groupdict().items()}
-
-
-def _check(spec: str, path: str, method: str, request: RecordedRequest) -> int:
-    """Validate one recorded request against its operation's parameters; the number of checks made.
-
-    Every query parameter sent must be declared by the operation; integers are checked against their limits.
-
-    A CRUD PUT is a partial update (reference zuora-rest.md section 4: "all optional"), but this spec copy
-    marks the create-time fields of ProxyModifyProductRatePlanCharge required, so PUT bodies are checked
-    for field types only.
-    """
-    document = _spec(spec)
-    operation = document["paths"][path][method.lower()]
-    checks = 0
-    form: dict[str, Any] = {}
-    form_schema: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
-    query = {name: values[0] for name, values in parse_qs(request.query).items()}
-    declared: set[str] = set()
-    for parameter in operation["parameters"]:
-        if "$ref" in parameter:
-            parameter = document["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
-        where, name = parameter["in"], parameter["name"]
-        keys = ("type", "maxLength", "minLength", "enum", "maximum", "minimum")
-        simple = {k: parameter[k] for k in keys if k in parameter}
-        if where == "body":
-            schema = {**parameter["schema"], "definitions": document.get("definitions", {})}
-            if method == "PUT":
-                target = document["definitions"][schema.pop("$ref").rsplit("/", 1)[1]]
-                parts = [{k: v for k, v in part.items() if k != "required"} for part in target.get("allOf", [target])]
-                schema["allOf"] = parts
-            jsonschema.Draft4Validator(schema).validate(json.loads(request.body))
-            checks += 1
-        elif where == "header" and name.lower() in request.headers:
-            jsonschema.Draft4Validator(simple).validate(request.headers[name.lower()])
-            checks += 1
-        elif where == "header" and parameter.get("required"):
-            pytest.fail(f"{method} {path}: required header {name} missing")
-        elif where == "query":
-            declared.add(name)
-            if name in query:
-                value = query[name]
-                jsonschema.Draft4Validator(simple).validate(int(value) if simple["type"] == "integer" else value)
-                checks += 1
-            elif parameter.get("required"):
-                pytest.fail(f"{method} {path}: required query parameter {name} missing")
-        elif where == "path":
-            jsonschema.Draft4Validator(simple).validate(_path_values(path, request.path)[name])
-            checks += 1
-        elif where == "formData":
-            form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-            form_schema["properties"][name] = simple
-            if parameter.get("required"):
-                form_schema["required"].append(name)
-    assert set(query) <= declared, f"{method} {path}: undeclared query parameters {sorted(set(query) - declared)}"
-    if form_schema["properties"]:
-        assert request.headers["content-type"].startswith("application/x-www-form-urlencoded")
-        jsonschema.Draft4Validator(form_schema).validate(form)
-        checks += 1
-    return checks
 
 
 def test_requests_validate_against_zuoras_openapi(emulator: ZuoraEmulator, make_client: Any) -> None:
@@ -122,7 +42,7 @@ def test_requests_validate_against_zuoras_openapi(emulator: ZuoraEmulator, make_
     seen: dict[str, int] = {}
     for request in emulator.requests_seen:
         spec, path = operations[request.path]
-        assert _check(spec, path, request.method, request) >= 2, request.path
+        assert check_request(spec, path, request.method, request) >= 2, request.path
         seen[path] = seen.get(path, 0) + 1
         if request.method == "POST" and request.path in ("/v1/action/create", "/v1/action/update"):
             assert request.headers["idempotency-key"]
@@ -162,9 +82,9 @@ def test_payment_parts_requests_and_answers_follow_zuoras_openapi(emulator: Zuor
         for query in ("pageSize=40", "page=2&pageSize=40")
     ]
     for request in requests:
-        assert _check("payments", template, request.method, request) >= 4, request.query
+        assert check_request("payments", template, request.method, request) >= 4, request.query
 
-    document = _spec("payments")
+    document = spec("payments")
     schema = document["paths"][template]["get"]["responses"]["200"]["schema"]
     validator = jsonschema.Draft4Validator({**schema, "definitions": document["definitions"]})
     with httpx.Client(base_url=emulator.url, headers={"Authorization": requests[0].headers["authorization"]}) as raw:
@@ -192,8 +112,8 @@ def test_refund_reads_follow_zuoras_openapi(emulator: ZuoraEmulator, client: Zuo
     requests = [r for r in emulator.requests_seen if r.path != "/oauth/token"]
     assert [r.path for r in requests] == [f"/v1/refunds/{refund}", "/v1/refunds/R-7"]
     for request in requests:
-        _check("refunds", template, request.method, request)
-    document = _spec("refunds")
+        check_request("refunds", template, request.method, request)
+    document = spec("refunds")
     schema = document["paths"][template]["get"]["responses"]["200"]["schema"]
     validator = jsonschema.Draft4Validator({**schema, "definitions": document["definitions"]})
     with httpx.Client(base_url=emulator.url, headers={"Authorization": requests[0].headers["authorization"]}) as raw:
@@ -241,10 +161,10 @@ def test_credit_memo_requests_and_answers_follow_zuoras_openapi(emulator: ZuoraE
         ("GET", f"/v1/creditmemos/{memos[0]}/parts"), ("GET", "/v1/creditmemos/CM001"),
         ("PUT", "/v1/creditmemos/bulk")]  # fmt: skip
     for request in requests:
-        assert _check("credit-memos", operations[request.path], request.method, request) >= 2, request.path
+        assert check_request("credit-memos", operations[request.path], request.method, request) >= 2, request.path
     assert len(json.loads(requests[-1].body)["memos"]) == 41
 
-    document = _spec("credit-memos")
+    document = spec("credit-memos")
     with httpx.Client(base_url=emulator.url, headers={"Authorization": requests[0].headers["authorization"]}) as raw:
         for path, template in operations.items():
             if path.endswith("/bulk"):

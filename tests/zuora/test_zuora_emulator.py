@@ -175,7 +175,7 @@ def test_actions_limits_and_per_object_rules(emulator: ZuoraEmulator, raw: httpx
 
 
 def test_idempotency_replays_and_refuses_reuse_elsewhere(emulator: ZuoraEmulator, raw: httpx.Client) -> None:
-    body = {"type": "Account", "objects": [{"Name": "Once"}]}
+    body = {"type": "Account", "objects": [{"Name": "Once", "Currency": "USD", "BillCycleDay": 1}]}
     first = raw.post("/v1/action/create", json=body, headers={"Idempotency-Key": "k-1"})
     again = raw.post("/v1/action/create", json=body, headers={"Idempotency-Key": "k-1"})
     assert first.json() == again.json() and emulator.store.count("Account") == 1

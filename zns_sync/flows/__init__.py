@@ -1,7 +1,8 @@
 """The record flows, in the documented sync order (reference section 2): adding a type is one module and one line.
 
 The registry's order holds both of the reference's sequences: with Invoice Settlement on (2.2) the types that run
-only without it drop out, and the other way round (2.1).
+only without it drop out, and the other way round (2.1). `customer` runs one way or the other (reference 4.1, 4.2):
+`flow_class` picks the one sync.customer_master names.
 """
 
 from zns_sync.flows.adjustment import AdjustmentFlow
@@ -10,26 +11,53 @@ from zns_sync.flows.customer import CustomerFlow
 from zns_sync.flows.invoice import InvoiceFlow
 from zns_sync.flows.item import ItemFlow
 from zns_sync.flows.memo import CreditMemoFlow, DebitMemoFlow
+from zns_sync.flows.ns_credit_memo import NetSuiteCreditMemoFlow
+from zns_sync.flows.ns_customer import NetSuiteCustomerFlow
+from zns_sync.flows.ns_payment import NetSuitePaymentFlow
+from zns_sync.flows.ns_refund import NetSuiteRefundFlow
 from zns_sync.flows.payment import PaymentFlow
 from zns_sync.flows.refund import RefundFlow
 
-FLOWS: dict[str, type[Flow]] = {
-    flow.name: flow
-    for flow in (
-        CustomerFlow, ItemFlow, InvoiceFlow, DebitMemoFlow, CreditMemoFlow, PaymentFlow, RefundFlow, AdjustmentFlow
-    )
-}  # fmt: skip
+FLOWS: tuple[type[Flow], ...] = (
+    CustomerFlow,
+    NetSuiteCustomerFlow,
+    ItemFlow,
+    InvoiceFlow,
+    DebitMemoFlow,
+    CreditMemoFlow,
+    PaymentFlow,
+    RefundFlow,
+    AdjustmentFlow,
+    NetSuitePaymentFlow,
+    NetSuiteCreditMemoFlow,
+    NetSuiteRefundFlow,
+)
+TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS))  # the --type names, in run order
+DEFAULT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(flow.name for flow in FLOWS if flow.enabled_by_default))
+
+
+def flow_class(name: str, customer_master: str) -> type[Flow]:
+    """The flow that syncs record type `name` when `customer_master` is the customer master."""
+    for flow in FLOWS:
+        if flow.name == name and flow.customer_master in (None, customer_master):
+            return flow
+    raise KeyError(f"no {name} flow for customer_master {customer_master}")
+
+
+def _any_flow(name: str) -> type[Flow]:
+    """A flow of type `name`: its run-order attributes (`settlement`, `bills`) hold for every customer master."""
+    return next(flow for flow in FLOWS if flow.name == name)
 
 
 def refusal(name: str, invoice_settlement: bool, standard_invoice_sync: bool) -> str | None:
     """Why record type `name` cannot run as set, if it cannot (reference 2.1, 2.2, 7.2).
 
-    A type may run only with Invoice Settlement on (memos) or off (invoice item adjustments). When NetSuite
-    calculates tax (`standard_invoice_sync` false: Use Standard Invoice Sync No), the order stops after the last
-    billing type: invoices, and with Invoice Settlement debit memos; payments, refunds, credit memos and
-    adjustments would leave balances that differ.
+    A type may run only with Invoice Settlement on (memos) or off (invoice item adjustments, NetSuite credit
+    memos). When NetSuite calculates tax (`standard_invoice_sync` false: Use Standard Invoice Sync No), the order
+    stops after the last billing type: invoices, and with Invoice Settlement debit memos; payments, refunds, credit
+    memos and adjustments (either way) would leave balances that differ.
     """
-    flow = FLOWS[name]
+    flow = _any_flow(name)
     if flow.settlement is not None and flow.settlement != invoice_settlement:
         wanted, step = ("on", "2.2") if flow.settlement else ("off", "2.1")
         return (
@@ -37,8 +65,8 @@ def refusal(name: str, invoice_settlement: bool, standard_invoice_sync: bool) ->
             f"{str(invoice_settlement).lower()} (reference {step})"
         )
     if not standard_invoice_sync:
-        order = [n for n, f in FLOWS.items() if f.settlement in (None, invoice_settlement)]
-        last_billing = max(i for i, n in enumerate(order) if FLOWS[n].bills)
+        order = [n for n in TYPES if _any_flow(n).settlement in (None, invoice_settlement)]
+        last_billing = max(i for i, n in enumerate(order) if _any_flow(n).bills)
         if order.index(name) > last_billing:
             return (
                 f"does not run when NetSuite calculates tax (sync.standard_invoice_sync is false: the run stops "
@@ -47,4 +75,4 @@ def refusal(name: str, invoice_settlement: bool, standard_invoice_sync: bool) ->
     return None
 
 
-__all__ = ["FLOWS", "Flow", "FlowContext", "refusal"]
+__all__ = ["DEFAULT_TYPES", "FLOWS", "TYPES", "Flow", "FlowContext", "flow_class", "refusal"]

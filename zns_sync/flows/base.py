@@ -14,7 +14,8 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass, replace
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -31,7 +32,6 @@ ZUORA_LOOKUP_THREADS = 4
 # default (zuora-rest.md section 5); this leaves room for the lookups above and for other integrations.
 ZUORA_REST_THREADS = 16
 INTEGRATION_ID_FIELD = "IntegrationId__NS"
-SYNC_DATE_FIELD = "SyncDate__NS"
 TTA_FIELD = "TransferredToAccounting"
 ORIGIN_FIELD = "Origin__NS"
 
@@ -52,11 +52,12 @@ class Step:
 
     action: Action
     noun: str
+    updates: bool = False  # sent as an update though its status says Creating (activating a draft account)
 
     @property
     def creates(self) -> bool:
         """A create leaves a record that can be found again; an update or link is safe to send twice."""
-        return self.action is Action.CREATING
+        return self.action is Action.CREATING and not self.updates
 
     @property
     def in_flight(self) -> Status:
@@ -68,12 +69,50 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """A value known once an earlier step of the same record is done: the id that step wrote (a draft account's
+    Id, which its contacts and its activation name)."""
+
+    step: int
+
+
+class Unbound(LookupError):
+    """A write names the result of an earlier step that is not known (not done, or not found)."""
+
+
+@dataclass(frozen=True)
 class Write:
     """One step of one record: what is sent, and how the destination record is found again."""
 
     step: Step
-    record: NsRecord  # added (create) or updated (update, link)
-    ref: RecordRef  # by the deterministic externalId (create) or the known internalId (update, link)
+    record: Any  # the destination's record (NsRecord, ZuoraRecord): added (create) or updated (update, link)
+    ref: Any  # how its result is found again (externalId, back-reference); None: an update, safe to send twice
+
+    def bound(self, done: Sequence[str | None], *, preview: bool = False) -> Write:
+        """This write with every `Earlier` replaced by the id its step wrote (`done[step]`).
+
+        Unbound when one is not known; with `preview`, a placeholder naming the step instead (dry runs).
+        """
+        if not done and not preview:
+            return self  # a first step names nothing earlier
+        return replace(self, record=_bind(self.record, done, preview), ref=_bind(self.ref, done, preview))
+
+
+def _bind(value: Any, done: Sequence[str | None], preview: bool) -> Any:
+    if isinstance(value, Earlier):
+        known = done[value.step] if value.step < len(done) else None
+        if known is not None:
+            return known
+        if preview:
+            return f"(the id step {value.step + 1} writes)"
+        raise Unbound(f"step {value.step + 1}'s id is not known")
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _bind(getattr(value, f.name), done, preview) for f in dataclass_fields(value)})
+    if isinstance(value, Mapping):
+        return {k: _bind(v, done, preview) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_bind(v, done, preview) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -85,6 +124,8 @@ class Plan:
     writes: tuple[Write, ...]
     group: str | None = None  # plans of one group never write at the same time (two refunds of one payment)
     number: str | None = None  # the record's document number, named beside its id wherever it is shown
+    also: tuple[str, ...] = ()  # other source records completed with this one (a NetSuite refund's credit memo)
+    counterpart: str | None = None  # the id written back, if not the last step's (a negative invoice's credit memo)
 
     @property
     def start(self) -> int:
@@ -261,8 +302,10 @@ class Flow(ABC):
     """One record type's sync, declared; `plan_page` is the template the engine calls."""
 
     name: ClassVar[str]  # the --type name
+    customer_master: ClassVar[str | None] = None  # the sync.customer_master it serves (None: either)
+    enabled_by_default: ClassVar[bool] = True  # in the default sync.types (reference 7.2: NS -> Zuora is opt-in)
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
-    destination: ClassVar[str] = "netsuite"  # where the records go (engine.DESTINATIONS)
+    destination: ClassVar[str] = "netsuite"  # where the records go (Engine.destinations)
     source_object: ClassVar[str]  # the Zuora object selected
     rest_list: ClassVar[RestList | None] = None  # read through REST instead of ZOQL (source "zuora-rest")
     fields: ClassVar[tuple[str, ...]]
@@ -283,9 +326,12 @@ class Flow(ABC):
         self.settings = context.settings
 
     # -- selection (reference section 4) ---------------------------------------------------------------
-    @abstractmethod
     def own_criteria(self) -> list[list[zoql.Condition]]:
-        """The process's own criteria, as alternatives of conjunctions (ZOQL has no parentheses)."""
+        """The process's own criteria, as alternatives of conjunctions (ZOQL has no parentheses); by default none.
+
+        NetSuite-sourced flows select with `search()` instead (flows/from_netsuite.py).
+        """
+        return [[]]
 
     def scope(self) -> list[list[zoql.Condition]]:
         """The records this process covers whatever their progress (for `status`); by default its criteria."""
@@ -375,6 +421,14 @@ class Flow(ABC):
         """Records sharing a group never write at the same time (they change one destination record)."""
         return None
 
+    def completes_also(self, row: Mapping[str, Any], page: Any) -> tuple[str, ...]:
+        """Other source records that become `Sync Complete` with this one (reference 4.13: a refund's credit memo)."""
+        return ()
+
+    def counterpart(self, row: Mapping[str, Any], page: Any) -> str | None:
+        """The id written back with Sync Complete when it is not what the last step wrote."""
+        return None
+
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
         """One page of selected records: batch lookups, then per record exclusion, validation and mapping."""
         page = self.lookups(rows)
@@ -389,7 +443,8 @@ class Flow(ABC):
                 yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
                 continue
             writes = tuple(self.writes(row, page))
-            yield Plan(row["Id"], self.status_of(row), writes, self.group(row, page), number)
+            status, group, also = self.status_of(row), self.group(row, page), self.completes_also(row, page)
+            yield Plan(row["Id"], status, writes, group, number, also, self.counterpart(row, page))
 
     # -- the two shapes of a NetSuite write ---------------------------------------------------------------
     def create(self, step: Step, record_type: str, fields: Mapping[str, Any], zuora_id: str) -> Write:
@@ -400,8 +455,7 @@ class Flow(ABC):
 
     def update(self, step: Step, record_type: str, internal_id: str, fields: Mapping[str, Any]) -> Write:
         """Change fields of the NetSuite record with this internalId (safe to send twice: absolute values)."""
-        record = NsRecord(record_type, fields, internal_id=internal_id)
-        return Write(step, record, RecordRef(internal_id=internal_id, type=record_type_enum(record_type)))
+        return Write(step, NsRecord(record_type, fields, internal_id=internal_id), None)
 
 
 ACCOUNT_FIELDS = ("Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS")
@@ -484,6 +538,11 @@ class TransactionFlow(Flow):
         return dependency(
             "account", "customer", account_id, accounts.get(account_id), ACCOUNT_NUMBER, complete=complete
         )
+
+
+def sync_date() -> str:
+    """Now, as the `__NS` sync date is written to Zuora."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def money(value: Any) -> Decimal:

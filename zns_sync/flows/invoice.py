@@ -119,6 +119,8 @@ class InvoiceFlow(BillingFlow):
             number=row.get("InvoiceNumber"),
             tax_amount=row.get("TaxAmount"),
             amount_without_tax=row.get("AmountWithoutTax"),
+            # the bundle sources it from the customer; NetSuite -> Zuora payments read it (ns-payment)
+            custom={self.settings.netsuite_fields.transaction_customer_id_sales: row["AccountId"]},
         )
         if negative:
             return [self.create(CREATING_CREDIT_MEMO, "CreditMemo", fields, row["Id"])]

@@ -31,6 +31,7 @@ from zns_sync.netsuite._model import (
     LISTED_BY_SEARCH,
     RECORD_NAMESPACES,
     SEARCH_TYPES,
+    CustomFieldCondition,
     NsRecord,
     ReadResult,
     RecordRef,
@@ -438,18 +439,24 @@ class NetSuiteClient:
         *,
         external_ids: Iterable[str] | None = None,
         internal_ids: Iterable[str] | None = None,
-        custom_field: tuple[str, str] | None = None,
+        custom_fields: Sequence[CustomFieldCondition] = (),
         transaction_types: Sequence[str] | None = None,
         criteria: Mapping[str, Any] | None = None,
         page_size: int = LIMITS["searchPageSize"],
         body_fields_only: bool = True,
+        last_page_first: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """Every record matching a basic search, a page (list of record dicts) at a time (search, searchMoreWithId).
 
         `kind` is customer, item, transaction, term or paymentMethod. Criteria are ANDed: `external_ids` (anyOf,
-        sent 1000 at a time), `internal_ids`, `custom_field=(scriptId, value)` (string custom field `is` value),
+        sent 1000 at a time), `internal_ids`, `custom_fields` (checkbox or text custom-field conditions),
         `transaction_types` (e.g. ["_invoice"]), and raw `criteria` by SearchBasic field name
         (`{"tranId": {"operator": "is", "searchValue": "INV-1"}}`). Records come as plain dicts like get_list's.
+
+        searchMoreWithId runs the search again for each page, so a record that stops matching drops out and every
+        later record moves up a place. A caller that changes matching records as it reads (a status written) asks
+        for `last_page_first`: pages from the last to the first (the first one, read with the search, comes last),
+        so no record it changes can move one it has not read yet.
         """
         if kind not in SEARCH_TYPES:
             raise ValueError(f"search kind must be one of {', '.join(SEARCH_TYPES)}, not {kind!r}")
@@ -465,12 +472,9 @@ class NetSuiteClient:
             base["type"] = {"operator": "anyOf", "searchValue": list(transaction_types)}
         search_type = self.record_type(SEARCH_TYPES[kind])
         custom_list = None
-        if custom_field is not None:
-            script_id, value = custom_field
-            field = self.get_type("core.platform", "SearchStringCustomField")(
-                scriptId=script_id, operator="is", searchValue=value
-            )
-            custom_list = self.get_type("core.platform", "SearchCustomFieldList")(customField=[field])
+        if custom_fields:
+            conditions = [self._custom_condition(c) for c in custom_fields]
+            custom_list = self.get_type("core.platform", "SearchCustomFieldList")(customField=conditions)
         batches: list[dict[str, Any]] = []
         if external_ids is not None:
             ids = list(dict.fromkeys(external_ids))
@@ -490,17 +494,32 @@ class NetSuiteClient:
             search_record = self._builder.build(search_type, batch, SEARCH_TYPES[kind])
             if custom_list is not None:
                 search_record.customFieldList = custom_list
-            yield from self._search_pages(search_record, preferences)
+            yield from self._search_pages(search_record, preferences, last_page_first)
 
-    def _search_pages(self, search_record: Any, preferences: Any) -> Iterator[list[dict[str, Any]]]:
+    def _custom_condition(self, condition: CustomFieldCondition) -> Any:
+        """A SearchBooleanCustomField (a bool value) or a SearchStringCustomField with its operator."""
+        if isinstance(condition.value, bool):
+            return self.get_type("core.platform", "SearchBooleanCustomField")(
+                scriptId=condition.script_id, searchValue=condition.value
+            )
+        return self.get_type("core.platform", "SearchStringCustomField")(
+            scriptId=condition.script_id, operator=condition.operator, searchValue=condition.value
+        )
+
+    def _search_pages(
+        self, search_record: Any, preferences: Any, last_page_first: bool
+    ) -> Iterator[list[dict[str, Any]]]:
         body = self._call("search", write=False, search_preferences=preferences, searchRecord=search_record)
         result = self._search_result(body, "search")
-        yield self._page_records(result)
-        total_pages = result.totalPages or 0
-        search_id = result.searchId
-        for page_index in range(2, total_pages + 1):
-            body = self._call("searchMoreWithId", write=False, searchId=search_id, pageIndex=page_index)
+        first = self._page_records(result)
+        later = range(2, (result.totalPages or 0) + 1)
+        if not last_page_first:
+            yield first
+        for page_index in reversed(later) if last_page_first else later:
+            body = self._call("searchMoreWithId", write=False, searchId=result.searchId, pageIndex=page_index)
             yield self._page_records(self._search_result(body, "searchMoreWithId"))
+        if last_page_first:
+            yield first
 
     def _search_result(self, body: Any, operation: str) -> Any:
         result = _unwrap(body, "searchResult")

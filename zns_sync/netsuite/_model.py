@@ -83,6 +83,16 @@ class RecordRef:
 
 
 @dataclasses.dataclass(frozen=True)
+class CustomFieldCondition:
+    """One custom-field criterion of a search: a checkbox equal to `value` (a bool), or a text field compared with
+    `operator` (is, isNot, empty, notEmpty, startsWith ...; SearchStringFieldOperator)."""
+
+    script_id: str
+    operator: str = "is"
+    value: str | bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class NsRecord:
     """One record to write: its SuiteTalk type name, its fields by XSD element name, and its keys."""
 

@@ -24,6 +24,7 @@ NAMESPACES: dict[str, tuple[str, str]] = {
     "platformCommon": ("urn:common_{v}.platform.webservices.netsuite.com", "platform.common.xsd"),
     "platformCommonTyp": ("urn:types.common_{v}.platform.webservices.netsuite.com", "platform.commonTypes.xsd"),
     "listRel": ("urn:relationships_{v}.lists.webservices.netsuite.com", "lists.relationships.xsd"),
+    "listRelTyp": ("urn:types.relationships_{v}.lists.webservices.netsuite.com", "lists.relationshipTypes.xsd"),
     "listAcct": ("urn:accounting_{v}.lists.webservices.netsuite.com", "lists.accounting.xsd"),
     "tranSales": ("urn:sales_{v}.transactions.webservices.netsuite.com", "transactions.sales.xsd"),
     "tranCust": ("urn:customers_{v}.transactions.webservices.netsuite.com", "transactions.customers.xsd"),
@@ -212,6 +213,7 @@ SCHEMAS: dict[str, list[str]] = {
             attrs="operator:platformCoreTyp:SearchMultiSelectFieldOperator",
         ),
         ctype("SearchCustomField", attrs="internalId:s scriptId:s", abstract=True),
+        ctype("SearchBooleanCustomField", "searchValue:b?", base="platformCore:SearchCustomField"),
         ctype(
             "SearchStringCustomField",
             "searchValue:s?",
@@ -330,7 +332,7 @@ SCHEMAS: dict[str, list[str]] = {
         search_basic(
             "CustomerSearchBasic",
             "companyName:SSF email:SSF entityId:SSF externalId:SMSF externalIdString:SSF internalId:SMSF "
-            "isInactive:SBF lastModifiedDate:SDF customFieldList:SCFL",
+            "isInactive:SBF lastModifiedDate:SDF stage:SEMSF customFieldList:SCFL",
         ),
         search_basic(
             "ItemSearchBasic",
@@ -352,6 +354,7 @@ SCHEMAS: dict[str, list[str]] = {
             "tranId:SSF type:SEMSF customFieldList:SCFL",
         ),
     ],
+    "listRelTyp": [enum("CustomerStage", "_customer _lead _prospect")],
     "listRel": [
         record(
             "Customer",
@@ -361,7 +364,7 @@ SCHEMAS: dict[str, list[str]] = {
             "salesRep:R vatRegNumber:s accountNumber:s taxExempt:b terms:R creditLimit:d balance:d "
             "overdueBalance:d unbilledOrders:d priceLevel:R currency:R depositBalance:d taxable:b taxItem:R "
             "resaleNumber:s startDate:dt endDate:dt receivablesAccount:R lastModifiedDate:dt "
-            "emailTransactions:b printTransactions:b faxTransactions:b "
+            "stage:listRelTyp:CustomerStage emailTransactions:b printTransactions:b faxTransactions:b "
             "addressbookList:listRel:CustomerAddressbookList customFieldList:CFL",
         ),
         sublist("CustomerAddressbookList", "addressbook", "listRel:CustomerAddressbook"),

@@ -164,8 +164,8 @@ class NetSuiteEmulator(LoopbackServer):
         self.faults = NetSuiteFaults(concurrency_limit=concurrency_limit)
         self._lock = threading.Lock()
         self._nonces: dict[str, float] = {}
-        # searchId -> (created, search type, hits, page size, bodyFieldsOnly)
-        self._searches: dict[str, tuple[float, str, list[tuple[str, str]], int, bool]] = {}
+        # searchId -> (created, search type, criteria, page size, bodyFieldsOnly): each page runs the search again
+        self._searches: dict[str, tuple[float, str, dict[str, Any], int, bool]] = {}
         self._search_ids = itertools.count(1)
         self._request_ids = itertools.count(1)
         self._random = random.Random()
@@ -628,7 +628,7 @@ class NetSuiteEmulator(LoopbackServer):
             now = time.time()
             ttl = self.faults.search_ttl_seconds
             self._searches = {k: v for k, v in self._searches.items() if now - v[0] <= ttl}
-            self._searches[search_id] = (now, search_type or "", hits, page_size, body_fields_only)
+            self._searches[search_id] = (now, search_type or "", criteria, page_size, body_fields_only)
         return self._page("search", search_id, hits, page_size, 1, body_fields_only)
 
     def _op_searchMoreWithId(self, request: Any, header: Any) -> tuple[str, int]:
@@ -643,7 +643,10 @@ class NetSuiteEmulator(LoopbackServer):
             index = int(values.get("pageIndex", "0"))
         except ValueError:
             index = 0
-        return self._page("searchMoreWithId", search_id, saved[2], saved[3], index, saved[4])
+        # Like NetSuite, the search runs again for the page asked: records that stopped matching drop out.
+        # https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_N3523074.html
+        hits = self.store.search(saved[1], saved[2])
+        return self._page("searchMoreWithId", search_id, hits, saved[3], index, saved[4])
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -529,8 +529,15 @@ def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str,
             fields = record.get("customFieldList") or {}
             for field in criterion.get("customField", []) or []:
                 value = fields.get(field.get("scriptId"))
-                if not _string_match(value, field.get("operator", "is"), str(field.get("searchValue", ""))):
+                wanted = field.get("searchValue", "")
+                if isinstance(wanted, bool):  # SearchBooleanCustomField: an unset checkbox reads false
+                    if _flag(value, False) != wanted:
+                        return False
+                elif not _string_match(value, field.get("operator", "is"), str(wanted)):
                     return False
+        elif isinstance(values, list) and operator in ("anyOf", "noneOf"):  # an enum field: stage, status ...
+            if (record.get(name) in values) != (operator == "anyOf"):
+                return False
         elif name in ("isInactive", "mainLine"):
             if name == "isInactive" and bool(record.get("isInactive", False)) != bool(values):
                 return False

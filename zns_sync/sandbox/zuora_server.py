@@ -16,11 +16,14 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from functools import partial
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from zns_sync.sandbox._http import LoopbackServer
+from zns_sync.sandbox.zuora_rules import Effect, Refused, TenantRules
 from zns_sync.sandbox.zuora_settlement import MEMOS, RestFailure, Settlement
 from zns_sync.sandbox.zuora_store import (
     NOT_ACTION_OBJECTS,
@@ -62,8 +65,10 @@ class ZuoraFaults:
     error_rate: float = 0.0  # share of calls answered 503
     error_every: int = 0  # every Nth /v1 call answers 503
     drop_rate: float = 0.0  # share of calls whose connection closes without an answer
+    drop_after_rate: float = 0.0  # share of calls applied, then closed without an answer (a lost answer)
     token_ttl_seconds: float = 3599.0
     concurrency_limit: int = 40  # more /v1 requests in flight than this answer 429
+    processing_seconds: float = 0.0  # each create takes this long (a repeat of its Idempotency-Key gets 409 meanwhile)
     shuffle_results: bool = False  # query results in random order (Zuora promises none)
     seed: int | None = None
     # Scripted answers for the next /v1 calls, consumed in order: an HTTP status (429, 500, 503 ...),
@@ -131,6 +136,7 @@ class ZuoraEmulator(LoopbackServer):
         self.client_id = client_id
         self.client_secret = client_secret
         self.store = store if store is not None else ZuoraStore()
+        self.rules = TenantRules(self.store, invoice_settlement)
         self.faults = ZuoraFaults()
         # Real Zuora refuses InvoiceItem.ProductRatePlanChargeId in ZOQL; so does the emulator unless told to allow it.
         self.lenient_fields: dict[str, frozenset[str]] = (
@@ -220,10 +226,12 @@ class ZuoraEmulator(LoopbackServer):
                 self._rng_seed = faults.seed
             scripted = faults.script.pop(0) if faults.script else None
             roll_drop, roll_rate, roll_error = self._rng.random(), self._rng.random(), self._rng.random()
+            roll_lose = self._rng.random()
             crowded = self._in_flight > faults.concurrency_limit
         if faults.latency_seconds > 0:
             time.sleep(faults.latency_seconds)
-        if scripted == "drop-after":
+        if scripted == "drop-after" or (scripted is None and roll_lose < faults.drop_after_rate):
+            self._count("answers_lost")
             return True
         if scripted == "drop" or (scripted is None and roll_drop < faults.drop_rate):
             self._count("dropped")
@@ -345,6 +353,15 @@ class ZuoraEmulator(LoopbackServer):
             if method == "GET":
                 return self._get(schema, segments[4], query)
             return self._put(schema, segments[4], _json_body(body))
+        if method == "POST" and path == "/v1/payments":
+            payload = _json_body(body)
+            return self._rest_create(
+                "Payment", _payment_fields(payload), partial(self.rules.create_payment, payload), headers
+            )
+        if len(segments) == 5 and segments[2] == "payments" and segments[4] == "refunds" and method == "POST":
+            key = unquote(segments[3])
+            fields = _refund_fields(_json_body(body))
+            return self._rest_create("Refund", fields, partial(self.rules.create_refund, key), headers)
         try:
             answer = self.settlement.route(method, segments, query, _rest_body(body), headers)
         except RestFailure as failure:
@@ -352,6 +369,21 @@ class ZuoraEmulator(LoopbackServer):
         if answer is not None:
             return answer
         raise _Reply(404, _reasons(50000040, f"no such resource: {method} {path}"))
+
+    def _rest_create(
+        self, object_type: str, obj: dict[str, Any], check: Callable[[dict[str, Any]], Effect], headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        """A REST create (Invoice Settlement): the new object's `id` and number, or a REST error envelope."""
+        schema = schema_for(object_type)
+        assert schema is not None
+        try:
+            new_id = self._insert(object_type, self._writable(schema, obj, existing=None), lambda _, f: check(f))
+        except (InvalidValue, Refused) as exc:
+            raise _rest_error(headers, 400, 50000020, str(exc)) from None
+        record = self.store.get(object_type, new_id) or {}
+        number = record.get("PaymentNumber") or record.get("RefundNumber")
+        return 200, {"success": True, "id": new_id, "number": number, "status": record.get("Status"),
+                     "amount": record.get("Amount"), "accountId": record.get("AccountId")}  # fmt: skip
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
         text = payload.get("queryString")
@@ -427,12 +459,27 @@ class ZuoraEmulator(LoopbackServer):
 
     def _create_one(self, schema: ObjectSchema, obj: dict[str, Any]) -> dict[str, Any]:
         try:
-            fields = self._writable(schema, obj, existing=None)
+            new_id = self._insert(schema.name, self._writable(schema, obj, existing=None), self.rules.create)
         except InvalidValue as exc:
             return _save_error("INVALID_VALUE", str(exc))
-        new_id = self.store.add(schema.name, fields)
-        self._count("objects_written")
+        except Refused as exc:
+            return _save_error(exc.code, exc.message)
         return {"Success": True, "Id": new_id}
+
+    def _insert(self, object_type: str, fields: dict[str, Any], check: Any) -> str:
+        """Store a new object once `check(object_type, fields)` (the tenant's rules) allows it, then its effects."""
+        self._hold()
+        with self.store.lock:
+            effect = check(object_type, fields)
+            new_id = self.store.add(object_type, fields)
+            effect(new_id)
+        self._count("objects_written")
+        return new_id
+
+    def _hold(self) -> None:
+        """The injected processing time of a write (a repeat of its Idempotency-Key meanwhile gets 409)."""
+        if self.faults.processing_seconds > 0:
+            time.sleep(self.faults.processing_seconds)
 
     def _update_one(self, schema: ObjectSchema, obj: dict[str, Any]) -> dict[str, Any]:
         object_id = obj.get("Id")
@@ -444,9 +491,13 @@ class ZuoraEmulator(LoopbackServer):
                 return _save_error("INVALID_ID", f"invalid id: {object_id}")
             try:
                 fields = self._writable(schema, obj, existing=existing)
+                effect = self.rules.update(schema.name, existing, fields)
             except InvalidValue as exc:
                 return _save_error("INVALID_VALUE", str(exc))
+            except Refused as exc:
+                return _save_error(exc.code, exc.message)
             self.store.set(schema.name, object_id, fields)
+            effect(object_id)
         self._count("objects_written")
         return {"Success": True, "Id": object_id}
 
@@ -627,6 +678,32 @@ def _rest_body(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         raise RestFailure(400, 50000090, "The request body is not valid JSON.") from None
+
+
+def _ns_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The connector's `__NS` fields of a REST body: top-level keys, as Zuora takes them."""
+    return {k: v for k, v in body.items() if k.endswith("__NS")}
+
+
+def _payment_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/payments (CreatePaymentType) as Payment fields; the applications are the rules' business."""
+    finance = body.get("financeInformation") or {}
+    return {
+        "Amount": body.get("amount"), "EffectiveDate": body.get("effectiveDate"), "Type": body.get("type"),
+        "PaymentMethodId": body.get("paymentMethodId"), "Comment": body.get("comment"),
+        "ReferenceId": body.get("referenceId"), "TransferredToAccounting": finance.get("transferredToAccounting"),
+        **_ns_fields(body),
+    }  # fmt: skip
+
+
+def _refund_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/payments/{paymentKey}/refunds (PostRefundType) as Refund fields."""
+    finance = body.get("financeInformation") or {}
+    return {
+        "Amount": body.get("totalAmount"), "Type": body.get("type"), "MethodType": body.get("methodType"),
+        "RefundDate": body.get("refundDate"), "Comment": body.get("comment"), "ReferenceID": body.get("referenceId"),
+        "TransferredToAccounting": finance.get("transferredToAccounting"), **_ns_fields(body),
+    }  # fmt: skip
 
 
 def _fault(code: str, message: str) -> dict[str, str]:

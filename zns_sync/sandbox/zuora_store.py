@@ -36,9 +36,10 @@ _SCHEMA_TEXT: dict[str, str] = {
     "Account": f"{_COMMON} {_NS_TRIO} AccountNumber Name Currency PaymentTerm Status BillToId:id SoldToId:id "
     "Balance:decimal CreditBalance:decimal TotalInvoiceBalance:decimal AutoPay:boolean Batch "
     "BillCycleDay:integer CrmId Notes ParentId:id PurchaseOrderNumber DefaultPaymentMethodId:id "
-    "SynctoNetSuite__NS Subsidiary__NS Class__NS Department__NS Location__NS CustomerType__NS",
+    "SynctoNetSuite__NS Subsidiary__NS Class__NS Department__NS Location__NS CustomerType__NS CustomerId__NS "
+    "AllowInvoiceEdit:boolean",
     "Contact": f"{_COMMON} AccountId:id FirstName LastName Address1 Address2 City State Country PostalCode County "
-    "WorkEmail PersonalEmail WorkPhone Fax NickName TaxRegion",
+    "WorkEmail PersonalEmail WorkPhone Fax NickName TaxRegion Description",
     "Product": f"{_COMMON} {_NS_TRIO} Name Description SKU ProductNumber Category EffectiveStartDate:date "
     "EffectiveEndDate:date ItemType__NS",
     "ProductRatePlan": f"{_COMMON} {_NS_TRIO} Name Description ProductId:id EffectiveStartDate:date "
@@ -88,9 +89,13 @@ _SCHEMA_TEXT: dict[str, str] = {
     "CreditMemoPart": f"{_COMMON} CreditMemoId:id InvoiceId:id DebitMemoId:id Amount:decimal",
     "PaymentPart": f"{_COMMON} PaymentId:id InvoiceId:id DebitMemoId:id Amount:decimal",
     "InvoiceItemAdjustment": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceId:id InvoiceNumber SourceId:id SourceType "
-    "Type Amount:decimal AdjustmentDate:date AdjustmentNumber AccountingCode Comment ReasonCode Status "
-    "TransferredToAccounting ServiceStartDate:date ServiceEndDate:date",
+    "Type Amount:decimal AdjustmentDate:date AdjustmentNumber AccountingCode Comment ReasonCode ReferenceId Status "
+    "TransferredToAccounting ServiceStartDate:date ServiceEndDate:date Origin__NS Transaction__NS",
 }
+
+# The tenant's currencies and payment terms (Settings > Billing); JPY and Net 60 are not enabled on purpose.
+TENANT_CURRENCIES = ("USD", "EUR", "GBP", "CAD")
+TENANT_PAYMENT_TERMS = ("Due on receipt", "Net 15", "Net 30", "Net 45", "Net 97")
 
 # Objects the Action query and Actions refuse (Invoice Settlement objects; reference section 3 and 7).
 NOT_ACTION_OBJECTS = frozenset(
@@ -210,10 +215,18 @@ class ZuoraStore:
     def __init__(self, timezone: dt.tzinfo | None = None) -> None:
         # Zuora tenants default to Pacific time; a fixed offset keeps the emulator deterministic.
         self.timezone: dt.tzinfo = timezone or dt.timezone(dt.timedelta(hours=-8))
+        # The tenant's settings that account creates are checked against (sandbox/zuora_rules.py).
+        self.currencies = set(TENANT_CURRENCIES)
+        self.payment_terms = set(TENANT_PAYMENT_TERMS)
+        self._numbers = itertools.count(90_000_001)  # numbers of objects the emulator creates (P-90000001 ...)
         self._lock = threading.RLock()
         self._objects: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in SCHEMAS}
         self._ids = itertools.count(1)
         self._last_write = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+    def next_number(self, prefix: str) -> str:
+        """A number for an object Zuora numbers itself (a payment's PaymentNumber ...)."""
+        return f"{prefix}{next(self._numbers):08d}"
 
     # -- helpers for tests and the demo ----------------------------------------------------------------------
     def new_id(self) -> str:

@@ -136,17 +136,29 @@ class ZuoraClient:
         """Update objects (each with its `Id`) in calls of 50; one SaveResult per object, in order."""
         return self._action("update", object_type, objects)
 
-    def create(self, object_type: str, objects: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
-        """Create objects in calls of 50, each call with its own Idempotency-Key; one SaveResult per object."""
-        return self._action("create", object_type, objects)
+    def create(
+        self, object_type: str, objects: Sequence[Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> list[SaveResult]:
+        """Create objects in calls of 50, each call with its own Idempotency-Key; one SaveResult per object.
 
-    def _action(self, action: str, object_type: str, objects: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        A caller that gives `idempotency_key` (derived from what it creates, so that a repeat is replayed by Zuora
+        rather than created again) sends at most 50 objects: one call.
+        """
+        if idempotency_key is not None and len(objects) > MAX_OBJECTS_PER_CALL:
+            raise ValueError(f"one Idempotency-Key covers one call of at most {MAX_OBJECTS_PER_CALL} objects")
+        return self._action("create", object_type, objects, idempotency_key)
+
+    def _action(
+        self, action: str, object_type: str, objects: Sequence[Mapping[str, Any]], key: str | None = None
+    ) -> list[SaveResult]:
         results: list[SaveResult | None] = [_validate(object_type, obj, action) for obj in objects]
         pending = [i for i, result in enumerate(results) if result is None]
         for start in range(0, len(pending), MAX_OBJECTS_PER_CALL):
             indexes = pending[start : start + MAX_OBJECTS_PER_CALL]
             payload = {"type": object_type, "objects": [_wire(objects[i], action) for i in indexes]}
-            response = self._send("POST", f"/v1/action/{action}", json=payload, idempotency_key=str(uuid.uuid4()))
+            response = self._send(
+                "POST", f"/v1/action/{action}", json=payload, idempotency_key=key or str(uuid.uuid4())
+            )
             body = _json(response)
             if response.status_code != 200 or not isinstance(body, list) or len(body) != len(indexes):
                 raise _error(f"{action} of {len(indexes)} {object_type}", response, body)
@@ -185,6 +197,21 @@ class ZuoraClient:
         raise _error(f"put {object_type} {object_id}", response, body)
 
     # -- REST resources (Invoice Settlement) ----------------------------------------------------------------
+    def rest_create(self, path: str, body: Mapping[str, Any], *, idempotency_key: str) -> SaveResult:
+        """POST a REST create under an Idempotency-Key: what the Actions cannot do with Invoice Settlement (a payment
+        with its applications, `/v1/payments`; a refund of one, `/v1/payments/{key}/refunds`).
+
+        The new object's `id` comes back as the SaveResult's Id; Zuora's refusal is a failed SaveResult. A key
+        still in flight after the retries (409) or a lost answer raises ZuoraError.
+        """
+        response = self._send("POST", path, json=_jsonable(body), idempotency_key=idempotency_key)
+        answer = _json(response)
+        if isinstance(answer, dict) and answer.get("success") is True and answer.get("id"):
+            return SaveResult(True, str(answer["id"]), ())
+        if isinstance(answer, dict) and answer.get("success") is False and response.status_code in (200, 400, 404):
+            return SaveResult(False, None, tuple(_details(answer)))
+        raise _error(f"create {path}", response, answer)
+
     def payment_parts(self, payment_key: str) -> list[JsonObject]:
         """Every part of a payment (by Id or PaymentNumber), following `nextPage`: Zuora's camelCase dicts with
         `id`, `invoiceId`, `debitMemoId` (one of them null; both for the unapplied part), `amount`, `createdDate` ...
@@ -398,7 +425,12 @@ def _wire(fields: Mapping[str, Any], action: str) -> JsonObject:
 
 
 def _jsonable(value: Any) -> Any:
-    """A value as Zuora expects it in JSON: dates `YYYY-MM-DD`, dateTimes ISO 8601 with offset, decimals as numbers."""
+    """A value as Zuora expects it in JSON: dates `YYYY-MM-DD`, dateTimes ISO 8601 with offset, decimals as numbers
+    (inside objects and lists too)."""
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError(f"a dateTime sent to Zuora needs a time zone: {value.isoformat()}")
