@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -455,9 +456,16 @@ def sandbox(
         console.print(f"Zuora emulator:    {box.zuora.url}")
         console.print(f"NetSuite emulator: {box.netsuite.endpoint_url}  (WSDL {box.netsuite.wsdl_url})")
         console.print(f"config written to {path}; try: zns-sync --config {path} run --dry-run")
-        console.print("Ctrl-C stops the emulators.")
+        console.print("Ctrl-C (or SIGTERM) stops the emulators.")
+        # A parent that ignores SIGINT (a test runner, nohup) hands that on: take both signals explicitly.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, _interrupt)
         with contextlib.suppress(KeyboardInterrupt):
             box.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @cli.command()
