@@ -82,7 +82,7 @@ def record(engine: Engine, procedure: Procedure, name: str, attempts: Sequence[A
     engine.journal.start_run(procedure.value, [name], False)
     engine.journal.record(attempts)
     outcomes = Counter(a.outcome for a in attempts)
-    counts = {"selected": len(attempts), "linked": outcomes["linked"], "errors": outcomes["refused"], **outcomes}
+    counts = {"selected": len(attempts), "errors": outcomes["refused"], **outcomes}  # as `log` sums a run's
     engine.journal.end_run(exit_code(attempts), {name: counts})
 
 
