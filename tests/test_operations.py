@@ -116,7 +116,8 @@ def test_ignore_keeps_a_record_out_of_every_run(box: Sandbox, config: Path, tmp_
     assert zns(config, "run").returncode == 1
     odd = box.summary.awkward if box.summary else {}
     charge = odd["charge_without_item_type"]
-    waiting = [a for a in run_json(config, "log", "--errors") if charge in (a["message"] or "")]
+    held_back = run_json(config, "log", "--errors")
+    waiting = [a for a in held_back if charge in (a["message"] or "")]
     ignored, other = waiting[0], waiting[1]
 
     preview = run_json(config, "ignore", "invoice", ignored["number"], "--dry-run", code=0)
@@ -139,6 +140,10 @@ def test_ignore_keeps_a_record_out_of_every_run(box: Sandbox, config: Path, tmp_
     external_ids = {r.get("externalId") for r in netsuite_records(box, "Invoice")}
     assert f"zuora-invoice-{ignored['source_id']}" not in external_ids
 
+    stuck = next(a for a in held_back if a["type"] == "invoice" and a not in waiting)
+    box.zuora.store.set("Invoice", stuck["source_id"], {"IntegrationStatus__NS": "Creating Invoice"})  # cut short
+    interrupted = run_json(config, "ignore", "invoice", stuck["number"], code=1)["records"]
+    assert interrupted[0]["outcome"] == "refused" and "zns-sync recover --type invoice" in interrupted[0]["message"]
     synced = run_json(config, "ignore", "invoice", other["source_id"], code=1)["records"]
     assert synced[0]["outcome"] == "refused" and "Ignore would hide it" in synced[0]["message"]
     assert box.zuora.store.get("Invoice", other["source_id"])["IntegrationStatus__NS"] == "Sync Complete"

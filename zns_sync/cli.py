@@ -263,7 +263,7 @@ def status(obj: Ctx, types: tuple[str, ...], as_json: bool) -> None:
         report = engine.status(_types(settings, types))
     if as_json:
         print_json({
-            name: {"statuses": dict(c), "oldest_in_flight": dataclasses.asdict(o) if o else None}
+            name: {"statuses": dict(c), "oldest_in_flight": o.as_dict() if o else None}
             for name, (c, o) in report.items()
         })  # fmt: skip
     else:

@@ -3,7 +3,8 @@
 Both look for the record's counterpart in the destination first (its deterministic externalId in every type it
 may become, then the id the source record holds):
 - `ignore` marks a record `Ignore` (and TTA `Ignore` on transactions) so that no run selects it again; it refuses
-  a record whose counterpart exists, which `Ignore` would hide (`resync` links it).
+  a record whose counterpart exists, which `Ignore` would hide (`resync` links it), and one in flight, whose
+  interrupted attempt may have written (`recover` first).
 - `resync` links a record whose counterpart exists (`Sync Complete`, never a second record), and resets one whose
   counterpart is gone (status, counterpart id and sync date cleared, TTA null: product.md 8) so that the next run
   creates it, once.
@@ -82,7 +83,7 @@ def record(engine: Engine, procedure: Procedure, name: str, attempts: Sequence[A
     engine.journal.start_run(procedure.value, [name], False)
     engine.journal.record(attempts)
     outcomes = Counter(a.outcome for a in attempts)
-    counts = {"selected": len(attempts), "linked": outcomes["linked"], "errors": outcomes["refused"], **outcomes}
+    counts = {"selected": len(attempts), "errors": outcomes["refused"], **outcomes}  # as `log` sums a run's
     engine.journal.end_run(exit_code(attempts), {name: counts})
 
 
@@ -94,6 +95,9 @@ def _ignore(flow: Flow, row: dict[str, Any], counterpart: str | None) -> _Decisi
         else:
             why = f"it exists in the destination as {counterpart}: zns-sync resync {flow.name} {row['Id']} links it"
         return _Decision(row, "refused", None, counterpart, why)
+    if status.phase is Phase.IN_FLIGHT:  # an attempt was cut short: what it wrote is not known yet
+        why = f"it is {status.text}: zns-sync recover --type {flow.name} first (or resync it)"
+        return _Decision(row, "refused", None, None, why)
     if status.phase is Phase.IGNORED:
         return _Decision(row, "unchanged", None, None, "it is Ignore already")
     tta = TTA.IGNORE if flow.transactional else None

@@ -62,6 +62,10 @@ class Progress:
     status: Status
     updated: str
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for --json."""
+        return {"source_id": self.source_id, "number": self.number, "status": self.status.text, "updated": self.updated}
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -92,14 +92,15 @@ class InvoiceFlow(BillingFlow):
 
     # -- selection and validations (reference 2.3, 4.7) -----------------------------------------------------
     def dependencies(self, row: Mapping[str, Any], page: _Page) -> list[Dependency]:
-        found = [self.account(row, page.accounts)]
-        for rate_plan_charge in dict.fromkeys(i["RatePlanChargeId"] for i in page.items.get(row["Id"], [])):
-            charge = page.charges.get((SUBSCRIPTION_CHARGE, rate_plan_charge))
+        charges: dict[str, Dependency] = {}  # one per product charge, however many lines bill it
+        for item in page.items.get(row["Id"], []):
+            charge = page.charges.get((SUBSCRIPTION_CHARGE, item["RatePlanChargeId"]))
             if charge is None:  # the subscription charge names no product charge we could read
-                found.append(dependency("product charge of subscription charge", None, rate_plan_charge, None))
+                kind = "product charge of subscription charge"
+                charges[item["RatePlanChargeId"]] = dependency(kind, None, item["RatePlanChargeId"], None)
             else:
-                found.append(dependency("product charge", "item", charge["Id"], charge, CHARGE_NUMBER))
-        return found
+                charges[charge["Id"]] = dependency("product charge", "item", charge["Id"], charge, CHARGE_NUMBER)
+        return [self.account(row, page.accounts), *charges.values()]
 
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
         return line_problem(self._lines(row, page), "invoice")

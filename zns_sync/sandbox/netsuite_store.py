@@ -452,10 +452,22 @@ class NetSuiteStore:
         with self._lock:
             hits = []
             for record_type in types:
-                for internal_id, record in self._records.get(record_type, {}).items():
-                    if _matches(record_type, record, criteria):
+                records = self._records.get(record_type, {})
+                for internal_id in _candidates(records, criteria):
+                    if _matches(record_type, records[internal_id], criteria):
                         hits.append((record_type, internal_id))
             return sorted(hits, key=lambda hit: int(hit[1]))
+
+
+def _candidates(records: Mapping[str, Any], criteria: Mapping[str, Any]) -> Iterable[str]:
+    """The internalIds a search need look at: those an `internalId anyOf` names, as NetSuite's index finds them
+    (checking every record against a long id list would make the emulator quadratic), else all."""
+    by_id = criteria.get("internalId")
+    if not isinstance(by_id, Mapping) or by_id.get("operator") != "anyOf":
+        return list(records)
+    values = by_id.get("searchValue")
+    refs = values if isinstance(values, list) else [values] if values else []
+    return [i for i in dict.fromkeys(str(r.get("internalId")) for r in refs if isinstance(r, Mapping)) if i in records]
 
 
 def _nothing() -> None:
