@@ -313,7 +313,7 @@ class Flow(ABC):
     number_field: ClassVar[str | None] = None
     external_id_kind: ClassVar[str]  # the middle word of the externalId
     counterpart_types: ClassVar[tuple[str, ...]]  # the destination record types a record may become
-    steps: ClassVar[tuple[Step, ...]]  # every step a record of this flow may take (the status vocabulary)
+    steps: ClassVar[tuple[Step, ...]]  # every step a record of this flow may take (the status vocabulary; checked)
     transactional: ClassVar[bool] = False  # carries TransferredToAccounting
     date_field: ClassVar[str | None] = None  # the record's date: `reconcile` counts by its month, `--since` by it
     amount_field: ClassVar[str | None] = None  # the amount `reconcile` compares with the counterpart's
@@ -443,6 +443,9 @@ class Flow(ABC):
                 yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
                 continue
             writes = tuple(self.writes(row, page))
+            undeclared = [w.step for w in writes if w.step not in self.steps]
+            if undeclared:  # a status no document names, which `status` and recovery would not know
+                raise ValueError(f"flow {self.name} planned undeclared steps {undeclared}; declare them in `steps`")
             status, group, also = self.status_of(row), self.group(row, page), self.completes_also(row, page)
             yield Plan(row["Id"], status, writes, group, number, also, self.counterpart(row, page))
 
