@@ -9,6 +9,7 @@ third of it per phase.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -28,6 +29,7 @@ from checks import (
     custom,
     engine,
     netsuite_statuses,
+    set_sync,
     statuses,
     zns,
 )
@@ -98,14 +100,16 @@ def small_batches(config: Path) -> None:
     config.write_text(yaml.safe_dump(data))
 
 
-def run_to_completion(config: Path, invoice_settlement: bool = True) -> None:
-    """Run until a run writes nothing for any type and leaves no outcome unknown."""
+def run_to_completion(config: Path, invoice_settlement: bool = True, types: tuple[str, ...] = ()) -> None:
+    """Run (`types`, else the configured ones) until a run writes nothing for any type and leaves no outcome
+    unknown."""
     sync = yaml.safe_load(config.read_text())["sync"]
-    configured = sync.get("types") or SyncSettings(invoice_settlement=invoice_settlement).types
+    configured = types or sync.get("types") or SyncSettings(invoice_settlement=invoice_settlement).types
+    chosen = [arg for name in types for arg in ("--type", name)]
     for _ in range(5):
-        done = zns(config, "run", "--quiet")
+        done = zns(config, "run", "--quiet", *chosen)
         assert done.returncode in (0, 1), done.stderr
-        again = zns(config, "run", "--json")
+        again = zns(config, "run", "--json", *chosen)
         types = json.loads(again.stdout)["types"]
         assert set(types) == set(configured), types
         if all(c["created"] == c["linked"] == c["unknown"] == 0 for c in types.values()):
@@ -187,6 +191,66 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
         run_to_completion(config)
         assert_consistent(box)  # one NetSuite refund per refund; each payment applies Zuora's net amounts
         assert statuses(box, "Refund")["Sync Complete"] == box.netsuite.store.count("CustomerRefund") >= 2
+
+
+CATALOG_PRODUCTS = 60
+
+
+def add_catalog(box: Sandbox, products: int) -> None:
+    """More products, two rate plans each: catalog runs long enough for kills to land in them."""
+    effective = {"EffectiveStartDate": dt.date(2020, 1, 1), "EffectiveEndDate": dt.date(2099, 12, 31)}
+    for index in range(products):
+        item_type = ("Inventory", "Non Inventory", "Service")[index % 3]
+        name = f"Chaos Product {index}"
+        product_id = box.zuora.store.add("Product", {"Name": name, "ItemType__NS": item_type, **effective})
+        for plan in ("Monthly", "Annual"):
+            box.zuora.store.add(
+                "ProductRatePlan",
+                {"Name": f"{name} {plan}", "ProductId": product_id, "ItemType__NS": item_type,
+                 "Price__NS": f"{index + 10}.50", **effective},
+            )  # fmt: skip
+
+
+def reopen_catalog(object_type: str) -> Callable[[Sandbox, random.Random], None]:
+    """Blank a fifth of the synced records of `object_type` by hand: they must link, not duplicate."""
+
+    def reopen(box: Sandbox, rng: random.Random) -> None:
+        for row in box.zuora.store.all(object_type):
+            if row.get("IntegrationStatus__NS") == "Sync Complete" and rng.random() < 0.2:
+                box.zuora.store.set(object_type, row["Id"], {"IntegrationStatus__NS": None, "IntegrationId__NS": None})
+
+    return reopen
+
+
+@pytest.mark.parametrize("lost_responses", [False, True], ids=["sigkill", "sigkill+lost-answers"])
+def test_catalog_runs_killed_at_random_moments_leave_one_item_per_product_and_plan(
+    tmp_path: Path, lost_responses: bool
+) -> None:
+    rng = random.Random(f"{SEED}-catalog-{lost_responses}")
+    with Sandbox(invoices=10, seed=SEED) as box:
+        add_catalog(box, CATALOG_PRODUCTS)
+        box.netsuite.faults.latency_per_request = 0.3  # a catalog run's writes take long enough to kill in
+        if lost_responses:  # NetSuite's answers to the adds, and Zuora's to the claims and completions
+            box.netsuite.faults.lost_response_rate = 0.15
+            box.zuora.faults.drop_after_rate = 0.1
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        small_batches(config)
+        set_sync(config, force_catalog_sync=True)
+        # Products first (a rate plan waits for its product's item), then rate plans, each killed in its runs.
+        for name, object_type in (("product", "Product"), ("rate-plan", "ProductRatePlan")):
+            share = max(2, KILLS // 2)
+            landed = kill_repeatedly(box, config, share, rng, reopen_catalog(object_type), name, within=1.5)
+            assert landed == share, f"too few kills landed mid-run of {name}"
+            if name == "product":
+                run_to_completion(config, types=("product",))
+        box.netsuite.faults.latency_per_request = 0.0
+        box.netsuite.faults.lost_response_rate = 0.0
+        box.zuora.faults.drop_after_rate = 0.0
+        run_to_completion(config, types=("product", "rate-plan"))
+        synced = assert_consistent(box)  # one item per product and plan, each plan's under its product's
+        products, plans = box.zuora.store.count("Product"), box.zuora.store.count("ProductRatePlan")
+        assert (synced["Product"], synced["ProductRatePlan"]) == (products, plans) and products > CATALOG_PRODUCTS
 
 
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
