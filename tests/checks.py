@@ -294,14 +294,14 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
             assert account["Status"] == "Active", account
             for role in ("BillToId", "SoldToId"):
                 assert (zuora.get("Contact", account[role]) or {}).get("AccountId") == account["Id"], (account, role)
-    invoices = {row["Id"]: row for row in zuora.all("Invoice")}
+    documents = {row["Id"]: row for row in [*zuora.all("Invoice"), *zuora.all("DebitMemo")]}
     for payment, record in _complete_transactions(box, "Payment", "CustomerPayment", settled):
         complete["CustomerPayment"] += 1
         assert custom(record, FIELDS.transaction_origin) == "NETSUITE", record
-        applied = {
-            str(invoices[a["InvoiceId"]]["IntegrationId__NS"]): money(a["Amount"])
+        applied = {  # each NetSuite invoice: a Zuora invoice's or (Invoice Settlement) a debit memo's
+            str(documents[a.get("InvoiceId") or a["DebitMemoId"]]["IntegrationId__NS"]): money(a["Amount"])
             for a in [*zuora.all("InvoicePayment"), *zuora.all("PaymentPart")]  # Invoice Settlement off / on
-            if a["PaymentId"] == payment["Id"] and a.get("InvoiceId")
+            if a["PaymentId"] == payment["Id"]
         }
         assert applied == applications(record), f"payment {payment['Id']}: {applied} != {applications(record)}"
     for refund, record in _complete_transactions(box, "Refund", "CustomerRefund", settled):
