@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -256,15 +257,23 @@ def test_catalog_runs_killed_at_random_moments_leave_one_item_per_product_and_pl
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
 NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-credit-memo", "ns-refund"]
 NS_SYNC = {"types": tuple(NS_TYPES), "invoice_settlement": False}  # the three-step payments, and credit memos
+# Invoice Settlement: one REST create per payment, applied to invoices and debit memos (no credit memo flow).
+NS_SYNC_IS = {
+    "types": ("customer", "item", "invoice", "debit-memo", "payment", "refund", "ns-payment", "ns-refund"),
+    "invoice_settlement": True,
+}
 NS_INVOICES = 40
 NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
 
 
-def netsuite_master(box: Sandbox, tmp_path: Path, name: str, **zuora: object) -> Path:
+def netsuite_master(
+    box: Sandbox, tmp_path: Path, name: str, sync: dict[str, Any] | None = None, **zuora: object
+) -> Path:
     config = tmp_path / f"{name}.yaml"
     box.write_config(config, tmp_path / f"{name}-state")
     data = yaml.safe_load(config.read_text())
-    data["sync"].update(types=NS_TYPES, invoice_settlement=False)  # as NS_SYNC
+    sync = sync or NS_SYNC
+    data["sync"].update(types=list(sync["types"]), invoice_settlement=sync["invoice_settlement"])
     data["zuora"].update(zuora)
     config.write_text(yaml.safe_dump(data))
     return config
@@ -294,37 +303,46 @@ def clear_some(box: Sandbox, rng: random.Random) -> None:
 def settle(clean: Engine) -> None:
     """Run in this process until a run writes nothing and leaves no outcome unknown."""
     for _ in range(5):
-        if not any(c.created or c.linked or c.unknown for c in clean.run(NS_TYPES).values()):
+        if not any(c.created or c.linked or c.unknown for c in clean.run(clean.settings.sync.types).values()):
             return
     raise AssertionError("the tenant did not settle after five clean runs")
 
 
-def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sync", [NS_SYNC, NS_SYNC_IS], ids=["IS-off", "IS-on"])
+def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(
+    tmp_path: Path, sync: dict[str, Any]
+) -> None:
     """SIGKILL during customer and payment syncs, Zuora answers lost after it committed, statuses cleared by hand:
-    in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record."""
+    in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record.
+    With Invoice Settlement, payments applied to debit memos too (the demo records one)."""
+    settlement = bool(sync["invoice_settlement"])
+    tenant = {"invoices": NS_INVOICES, "seed": SEED, "invoice_settlement": settlement, "customer_master": "netsuite"}
+    netsuite_flows = tuple(name for name in sync["types"] if name.startswith("ns-"))
     with (
-        Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control,
-        engine(control, tmp_path / "control", NS_SYNC) as clean,
+        Sandbox(**tenant) as control,
+        engine(control, tmp_path / "control", sync) as clean,
     ):  # a clean run in this process: the outcome to match
         settle(clean)
         control.record_in_netsuite(6)
         settle(clean)
         expected = netsuite_outcome(control)
     rng = random.Random(f"{SEED}-netsuite")
-    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+    with Sandbox(**tenant) as box:
         # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
-        config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
-        for flows in (("customer",), ("ns-payment", "ns-credit-memo", "ns-refund")):
+        config = netsuite_master(box, tmp_path, "chaos", sync, max_retries=1)
+        for flows in (("customer",), netsuite_flows):
             box.zuora.faults.latency_seconds = 0.15  # long enough that a kill lands between the steps
             box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
             assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows, within=2.0) == NS_KILLS
             box.zuora.faults.latency_seconds = box.zuora.faults.drop_after_rate = 0.0
-            with engine(box, tmp_path / "chaos-state", NS_SYNC) as clean:  # no more kills: in this process
+            with engine(box, tmp_path / "chaos-state", sync) as clean:  # no more kills: in this process
                 settle(clean)
             if flows == ("customer",):
                 box.record_in_netsuite(6)
         assert assert_netsuite_origin_consistent(box)["CustomerPayment"] > 0
         assert netsuite_outcome(box) == expected
+        if settlement:  # a NetSuite payment applied to a debit memo's NetSuite invoice reached Zuora
+            assert any(p.get("DebitMemoId") for p in box.zuora.store.all("PaymentPart"))
 
 
 def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: Path) -> None:
