@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from checks import FIELDS, ITEMS, assert_consistent, custom, engine, netsuite_records, problems, set_sync, zns
 
 from zns_sync.journal import Journal
@@ -33,6 +34,7 @@ def test_a_catalog_type_is_refused_without_the_catalog_sync(box: Sandbox, config
     assert zns(config, "run", "--quiet", "--type", "product").returncode == 0
 
 
+@pytest.mark.parametrize("box", [True, False], ids=["IS-on", "IS-off"], indirect=True)
 def test_products_and_rate_plans_become_items_and_a_second_run_writes_nothing(
     box: Sandbox, config: Path, tmp_path: Path
 ) -> None:
@@ -40,6 +42,9 @@ def test_products_and_rate_plans_become_items_and_a_second_run_writes_nothing(
     products, plans = store.all("Product"), store.all("ProductRatePlan")
     inventory = products[0]
     store.set("Product", inventory["Id"], {"ItemType__NS": "Inventory"})
+    for plan in plans:  # a sub-item is of its parent's type
+        if plan["ProductId"] == inventory["Id"]:
+            store.set("ProductRatePlan", plan["Id"], {"ItemType__NS": "Inventory"})
     expired = next(p for p in plans if p["ProductId"] != inventory["Id"])
     store.set("ProductRatePlan", expired["Id"], {"EffectiveEndDate": dt.date(2021, 12, 31)})
     set_sync(config, force_catalog_sync=True)
@@ -84,12 +89,16 @@ def test_products_and_rate_plans_become_items_and_a_second_run_writes_nothing(
 def test_a_blanked_status_links_and_a_bad_price_is_skipped(box: Sandbox, tmp_path: Path) -> None:
     state = tmp_path / "state"
     store = box.zuora.store
-    wrong = store.all("ProductRatePlan")[0]
+    wrong, other = store.all("ProductRatePlan")[:2]
     store.set("ProductRatePlan", wrong["Id"], {"Price__NS": "twelve"})
+    other_type = "Inventory"  # its product's is Non Inventory or Service
+    store.set("ProductRatePlan", other["Id"], {"ItemType__NS": other_type})
     with engine(box, state, {"force_catalog_sync": True}) as e:
         counts = e.run(["product", "rate-plan"])
-    assert counts["rate-plan"].skipped == 1
-    assert "Price__NS 'twelve' is not an amount" in " ".join(problems_reasons(state))
+    assert counts["rate-plan"].skipped == 2
+    reasons = " ".join(problems_reasons(state))
+    assert "Price__NS 'twelve' is not an amount" in reasons
+    assert f"ItemType__NS '{other_type}' differs from its product's" in reasons
     synced = assert_consistent(box)
     product = store.all("Product")[0]
     plan = next(p for p in store.all("ProductRatePlan") if p.get("IntegrationStatus__NS") == "Sync Complete")

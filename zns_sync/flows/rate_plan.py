@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from zns_sync.flows.base import Dependency, Problem, dependency, skipped
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Dependency, Problem, dependency, skipped
 from zns_sync.flows.catalog import EffectiveCatalogFlow
 from zns_sync.flows.product import ProductFlow
 from zns_sync.netsuite import RecordRef
@@ -42,9 +42,18 @@ class RatePlanFlow(EffectiveCatalogFlow):
 
     def validate(self, row: Mapping[str, Any], page: Mapping[str, dict[str, Any]]) -> Problem | None:
         problem = super().validate(row, page)
-        if problem is None and _price(row) is None:
+        if problem is not None:
+            return problem
+        if _price(row) is None:
             return skipped(f"{PRICE_FIELD} {row[PRICE_FIELD]!r} is not an amount (the default currency's price)")
-        return problem
+        product_type = page[str(row["ProductId"])].get("ItemType__NS")
+        if row.get(INTEGRATION_ID_FIELD) is None and product_type != row["ItemType__NS"]:
+            # A NetSuite item is a sub-item only of an item of its own type.
+            return skipped(
+                f"ItemType__NS {row['ItemType__NS']!r} differs from its product's ({product_type!r}): the plan's item "
+                f"must be of its product item's type to be its sub-item"
+            )
+        return None
 
     # -- mapping (reference 6.4) ----------------------------------------------------------------------------
     def item_fields(self, row: Mapping[str, Any], page: Mapping[str, dict[str, Any]]) -> dict[str, Any]:

@@ -31,10 +31,10 @@ REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "subsidiary": ("Subsidiary",),
     "paymentMethod": ("PaymentMethod",),
 }
-# `parent` names a record of the same kind: an item's "Subitem Of" another item (a rate plan's item under its
-# product's), a customer's parent customer, a subsidiary's parent subsidiary.
+# `parent` names a record of the same type: an item's "Subitem Of" an item of its own type (NetSuite lists only
+# those; a rate plan's item under its product's), a customer's parent customer, a subsidiary's parent subsidiary.
 PARENT_TARGETS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(ITEM_TYPES, ITEM_TYPES),
+    **{item_type: (item_type,) for item_type in ITEM_TYPES},
     "Customer": ("Customer",),
     "Subsidiary": ("Subsidiary",),
 }
