@@ -67,6 +67,12 @@ def test_defaults_and_derived_urls(tmp_path: Path) -> None:
         ("{invoice_settlement: false}", ("customer", "item", "invoice", "payment", "refund", "adjustment")),
         ("{standard_invoice_sync: false}", ("customer", "item", "invoice", "debit-memo")),
         ("{invoice_settlement: false, standard_invoice_sync: false}", ("customer", "item", "invoice")),
+        # The catalog sync brings products and rate plans, which the run order puts before the charges (reference 2).
+        (
+            "{force_catalog_sync: true, standard_invoice_sync: false}",
+            ("customer", "item", "invoice", "debit-memo", "product", "rate-plan"),
+        ),
+        ("{force_catalog_sync: true, types: [customer, rate-plan]}", ("customer", "rate-plan", "product")),
     ],
 )
 def test_the_default_types_follow_the_documented_order_of_each_mode(
@@ -130,6 +136,14 @@ def test_settings_are_frozen_and_secrets_hidden(tmp_path: Path) -> None:
         (
             ("netsuite:", "sync:\n  types: [adjustment]\nnetsuite:"),
             "sync.types[0]: 'adjustment' runs only with Invoice Settlement off, and sync.invoice_settlement is true",
+        ),
+        (
+            ("netsuite:", "sync:\n  types: [customer, product]\nnetsuite:"),
+            "sync.types[1]: 'product' runs only with the product catalog sync, and sync.force_catalog_sync is false",
+        ),
+        (
+            ("netsuite:", "sync:\n  item_id_mapping: number\nnetsuite:"),
+            "sync.item_id_mapping: must be one of",
         ),
         (
             ("netsuite:", "sync:\n  standard_invoice_sync: false\n  types: [invoice, refund]\nnetsuite:"),

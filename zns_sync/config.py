@@ -43,6 +43,8 @@ ZUORA_PRESETS: dict[str, str] = {
 # Every record type of product.md section 3, in the documented order.
 ALL_TYPES = (
     "customer",
+    "product",
+    "rate-plan",
     "item",
     "invoice",
     "debit-memo",
@@ -69,6 +71,13 @@ def default_types() -> tuple[str, ...]:
     from zns_sync.flows import DEFAULT_TYPES
 
     return DEFAULT_TYPES
+
+
+def catalog_types() -> tuple[str, ...]:
+    """The product catalog's record types: they run only with the catalog sync on (reference 4.3)."""
+    from zns_sync.flows import CATALOG_TYPES
+
+    return CATALOG_TYPES
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -268,6 +277,12 @@ class SyncSettings:
     standard_invoice_sync: bool = dataclasses.field(
         default=True, metadata=_meta("Zuora calculates tax; false: NetSuite does, and only billing types run")
     )
+    force_catalog_sync: bool = dataclasses.field(
+        default=False, metadata=_meta("sync products and rate plans to NetSuite items (types product, rate-plan)")
+    )
+    item_id_mapping: str = dataclasses.field(
+        default="name", metadata=_meta("item Item ID: the Zuora name, or 'Zuora <Type> <Id>'", choices=("name", "id"))
+    )
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.types):
@@ -281,6 +296,8 @@ class SyncSettings:
                 raise ConfigError(f"sync.types[{index}]: {name!r} {reason}")
         if not self.types:  # the default types (NetSuite -> Zuora ones are opt-in, reference 7.2) that run as set
             object.__setattr__(self, "types", tuple(n for n in default_types() if self.refusal(n) is None))
+        if self.force_catalog_sync:  # the catalog sync brings its types (reference 4.3)
+            object.__setattr__(self, "types", (*self.types, *(n for n in catalog_types() if n not in self.types)))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
 
@@ -288,7 +305,7 @@ class SyncSettings:
         """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
         from zns_sync.flows import refusal  # imported late, as in supported_types
 
-        return refusal(name, self.invoice_settlement, self.standard_invoice_sync)
+        return refusal(name, self.invoice_settlement, self.standard_invoice_sync, catalog_sync=self.force_catalog_sync)
 
 
 @dataclasses.dataclass(frozen=True)

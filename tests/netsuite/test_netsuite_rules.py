@@ -340,3 +340,18 @@ def test_references_resolve_by_external_id_and_unknown_ones_are_refused(
 def test_bad_field_names_fail_before_sending(client: NetSuiteClient) -> None:
     with pytest.raises(ValueError, match=r"Invoice.itemList.item\[0\].bogus: not a field of InvoiceItem"):
         client.to_zeep(NsRecord("Invoice", {"itemList": [{"bogus": 1}]}))
+
+
+def test_an_item_is_a_sub_item_only_of_an_existing_item_of_its_own_type(client: NetSuiteClient) -> None:
+    [parent] = client.add_list([NsRecord("InventoryItem", {"itemId": "Hardware"}, "p-inv")])
+    parent_ref = RecordRef(internal_id=str(parent.internal_id))
+    child, stranger, orphan = client.add_list(
+        [
+            NsRecord("InventoryItem", {"itemId": "Hardware Annual", "parent": parent_ref}, "c-inv"),
+            NsRecord("ServiceSaleItem", {"itemId": "Hardware Support", "parent": parent_ref}, "c-svc"),
+            NsRecord("InventoryItem", {"itemId": "Nowhere", "parent": RecordRef(internal_id="31337")}, "c-none"),
+        ]
+    )
+    assert child.success
+    for refused, key in ((stranger, parent.internal_id), (orphan, "31337")):
+        assert (refused.code, refused.message) == ("INVALID_KEY_OR_REF", f"Invalid parent reference key {key}.")

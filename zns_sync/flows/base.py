@@ -304,6 +304,7 @@ class Flow(ABC):
     name: ClassVar[str]  # the --type name
     customer_master: ClassVar[str | None] = None  # the sync.customer_master it serves (None: either)
     enabled_by_default: ClassVar[bool] = True  # in the default sync.types (reference 7.2: NS -> Zuora is opt-in)
+    catalog: ClassVar[bool] = False  # runs only with the catalog sync on (reference 4.3: products, rate plans)
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
     destination: ClassVar[str] = "netsuite"  # where the records go (Engine.destinations)
     source_object: ClassVar[str]  # the Zuora object selected

@@ -18,6 +18,7 @@ RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
         "Customer": "relationships.lists",
         "CustomerAddressbookList": "relationships.lists",
         "CustomerAddressbook": "relationships.lists",
+        "InventoryItem": "accounting.lists",
         "NonInventorySaleItem": "accounting.lists",
         "ServiceSaleItem": "accounting.lists",
         "Currency": "accounting.lists",
@@ -51,6 +52,7 @@ SEARCH_TYPES: Mapping[str, str] = MappingProxyType(
 SEARCH_KIND_OF: Mapping[str, str] = MappingProxyType(
     {
         "Customer": "customer",
+        "InventoryItem": "item",
         "NonInventorySaleItem": "item",
         "ServiceSaleItem": "item",
         "Invoice": "transaction",

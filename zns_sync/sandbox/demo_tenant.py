@@ -144,7 +144,10 @@ class _Builder:
                                               "EffectiveEndDate": dt.date(2099, 12, 31)})  # fmt: skip
             for plan_name in plans:
                 plan_id = self.add("ProductRatePlan", {"Name": f"{product_name} {plan_name}", "ProductId": product_id,
-                                                       "ItemType__NS": item_type, "CreatedDate": created})  # fmt: skip
+                                                       "ItemType__NS": item_type, "CreatedDate": created,
+                                                       "Price__NS": f"{(len(plan_name) * 7 + 3) * 5}.00",
+                                                       "EffectiveStartDate": dt.date(2020, 1, 1),
+                                                       "EffectiveEndDate": dt.date(2099, 12, 31)})  # fmt: skip
                 for kind_index in range(20 // 7 + (1 if len(charges) % 3 == 0 else 0)):
                     charge_type, model = _CHARGE_KINDS[(len(charges) + kind_index) % len(_CHARGE_KINDS)]
                     name = f"{product_name} {plan_name} {model.split()[0]} {charge_type}"

@@ -131,7 +131,7 @@ SCHEMAS: dict[str, list[str]] = {
     "platformCoreTyp": [
         enum(
             "RecordType",
-            "creditMemo currency customer customerPayment customerRefund invoice nonInventorySaleItem "
+            "creditMemo currency customer customerPayment customerRefund inventoryItem invoice nonInventorySaleItem "
             "paymentMethod salesTaxItem serviceSaleItem subsidiary term",
         ),
         enum("GetAllRecordType", "currency state"),
@@ -385,6 +385,14 @@ SCHEMAS: dict[str, list[str]] = {
             )
             for name in ("NonInventorySaleItem", "ServiceSaleItem")
         ],
+        # The same fields in InventoryItem's own order (lists.accounting.xsd of 2023_2 orders them differently).
+        record(
+            "InventoryItem",
+            "createdDate:dt lastModifiedDate:dt salesDescription:s includeChildren:b incomeAccount:R "
+            "taxSchedule:R isTaxable:b unitsType:R saleUnit:R deferredRevenueAccount:R revRecSchedule:R "
+            "customForm:R itemId:s upcCode:s displayName:s parent:R isInactive:b department:R class:R location:R "
+            "purchaseTaxCode:R rate:d salesTaxCode:R subsidiaryList:RL customFieldList:CFL",
+        ),
         record("Currency", "name:s symbol:s isBaseCurrency:b isInactive:b displaySymbol:s exchangeRate:d"),
         record("Term", "name:s dateDriven:b daysUntilNetDue:l discountPercent:d preferred:b isInactive:b"),
         record("PaymentMethod", "name:s creditCard:b undepFunds:b account:R isInactive:b isOnline:b isDebitCard:b"),

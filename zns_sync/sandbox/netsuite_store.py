@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-ITEM_TYPES = ("NonInventorySaleItem", "ServiceSaleItem")
+ITEM_TYPES = ("InventoryItem", "NonInventorySaleItem", "ServiceSaleItem")
 TRANSACTION_TYPES = ("Invoice", "CreditMemo", "CustomerPayment", "CustomerRefund")
 COMPANY_NAME_MAX = 83
 
@@ -30,6 +30,13 @@ REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "terms": ("Term",),
     "subsidiary": ("Subsidiary",),
     "paymentMethod": ("PaymentMethod",),
+}
+# `parent` names a record of the same type: an item's "Subitem Of" an item of its own type (NetSuite lists only
+# those; a rate plan's item under its product's), a customer's parent customer, a subsidiary's parent subsidiary.
+PARENT_TARGETS: dict[str, tuple[str, ...]] = {
+    **{item_type: (item_type,) for item_type in ITEM_TYPES},
+    "Customer": ("Customer",),
+    "Subsidiary": ("Subsidiary",),
 }
 # Records whose applyList settles other records: type -> (its customer field, the types its lines' `doc` may
 # name). Payments and credit memos pay invoices; a refund pays out a payment's or credit memo's unapplied cash.
@@ -55,6 +62,7 @@ TRANSACTION_SEARCH_TYPE = {
 # SuiteTalk record type -> the `type` value of TransactionSearchBasic / ItemSearchBasic
 SEARCH_TYPE_VALUES = {
     **TRANSACTION_SEARCH_TYPE,
+    "InventoryItem": "_inventoryItem",
     "NonInventorySaleItem": "_nonInventoryItem",
     "ServiceSaleItem": "_service",
 }
@@ -235,7 +243,7 @@ class NetSuiteStore:
             external_id = data.get("externalId")
             if external_id and external_id in self._external.get(record_type, {}):
                 raise RecordError("DUP_RCRD", "This record already exists")
-            self._check_references(data)
+            self._check_references(data, PARENT_TARGETS.get(record_type, ()))
             settle = self._rules(record_type, data)
             written = self.insert(record_type, data)
             settle()
@@ -252,7 +260,7 @@ class NetSuiteStore:
             if current is None:
                 raise RecordError("RCRD_DSNT_EXIST", "That record does not exist.")
             changes = {k: v for k, v in data.items() if k not in ("internalId", "nullFieldList")}
-            self._check_references(changes)
+            self._check_references(changes, PARENT_TARGETS.get(record_type, ()))
             merged = dict(current)
             for key, value in changes.items():
                 if key == "customFieldList" and isinstance(value, dict):
@@ -298,9 +306,11 @@ class NetSuiteStore:
             return copy.deepcopy(record)
 
     # -- rules ------------------------------------------------------------------------------------------------
-    def _check_references(self, data: Mapping[str, Any]) -> None:
+    def _check_references(self, data: Mapping[str, Any], parents: tuple[str, ...] = ()) -> None:
+        """Every RecordRef a record (or a sublist line) holds names an existing record; `parents`: what its
+        `parent` may name."""
         for key, value in data.items():
-            targets = REFERENCE_TARGETS.get(key)
+            targets = parents if key == "parent" else REFERENCE_TARGETS.get(key)
             if targets and isinstance(value, dict) and ("internalId" in value or "externalId" in value):
                 found = self.resolve(targets, value)
                 if found is None:

@@ -43,7 +43,7 @@ _SCHEMA_TEXT: dict[str, str] = {
     "Product": f"{_COMMON} {_NS_TRIO} Name Description SKU ProductNumber Category EffectiveStartDate:date "
     "EffectiveEndDate:date ItemType__NS",
     "ProductRatePlan": f"{_COMMON} {_NS_TRIO} Name Description ProductId:id EffectiveStartDate:date "
-    "EffectiveEndDate:date ItemType__NS BillingPeriod__NS",
+    "EffectiveEndDate:date ItemType__NS BillingPeriod__NS Price__NS",
     "ProductRatePlanCharge": f"{_COMMON} {_NS_TRIO} Name Description ProductRatePlanId:id ChargeModel ChargeType "
     "BillingPeriod AccountingCode TaxCode TaxMode Taxable:boolean UOM ProductRatePlanChargeNumber "
     "DeferredRevenueAccount RecognizedRevenueAccount ItemType__NS",
