@@ -38,10 +38,11 @@ _COMPANY_WORDS = (
     ("Inc.", "Ltd", "LLC", "GmbH", "S.A.", "Corp."),
 )
 _PRODUCTS = (
-    ("Platform", ("Starter", "Enterprise"), "Subscription Revenue"),
-    ("Support", ("Standard", "Premium"), "Support Revenue"),
-    ("Usage", ("API Calls",), "Usage Revenue"),
-    ("Services", ("Onboarding", "Training"), "Services Revenue"),
+    # The accounting code is the full name of a NetSuite income account (reference 7.5; seeded by the emulator).
+    ("Platform", ("Starter", "Enterprise"), "Revenue : Subscriptions"),
+    ("Support", ("Standard", "Premium"), "Revenue : Support"),
+    ("Usage", ("API Calls",), "Revenue : Usage"),
+    ("Services", ("Onboarding", "Training"), "Revenue : Services"),
 )
 _CHARGE_KINDS = (
     ("Recurring", "Flat Fee Pricing"),

@@ -65,6 +65,8 @@ ACCOUNTS = (
     ("Revenue", "_income"),
     ("Revenue : Subscriptions", "_income"),
     ("Revenue : Services", "_income"),
+    ("Revenue : Support", "_income"),
+    ("Revenue : Usage", "_income"),
     ("Other Income", "_otherIncome"),
     ("Deferred Revenue", "_deferredRevenue"),
     ("Deferred Revenue : Subscriptions", "_deferredRevenue"),
