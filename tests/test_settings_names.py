@@ -84,7 +84,11 @@ def test_classifications_by_full_name_land_on_items_transactions_and_lines(
     box.zuora.store.set(
         "Account",
         account["Id"],
-        {"Class__NS": "Subscription : Enterprise", "Location__NS": "Americas : North America : Eastern"},
+        {
+            "Class__NS": "Subscription : SMB",
+            "Location__NS": "Americas : North America : Eastern",
+            "Department__NS": None,
+        },
     )
     charge = next(c for c in box.zuora.store.all("ProductRatePlanCharge") if c.get("ItemType__NS"))
     box.zuora.store.set("ProductRatePlanCharge", charge["Id"], {"Department__NS": "Engineering"})
@@ -105,24 +109,32 @@ def test_classifications_by_full_name_land_on_items_transactions_and_lines(
     invoices = by_zuora_id(box, "Invoice")
     mine = [invoices[r["Id"]] for r in box.zuora.store.all("Invoice") if r["Id"] in invoices
             and r["AccountId"] == account["Id"]]  # fmt: skip
-    theirs = [invoice for invoice in invoices.values() if invoice not in mine]
-    assert mine and theirs
-    enterprise = ref_data["classes"]["Subscription : Enterprise"]
+    smb = ref_data["classes"]["Subscription : SMB"]
     eastern = ref_data["locations"]["Americas : North America : Eastern"]
+    assert mine
     for invoice in mine:
-        assert (ref(invoice, "class"), ref(invoice, "location")) == (enterprise, eastern)
+        assert (ref(invoice, "class"), ref(invoice, "location")) == (smb, eastern)
         assert ref(invoice, "department") == ref_data["departments"]["Sales : EMEA"]
         charges = [line for line in invoice["itemList"]["item"] if custom(line, FIELDS.line_item_type) == "Charge"]
         # Invoice Line Class Mapping `account`: the account's class; department and location `charge`: none sent.
-        assert charges and all(ref(line, "class") == enterprise for line in charges)
+        assert charges and all(ref(line, "class") == smb for line in charges)
         assert not any(ref(line, "department") or ref(line, "location") for line in charges)
-    for invoice in theirs:
-        assert ref(invoice, "class") == ref_data["classes"]["Services"]
-        assert not any(ref(line, "class") for line in invoice["itemList"]["item"])  # blank on the account: none
+    accounts = {a["Id"]: a for a in box.zuora.store.all("Account")}
+    own_class: Counter[bool] = Counter()
+    for row in box.zuora.store.all("Invoice"):
+        if row["Id"] in invoices and row["AccountId"] != account["Id"]:
+            named = accounts[row["AccountId"]].get("Class__NS")  # the demo tenant names some accounts' class
+            own_class[bool(named)] += 1
+            invoice = invoices[row["Id"]]
+            assert ref(invoice, "class") == ref_data["classes"][named or "Services"]
+            lines = [ref(line, "class") for line in invoice["itemList"]["item"]
+                     if custom(line, FIELDS.line_item_type) == "Charge"]  # fmt: skip
+            assert set(lines) == ({ref_data["classes"][named]} if named else {None})  # blank on the account: none
+    assert own_class[True] and own_class[False]
     payments = by_zuora_id(box, "CustomerPayment")
     paid = [payments[r["Id"]] for r in box.zuora.store.all("Payment") if r["Id"] in payments
             and r["AccountId"] == account["Id"]]  # fmt: skip
-    assert paid and {(ref(p, "class"), ref(p, "location")) for p in paid} == {(enterprise, eastern)}
+    assert paid and {(ref(p, "class"), ref(p, "location")) for p in paid} == {(smb, eastern)}
 
 
 def test_a_name_that_matches_nothing_skips_the_record_naming_value_and_list(
@@ -159,7 +171,6 @@ def test_a_name_that_matches_nothing_skips_the_record_naming_value_and_list(
 
 def test_subsidiaries_by_name_on_create_and_include_children(box: Sandbox, config: Path, tmp_path: Path) -> None:
     subsidiaries = box.reference["subsidiaries"]
-    configure(config, "netsuite_defaults", subsidiary=None)
     configure(config, "classifications", default_subsidiary="Parent Company : Americas")
     accounts = plain_accounts(box)
     box.zuora.store.set("Account", accounts[0]["Id"], {"Subsidiary__NS": "Parent Company : EMEA : UK"})
@@ -188,6 +199,7 @@ def test_subsidiaries_by_name_on_create_and_include_children(box: Sandbox, confi
 
 
 def test_an_internal_id_that_does_not_exist_is_refused_by_netsuite(box: Sandbox, config: Path, tmp_path: Path) -> None:
+    configure(config, "classifications", default_subsidiary=None)  # the sandbox names its subsidiary
     configure(config, "netsuite_defaults", subsidiary="99999")
     done = zns(config, "run", "--type", "customer")
     assert done.returncode == 1, done.stderr
@@ -224,7 +236,7 @@ def test_revenue_recognition_names_and_the_default_tax_code(box: Sandbox, config
     deferred = ref_data["accounts"]["Deferred Revenue : Subscriptions"]
     assert ref(items[charges[0]["Id"]], "deferredRevenueAccount") == deferred
     assert reasons(tmp_path / "state")[charges[1]["Id"]].endswith(
-        "'Daily Magic' matches no NetSuite revenue recognition template by full name"
+        "'Daily Magic' matches no NetSuite revenue recognition template by name"
     )
     tax_code = ref_data["tax_codes"]["Not Taxable"]
     customers = netsuite_records(box, "Customer")

@@ -94,9 +94,9 @@ class CustomerFlow(Flow):
         if row.get(INTEGRATION_ID_FIELD):
             return None  # a link writes only the Zuora fields
         if str(row.get("Currency", "")) not in page.currencies:
-            return skipped(f"currency {row.get('Currency')!r} matches no NetSuite currency symbol")
+            return skipped(CURRENCY.miss(str(row.get("Currency") or ""), "currency"))
         if row.get("PaymentTerm") and str(row["PaymentTerm"]) not in page.terms:
-            return skipped(f"payment term {row['PaymentTerm']!r} matches no NetSuite term by name")
+            return skipped(TERM.miss(str(row["PaymentTerm"]), "payment term"))
         name = record_name("account", row["Id"], row.get(ACCOUNT_NUMBER))
         for classified in (self.classifier.subsidiary(row, name), self.classifier.tax_item()):
             if classified.problem is not None:

@@ -26,25 +26,24 @@ class NetSuiteList:
     field: str = "name"  # the field holding the name
     whole: bool = False  # read whole once (a small list), else searched a name at a time
     types: tuple[str, ...] = ()  # accounts: the account types (AccountSearchBasic `type`) that may match
+    matched_by: str = "full name"  # how a message says names are matched: a tree list's full name, a name, a symbol
 
     def miss(self, name: str, where: str) -> str:
         """The reason a record naming `name` in `where` is skipped."""
-        return f"{where} {name!r} matches no NetSuite {self.label} by {_MATCH.get(self.field, self.field)}"
+        return f"{where} {name!r} matches no NetSuite {self.label} by {self.matched_by}"
 
 
-_MATCH = {"name": "full name", "symbol": "currency symbol", "itemId": "name"}
-
-CURRENCY = NetSuiteList("currency", "currency", field="symbol", whole=True)
-TERM = NetSuiteList("term", "term", whole=True)
-PAYMENT_METHOD = NetSuiteList("payment method", "paymentMethod", whole=True)
+CURRENCY = NetSuiteList("currency", "currency", field="symbol", whole=True, matched_by="symbol")
+TERM = NetSuiteList("term", "term", whole=True, matched_by="name")
+PAYMENT_METHOD = NetSuiteList("payment method", "paymentMethod", whole=True, matched_by="name")
 SUBSIDIARY = NetSuiteList("subsidiary", "subsidiary")
 DEPARTMENT = NetSuiteList("department", "department")
 CLASS = NetSuiteList("class", "classification")
 LOCATION = NetSuiteList("location", "location")
 INCOME_ACCOUNT = NetSuiteList("income account", "account", types=("_income", "_otherIncome"))
 DEFERRED_REVENUE_ACCOUNT = NetSuiteList("deferred revenue account", "account", types=("_deferredRevenue",))
-REV_REC_TEMPLATE = NetSuiteList("revenue recognition template", "revRecTemplate")
-TAX_CODE = NetSuiteList("tax code", "salesTaxItem", field="itemId")
+REV_REC_TEMPLATE = NetSuiteList("revenue recognition template", "revRecTemplate", matched_by="name")
+TAX_CODE = NetSuiteList("tax code", "salesTaxItem", field="itemId", matched_by="name")
 
 
 class NetSuiteNames:

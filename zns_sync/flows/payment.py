@@ -143,7 +143,7 @@ class PaymentFlow(TransactionFlow):
         if not method:
             return skipped(f"payment method {row.get('PaymentMethodId')!r} has no Type to match in NetSuite")
         if method not in page.netsuite_methods:
-            return skipped(f"payment method type {method!r} matches no NetSuite payment method by name")
+            return skipped(PAYMENT_METHOD.miss(method, "payment method type"))
         return None
 
     # -- mapping (reference 6.8) ----------------------------------------------------------------------------

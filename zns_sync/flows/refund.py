@@ -203,7 +203,7 @@ class RefundFlow(TransactionFlow):
             name = record_name("payment", payment["Id"], payment.get(PAYMENT_NUMBER))
             return skipped(f"{name}: its NetSuite record {payment[INTEGRATION_ID_FIELD]} is gone")
         if str(row.get("MethodType") or "") not in page.netsuite_methods:
-            return skipped(f"refund method type {row.get('MethodType')!r} matches no NetSuite payment method by name")
+            return skipped(PAYMENT_METHOD.miss(str(row.get("MethodType") or ""), "refund method type"))
         return None
 
     def group(self, row: Mapping[str, Any], page: _Page) -> str:
