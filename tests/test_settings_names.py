@@ -167,6 +167,12 @@ def test_a_name_that_matches_nothing_skips_the_record_naming_value_and_list(
     mars = f"Department__NS of account {account['AccountNumber']} ({account['Id']}) 'Sales : Mars' matches no"
     assert any(why[r["Id"]].startswith(mars) for r in held), [why[r["Id"]] for r in held]
     assert all(not r.get("IntegrationStatus__NS") for r in held if why[r["Id"]].startswith(mars))
+    # `explain` says the same, rule by rule.
+    invoice = next(r for r in held if why[r["Id"]].startswith(mars))
+    told = json.loads(zns(config, "explain", "invoice", invoice["InvoiceNumber"], "--json").stdout)
+    rule = next(r for r in told["rules"] if r["rule"] == "its own data maps to the destination")
+    assert not rule["met"] and rule["seen"] == why[invoice["Id"]]
+    assert told["verdict"] == f"skip: {why[invoice['Id']]}"
 
 
 def test_subsidiaries_by_name_on_create_and_include_children(box: Sandbox, config: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ connector's default (`classifications.default_*`). A name that matches no NetSui
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,46 +56,50 @@ class Classified:
 
 
 class Classifier:
-    """Resolves a Zuora record's classification names into NetSuite references (cached per run by `names`)."""
+    """Resolves the names a NetSuite record needs (classifications, subsidiary, tax code, GL accounts) into
+    references, through the run's `names`."""
 
     def __init__(self, settings: Settings, names: NetSuiteNames) -> None:
         self.settings = settings
         self.names = names
 
-    def _resolve(
-        self, fields: dict[str, Any], netsuite: str, name: str, listed: NetSuiteList, where: str
-    ) -> str | None:
-        """Put the reference of `name` in `fields[netsuite]`, or say why it cannot be."""
+    def record(self, netsuite: str, name: str, listed: NetSuiteList, where: str) -> Classified:
+        """`{netsuite: RecordRef}` of the record of `listed` named `name`, or why there is none (`where` says which
+        field or setting named it)."""
         internal_id = self.names.id(listed, name)
         if internal_id is None:
-            return listed.miss(name, where)
-        fields[netsuite] = RecordRef(internal_id=internal_id)
-        return None
+            return Classified(problem=listed.miss(name, where))
+        return Classified({netsuite: RecordRef(internal_id=internal_id)})
+
+    def records(self, wanted: Iterable[tuple[str, str, NetSuiteList, str]]) -> Classified:
+        """`record` of each (field, name, list, where), all together, or the first reason one cannot be."""
+        fields: dict[str, Any] = {}
+        for netsuite, name, listed, where in wanted:
+            found = self.record(netsuite, name, listed, where)
+            if found.problem is not None:
+                return found
+            fields.update(found.fields)
+        return Classified(fields)
 
     def header(self, record: Mapping[str, Any], what: str) -> Classified:
         """Department, class and location of a transaction or an item: `record`'s value, else the default."""
-        fields: dict[str, Any] = {}
+        wanted = []
         for kind in CLASSIFICATIONS:
             own = _text(record.get(kind.zuora))
             name = own or kind.default(self.settings)
             if name:
                 where = f"{kind.zuora} of {what}" if own else f"classifications.default_{kind.netsuite}"
-                problem = self._resolve(fields, kind.netsuite, name, kind.listed, where)
-                if problem is not None:
-                    return Classified(problem=problem)
-        return Classified(fields)
+                wanted.append((kind.netsuite, name, kind.listed, where))
+        return self.records(wanted)
 
     def lines(self, account: Mapping[str, Any], what: str) -> Classified:
         """The classifications every line of a billing document carries: with Invoice Line X Mapping `account`, the
         account's value, even blank (no default; NetSuite then takes the item's); with `charge`, none."""
-        fields: dict[str, Any] = {}
-        for kind in CLASSIFICATIONS:
-            name = _text(account.get(kind.zuora))
-            if kind.line_source(self.settings) == "account" and name:
-                problem = self._resolve(fields, kind.netsuite, name, kind.listed, f"{kind.zuora} of {what}")
-                if problem is not None:
-                    return Classified(problem=problem)
-        return Classified(fields)
+        return self.records(
+            (kind.netsuite, name, kind.listed, f"{kind.zuora} of {what}")
+            for kind in CLASSIFICATIONS
+            if kind.line_source(self.settings) == "account" and (name := _text(account.get(kind.zuora)))
+        )
 
     def subsidiary(self, record: Mapping[str, Any], what: str) -> Classified:
         """The subsidiary of a new customer or item (OneWorld only): `record`'s, else the default by name, else the
@@ -104,22 +108,17 @@ class Classifier:
             return Classified()
         own = _text(record.get(SUBSIDIARY_FIELD))
         name = own or self.settings.classifications.default_subsidiary
-        fields: dict[str, Any] = {}
         if name:
             where = f"{SUBSIDIARY_FIELD} of {what}" if own else "classifications.default_subsidiary"
-            problem = self._resolve(fields, "subsidiary", name, SUBSIDIARY, where)
-            return Classified(fields, problem)
-        if self.settings.netsuite_defaults.subsidiary:  # an internal id: sent as is, as before names were known
-            fields["subsidiary"] = RecordRef(internal_id=self.settings.netsuite_defaults.subsidiary)
-        return Classified(fields)
+            return self.record("subsidiary", name, SUBSIDIARY, where)
+        default_id = self.settings.netsuite_defaults.subsidiary  # an internal id: sent as is
+        return Classified({"subsidiary": RecordRef(internal_id=default_id)} if default_id else {})
 
     def tax_item(self) -> Classified:
         """The connector's Default Tax Code (`sync.default_tax_code`) as `{"taxItem": RecordRef}`: customers, invoices,
         credit memos and adjustments carry it (reference 7.1)."""
-        fields: dict[str, Any] = {}
         name = self.settings.sync.default_tax_code
-        problem = self._resolve(fields, "taxItem", name, TAX_CODE, "sync.default_tax_code") if name else None
-        return Classified(fields, problem)
+        return self.record("taxItem", name, TAX_CODE, "sync.default_tax_code") if name else Classified()
 
 
 def _text(value: Any) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 from zns_sync.flows.base import INTEGRATION_ID_FIELD, Flow, Problem, Step, Write, record_name, skipped
 from zns_sync.flows.classifications import INCLUDE_CHILDREN_FIELD, ZUORA_FIELDS, Classified
 from zns_sync.flows.names import DEFERRED_REVENUE_ACCOUNT as DEFERRED_REVENUE
-from zns_sync.flows.names import INCOME_ACCOUNT, REV_REC_TEMPLATE, NetSuiteList
+from zns_sync.flows.names import INCOME_ACCOUNT, REV_REC_TEMPLATE
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import Action
 from zns_sync.zuora import zoql
@@ -57,7 +57,9 @@ class ItemFlow(Flow):
         # Income Account: RecognizedRevAccount, else AccountingCode, else the default (an internal id, or NetSuite's).
         for field in (RECOGNIZED_REVENUE_ACCOUNT, "AccountingCode"):
             if row.get(field):
-                named.append(self._named_record("incomeAccount", str(row[field]), INCOME_ACCOUNT, f"{field} of {what}"))
+                named.append(
+                    self.classifier.record("incomeAccount", str(row[field]), INCOME_ACCOUNT, f"{field} of {what}")
+                )
                 break
         else:
             default = self.settings.netsuite_defaults.income_account
@@ -65,18 +67,11 @@ class ItemFlow(Flow):
         if self.settings.sync.use_revenue_recognition:
             if row.get(DEFERRED_REVENUE_ACCOUNT):
                 value, where = str(row[DEFERRED_REVENUE_ACCOUNT]), f"{DEFERRED_REVENUE_ACCOUNT} of {what}"
-                named.append(self._named_record("deferredRevenueAccount", value, DEFERRED_REVENUE, where))
+                named.append(self.classifier.record("deferredRevenueAccount", value, DEFERRED_REVENUE, where))
             if row.get("RevRecCode"):
                 value, where = str(row["RevRecCode"]), f"RevRecCode of {what}"
-                named.append(self._named_record("revRecSchedule", value, REV_REC_TEMPLATE, where))
+                named.append(self.classifier.record("revRecSchedule", value, REV_REC_TEMPLATE, where))
         return named
-
-    def _named_record(self, field: str, name: str, listed: NetSuiteList, where: str) -> Classified:
-        """`{field: RecordRef}` of the record of `listed` named `name`, or why there is none."""
-        internal_id = self.context.names.id(listed, name)
-        if internal_id is None:
-            return Classified(problem=listed.miss(name, where))
-        return Classified({field: RecordRef(internal_id=internal_id)})
 
     # -- mapping (reference 6.5) ----------------------------------------------------------------------------
     def writes(self, row: Mapping[str, Any], page: None) -> list[Write]:
