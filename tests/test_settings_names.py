@@ -327,3 +327,15 @@ def test_names_are_looked_up_once_a_run(box: Sandbox, tmp_path: Path) -> None:
         result = client.add(NsRecord("ServiceSaleItem", {"itemId": "x", "department": RecordRef(internal_id="99999")}))
         assert (result.success, result.code) == (False, "INVALID_KEY_OR_REF")
         assert result.message == "Invalid department reference key 99999."
+
+
+def test_check_warns_of_default_names_that_match_nothing(box: Sandbox, config: Path) -> None:
+    configure(config, "classifications", default_department="Sales : EMEA", default_class="Servicez")
+    configure(config, "sync", default_tax_code="VAT 99%")
+    done = zns(config, "check", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["warnings"] == [
+        "classifications.default_class 'Servicez' matches no NetSuite class by full name",
+        "sync.default_tax_code 'VAT 99%' matches no NetSuite tax code by name",
+    ]
+    assert "warning: classifications.default_class 'Servicez'" in zns(config, "check").stdout
