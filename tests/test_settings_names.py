@@ -264,11 +264,19 @@ def test_without_revenue_recognition_the_charge_rev_rec_fields_are_not_sent(
     assert json.loads(done.stdout)["types"]["item"]["created"] == len(item_ids(box))
 
 
-@pytest.mark.parametrize(("entity_id", "expected"), [("name", "Name"), ("auto", None), ("number", "AccountNumber")])
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"customer_entity_id": "name"}, "Name"),
+        ({"customer_entity_id": "auto"}, None),
+        ({"customer_entity_id": "number", "use_account_number_as_entity_id": False}, "AccountNumber"),
+        ({"use_account_number_as_entity_id": False}, None),  # the older key keeps working
+    ],
+)
 def test_customer_id_from_number_name_or_netsuite(
-    box: Sandbox, config: Path, entity_id: str, expected: str | None
+    box: Sandbox, config: Path, keys: dict[str, object], expected: str | None
 ) -> None:
-    configure(config, "sync", customer_entity_id=entity_id, customer_type="individual")
+    configure(config, "sync", customer_type="individual", **keys)
     company, person, blank = plain_accounts(box)[:3]
     for account, kind in ((company, "Company"), (person, "Individual"), (blank, None)):
         box.zuora.store.set("Account", account["Id"], {"CustomerType__NS": kind})
@@ -285,6 +293,37 @@ def test_customer_id_from_number_name_or_netsuite(
         assert record["isPerson"] is True
         contact = box.zuora.store.get("Contact", individual["BillToId"]) or {}
         assert (record.get("firstName"), record.get("lastName")) == (contact.get("FirstName"), contact.get("LastName"))
+
+
+@pytest.mark.parametrize(("entity_id", "expected"), [("name", "companyName"), ("number", "entityId"), ("auto", None)])
+def test_netsuite_master_account_number_from_customer_id_name_or_zuora(
+    ns_box: Sandbox, ns_config: Path, entity_id: str, expected: str | None
+) -> None:
+    configure(ns_config, "sync", customer_entity_id=entity_id)
+    zns(ns_config, "run", "--type", "customer")
+    customers = {c["internalId"]: c for c in ns_box.netsuite.store.all("Customer")}
+    created = [a for a in ns_box.zuora.store.all("Account") if a.get("IntegrationId__NS") in customers
+               and a.get("Origin__NS") is None and a.get("CustomerId__NS", "").startswith("C-NS-")]  # fmt: skip
+    assert created
+    for account in created:
+        customer = customers[account["IntegrationId__NS"]]
+        if expected is None:
+            assert account.get("AccountNumber") not in (customer["entityId"], account["Name"])  # Zuora numbers it
+        elif expected == "companyName" and customer.get("isPerson"):
+            assert account["AccountNumber"] == f"{customer['firstName']} {customer['lastName']}"
+        else:
+            assert account["AccountNumber"] == customer[expected]
+
+
+def test_a_bad_setting_is_refused_with_its_key(tmp_path: Path) -> None:
+    config = tmp_path / "zns-sync.yaml"
+    secrets = {"consumer_secret": "c", "token_secret": "t"}
+    netsuite = {"account": "1234_SB1", "consumer_key": "k", "token_id": "t", **secrets}
+    config.write_text(yaml.safe_dump({"zuora": {"client_id": "i", "client_secret": "s"}, "netsuite": netsuite}))
+    configure(config, "classifications", invoice_line_class="item")
+    done = zns(config, "run")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "zns-sync: classifications.invoice_line_class: must be one of 'account', 'charge'"
 
 
 def test_transaction_numbers_from_zuora(box: Sandbox, config: Path) -> None:
