@@ -255,6 +255,31 @@ class NetSuiteDefaults:
     entity_status: str | None = dataclasses.field(default=None, metadata=_meta("customer status"))
 
 
+LINE_SOURCES = ("account", "charge")
+
+
+@dataclasses.dataclass(frozen=True)
+class Classifications:
+    """Subsidiary, department, class and location by NetSuite full name (`Parent : Child`, reference 7.4)."""
+
+    use_subsidiaries: bool | None = dataclasses.field(
+        default=None, metadata=_meta("OneWorld: subsidiaries sent and checked (null: when a default is set)")
+    )
+    default_subsidiary: str | None = dataclasses.field(default=None, metadata=_meta("new customers and items"))
+    default_department: str | None = dataclasses.field(default=None, metadata=_meta("customers, items, transactions"))
+    default_class: str | None = dataclasses.field(default=None, metadata=_meta("customers, items, transactions"))
+    default_location: str | None = dataclasses.field(default=None, metadata=_meta("customers, items, transactions"))
+    invoice_line_department: str = dataclasses.field(
+        default="charge", metadata=_meta("lines: the account's, or the item's", choices=LINE_SOURCES)
+    )
+    invoice_line_class: str = dataclasses.field(
+        default="charge", metadata=_meta("lines: the account's, or the item's", choices=LINE_SOURCES)
+    )
+    invoice_line_location: str = dataclasses.field(
+        default="charge", metadata=_meta("lines: the account's, or the item's", choices=LINE_SOURCES)
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class SyncSettings:
     """What to sync and how."""
@@ -273,6 +298,27 @@ class SyncSettings:
     external_id_prefix: str = dataclasses.field(default="zuora", metadata=_meta("externalId prefix"))
     use_account_number_as_entity_id: bool = dataclasses.field(
         default=True, metadata=_meta("Customer ID from AccountNumber (else NetSuite auto-numbers)")
+    )
+    customer_entity_id: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta(
+            "Customer ID from the account's number, its name, or NetSuite's auto-number (null: as "
+            "use_account_number_as_entity_id says)",
+            choices=("number", "name", "auto"),
+        ),
+    )
+    customer_type: str = dataclasses.field(
+        default="company",
+        metadata=_meta("new customers when CustomerType__NS is empty", choices=("company", "individual")),
+    )
+    transaction_numbers: str = dataclasses.field(
+        default="auto", metadata=_meta("tranId: NetSuite's number, or the Zuora one", choices=("auto", "source"))
+    )
+    use_revenue_recognition: bool = dataclasses.field(
+        default=False, metadata=_meta("items: deferred revenue account and rev rec template by name")
+    )
+    default_tax_code: str | None = dataclasses.field(
+        default=None, metadata=_meta("taxItem of customers and billing documents, a NetSuite tax code by name")
     )
     standard_invoice_sync: bool = dataclasses.field(
         default=True, metadata=_meta("Zuora calculates tax; false: NetSuite does, and only billing types run")
@@ -301,6 +347,13 @@ class SyncSettings:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
 
+    @property
+    def entity_id_source(self) -> str:
+        """Where a customer's ID comes from: `number`, `name` or `auto` (reference 6.1, 6.2)."""
+        if self.customer_entity_id is not None:
+            return self.customer_entity_id
+        return "number" if self.use_account_number_as_entity_id else "auto"
+
     def refusal(self, name: str) -> str | None:
         """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
         from zns_sync.flows import refusal  # imported late, as in supported_types
@@ -317,11 +370,21 @@ class Settings:
     sync: SyncSettings = dataclasses.field(default_factory=SyncSettings)
     netsuite_fields: NetSuiteFields = dataclasses.field(default_factory=NetSuiteFields)
     netsuite_defaults: NetSuiteDefaults = dataclasses.field(default_factory=NetSuiteDefaults)
+    classifications: Classifications = dataclasses.field(default_factory=Classifications)
     state_dir: Path = dataclasses.field(default=Path("~/.local/state/zns-sync"), metadata=_meta("state folder"))
     source: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(os.path.expanduser(str(self.state_dir))))
+
+    @property
+    def uses_subsidiaries(self) -> bool:
+        """OneWorld: subsidiaries are sent and checked (reference 7.1 "NetSuite Use Subsidiaries"); unless said,
+        when a default subsidiary is set (by name, or by internal id in netsuite_defaults)."""
+        said = self.classifications.use_subsidiaries
+        if said is not None:
+            return said
+        return bool(self.classifications.default_subsidiary or self.netsuite_defaults.subsidiary)
 
 
 def effective_config(settings: Settings) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def explain(engine: Engine, name: str, key: str) -> Explanation:
         unsynced = [d.name for d in dependencies if not d.synced]
         rules.append(Rule("every dependency is synced", "; ".join(unsynced) or "yes", not unsynced))
         if not unsynced:  # as a run, validation of the record's own data follows its dependencies
-            problem = flow.validate(row, page)
+            problem = flow.problem(row, page)
             rules.append(
                 Rule("its own data maps to the destination", problem.reason if problem else "yes", not problem)
             )

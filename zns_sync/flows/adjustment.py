@@ -115,6 +115,7 @@ class AdjustmentFlow(BillingFlow):
             memo=row.get("Comment"),
             number=row.get("AdjustmentNumber"),
             custom=related,
+            **self.document_named(row, page.accounts),
         )
         if not credit:
             return [self.create(CREATING_INVOICE, "Invoice", fields, row["Id"])]

@@ -20,12 +20,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from zns_sync.config import Settings
+from zns_sync.flows.classifications import CLASSIFICATIONS, Classified, Classifier
+from zns_sync.flows.names import NetSuiteNames
 from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef, record_type_enum
 from zns_sync.status import TTA_SELECTABLE, Action, Phase, Status
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
 
 STATUS_FIELD = "IntegrationStatus__NS"
+CLASSIFICATION_FIELDS = tuple(c.zuora for c in CLASSIFICATIONS)  # an account's department, class and location
 # Zuora lookups (accounts, lines, charges of a page) in flight at once; far below Zuora's concurrency limits.
 ZUORA_LOOKUP_THREADS = 4
 # Per-record REST reads (a payment's parts) in flight at once: Zuora allows 40 concurrent requests per tenant by
@@ -236,7 +239,7 @@ class FlowContext:
     settings: Settings
     zuora: ZuoraClient
     netsuite: NetSuiteClient
-    _cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    _names: NetSuiteNames | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-lookup")
@@ -272,15 +275,13 @@ class FlowContext:
         """The deterministic externalId of the NetSuite counterpart of a Zuora record (product.md 8)."""
         return f"{self.settings.sync.external_id_prefix}-{kind}-{zuora_id}"
 
-    def netsuite_names(self, record_type: str, key: str) -> dict[str, str]:
-        """NetSuite `record_type` records (read once a run) as {value of `key`: internalId}."""
+    @property
+    def names(self) -> NetSuiteNames:
+        """NetSuite records by name (currencies, terms, classifications, accounts ...), looked up once a run."""
         with self._lock:
-            if record_type not in self._cache:
-                rows = self.netsuite.get_all(record_type)
-                self._cache[record_type] = {
-                    str(row[key]): str(row["internalId"]) for row in rows if row.get(key) is not None
-                }
-            return self._cache[record_type]
+            if self._names is None:
+                self._names = NetSuiteNames(self.netsuite)
+            return self._names
 
     def zuora_by_id(self, object_name: str, fields: Sequence[str], ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Zuora records by Id, fetched in as few queries as the 200-condition limit allows."""
@@ -325,6 +326,7 @@ class Flow(ABC):
     def __init__(self, context: FlowContext) -> None:
         self.context = context
         self.settings = context.settings
+        self.classifier = Classifier(context.settings, context.names)
 
     # -- selection (reference section 4) ---------------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
@@ -462,7 +464,9 @@ class Flow(ABC):
         return Write(step, NsRecord(record_type, fields, internal_id=internal_id), None)
 
 
-ACCOUNT_FIELDS = ("Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS")
+ACCOUNT_FIELDS = (
+    "Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS", *CLASSIFICATION_FIELDS,
+)  # fmt: skip
 ACCOUNT_NUMBER = "AccountNumber"
 
 
@@ -479,6 +483,25 @@ class TransactionFlow(Flow):
     amount_field = "Amount"
     counterpart_amount_field: ClassVar[str] = "total"  # the NetSuite field holding what `amount_field` became
     customer_field: ClassVar[str] = "customer"  # the NetSuite field naming the customer (an invoice's: entity)
+
+    def named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Classified:
+        """The header's department, class and location: the account's, else the defaults (reference 7.4)."""
+        account_id = str(row["AccountId"])
+        account = accounts.get(account_id) or {}
+        return self.classifier.header(account, record_name("account", account_id, account.get(ACCOUNT_NUMBER)))
+
+    def problem(self, row: Mapping[str, Any], page: Any) -> Problem | None:
+        """Also skipped when a name the NetSuite record needs matches no NetSuite record (reference 7.4, 7.5)."""
+        found = super().problem(row, page)
+        if found is not None:
+            return found
+        problem = self.named(row, page.accounts).problem  # every transaction's page reads its rows' accounts
+        return skipped(problem) if problem is not None else None
+
+    def tran_id(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """`tranId` from the Zuora number when Transaction Number Mapping says so (reference 7.1), else nothing."""
+        number = self.number_of(row)
+        return {"tranId": number} if number and self.settings.sync.transaction_numbers == "source" else {}
 
     def scope(self) -> list[list[zoql.Condition]]:
         base = [zoql.eq("Status", self.status_value)]

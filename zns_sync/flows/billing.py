@@ -23,9 +23,11 @@ from zns_sync.flows.base import (
     TransactionFlow,
     blocked,
     money,
+    record_name,
     skipped,
     without_none,
 )
+from zns_sync.flows.classifications import Classified
 from zns_sync.netsuite import RecordRef
 
 # More lines than this and the connector sets TTA to Ignore (reference 3.4); we refuse and say why.
@@ -103,9 +105,12 @@ def transaction(
     tax_amount: Any = None,
     amount_without_tax: Any = None,
     custom: Mapping[str, Any] | None = None,
+    named: Mapping[str, Any] | None = None,
+    line_named: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fields of the NetSuite Invoice or Credit Memo of a Zuora billing document (reference 6.7, 6.12, 6.14,
-    6.15): customer, date, lines (amounts times `sign`), memo, and the Zuora custom fields."""
+    6.15): customer, date, lines (amounts times `sign`), memo, the Zuora custom fields, and what was resolved by
+    name: `named` on the header (department, class, location, taxItem), `line_named` on each charge line."""
     ids = settings.netsuite_fields
     items = []
     for line in lines:
@@ -124,12 +129,17 @@ def transaction(
             netsuite_line["quantity"] = float(line.quantity)
         if settings.sync.standard_invoice_sync:
             netsuite_line["isTaxable"] = False
+        if line.kind == "Charge":
+            netsuite_line.update(line_named or {})
         items.append(netsuite_line)
     header: dict[str, Any] = {
         "entity": RecordRef(internal_id=entity),
         "tranDate": tran_date,
         "itemList": {"item": items},
+        **(named or {}),
     }
+    if number and settings.sync.transaction_numbers == "source":
+        header["tranId"] = number  # Transaction Number Mapping: Use Number From Source (reference 7.1)
     if memo:
         header["memo"] = memo
     if settings.sync.standard_invoice_sync:
@@ -211,6 +221,24 @@ class BillingFlow(TransactionFlow):
 
     def exclusion(self, row: Mapping[str, Any], page: Any) -> str | None:
         return self.account_excluded(row, page.accounts)
+
+    def named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Classified:
+        """The header's classifications and the Default Tax Code (reference 6.7: `taxItem`)."""
+        header = super().named(row, accounts)
+        if header.problem is not None:
+            return header
+        tax = self.classifier.tax_item()
+        return Classified({**header.fields, **tax.fields}, tax.problem or self.line_named(row, accounts).problem)
+
+    def line_named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Classified:
+        """The classifications of each charge line (Invoice Line X Mapping: the account's, or none)."""
+        account_id = str(row["AccountId"])
+        account = accounts.get(account_id) or {}
+        return self.classifier.lines(account, record_name("account", account_id, account.get("AccountNumber")))
+
+    def document_named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """`transaction`'s `named` and `line_named` for this record."""
+        return {"named": self.named(row, accounts).fields, "line_named": self.line_named(row, accounts).fields}
 
 
 @dataclass(frozen=True)

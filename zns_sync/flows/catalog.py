@@ -62,7 +62,7 @@ class CatalogFlow(Flow):
         fields: dict[str, Any] = {"itemId": item_id, "displayName": str(row.get("Name") or item_id)}
         fields.update(self.item_fields(row, page))
         defaults = self.settings.netsuite_defaults
-        if defaults.subsidiary:
+        if defaults.subsidiary and "subsidiaryList" not in fields:  # a charge's own Subsidiary__NS comes first
             fields["subsidiaryList"] = {"recordRef": [RecordRef(internal_id=defaults.subsidiary)]}
         if defaults.tax_schedule:
             fields["taxSchedule"] = RecordRef(internal_id=defaults.tax_schedule)

@@ -16,8 +16,11 @@ from zns_sync.flows.base import (
     Step,
     Write,
     dependency,
+    record_name,
     skipped,
 )
+from zns_sync.flows.classifications import SUBSIDIARY_FIELD
+from zns_sync.flows.names import CURRENCY, TERM
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import Action
 from zns_sync.zuora import zoql
@@ -52,7 +55,7 @@ class CustomerFlow(Flow):
     fields = (
         "Id", "AccountNumber", "Name", "Currency", "PaymentTerm", "Status", "BillToId", "SoldToId", "AutoPay",
         "Notes", "ParentId", "IntegrationId__NS", "IntegrationStatus__NS", "SynctoNetSuite__NS", "CustomerType__NS",
-        "UpdatedDate",
+        "UpdatedDate", SUBSIDIARY_FIELD,
     )  # fmt: skip
     steps = (CREATING, LINKING)
 
@@ -71,8 +74,8 @@ class CustomerFlow(Flow):
             contacts=ctx.zuora_by_id(
                 "Contact", CONTACT_FIELDS, [r.get("BillToId", "") for r in rows] + [r.get("SoldToId", "") for r in rows]
             ),
-            currencies=ctx.netsuite_names("currency", "symbol") if creating else {},
-            terms=ctx.netsuite_names("term", "name") if creating else {},
+            currencies=ctx.names.all(CURRENCY) if creating else {},
+            terms=ctx.names.all(TERM) if creating else {},
             parents=ctx.zuora_by_id(
                 "Account",
                 ("Id", ACCOUNT_NUMBER, INTEGRATION_ID_FIELD, STATUS_FIELD),
@@ -91,9 +94,13 @@ class CustomerFlow(Flow):
         if row.get(INTEGRATION_ID_FIELD):
             return None  # a link writes only the Zuora fields
         if str(row.get("Currency", "")) not in page.currencies:
-            return skipped(f"currency {row.get('Currency')!r} matches no NetSuite currency symbol")
+            return skipped(CURRENCY.miss(str(row.get("Currency") or ""), "currency"))
         if row.get("PaymentTerm") and str(row["PaymentTerm"]) not in page.terms:
-            return skipped(f"payment term {row['PaymentTerm']!r} matches no NetSuite term by name")
+            return skipped(TERM.miss(str(row["PaymentTerm"]), "payment term"))
+        name = record_name("account", row["Id"], row.get(ACCOUNT_NUMBER))
+        for classified in (self.classifier.subsidiary(row, name), self.classifier.tax_item()):
+            if classified.problem is not None:
+                return skipped(classified.problem)
         return None
 
     # -- mapping (reference 6.1) ----------------------------------------------------------------------------
@@ -112,13 +119,22 @@ class CustomerFlow(Flow):
             fields["terms"] = RecordRef(internal_id=page.terms[str(row["PaymentTerm"])])
         if row.get("ParentId"):
             fields["parent"] = RecordRef(internal_id=str(page.parents[str(row["ParentId"])][INTEGRATION_ID_FIELD]))
-        if self.settings.sync.use_account_number_as_entity_id and row.get("AccountNumber"):
-            fields["entityId"] = row["AccountNumber"]
-        if row.get("CustomerType__NS") == "Individual":
+        # Customer Account Number Mapping (reference 6.1): number, name, or nothing (NetSuite auto-numbers).
+        entity_id = {"number": row.get(ACCOUNT_NUMBER), "name": row.get("Name")}.get(
+            self.settings.sync.entity_id_source
+        )
+        if entity_id:
+            fields["entityId"] = entity_id
+        if self._individual(row):
             fields["isPerson"] = True
+            person = bill_to or {}
+            for zuora_name, ns_name in (("FirstName", "firstName"), ("LastName", "lastName")):
+                if person.get(zuora_name):
+                    fields[ns_name] = person[zuora_name]
+        name = record_name("account", row["Id"], row.get(ACCOUNT_NUMBER))
+        fields.update(self.classifier.subsidiary(row, name).fields)  # on create only: it never changes (7.4)
+        fields.update(self.classifier.tax_item().fields)
         defaults = self.settings.netsuite_defaults
-        if defaults.subsidiary:
-            fields["subsidiary"] = RecordRef(internal_id=defaults.subsidiary)
         if defaults.entity_status:
             fields["entityStatus"] = RecordRef(internal_id=defaults.entity_status)
         if row.get("Notes"):
@@ -139,6 +155,11 @@ class CustomerFlow(Flow):
             fields["addressbookList"] = {"addressbook": addresses, "replaceAll": True}
         fields["customFieldList"] = zuora_fields
         return [self.create(CREATING, "Customer", fields, row["Id"])]
+
+    def _individual(self, row: Mapping[str, Any]) -> bool:
+        """A person rather than a company (`isPerson`): CustomerType__NS says, else `sync.customer_type`."""
+        said = row.get("CustomerType__NS")
+        return said == "Individual" if said else self.settings.sync.customer_type == "individual"
 
     def _zuora_fields(
         self, row: Mapping[str, Any], bill_to: Mapping[str, Any] | None, sold_to: Mapping[str, Any] | None

@@ -122,6 +122,7 @@ class InvoiceFlow(BillingFlow):
             amount_without_tax=row.get("AmountWithoutTax"),
             # the bundle sources it from the customer; NetSuite -> Zuora payments read it (ns-payment)
             custom={self.settings.netsuite_fields.transaction_customer_id_sales: row["AccountId"]},
+            **self.document_named(row, page.accounts),
         )
         if negative:
             return [self.create(CREATING_CREDIT_MEMO, "CreditMemo", fields, row["Id"])]

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Problem, record_name, skipped
 from zns_sync.flows.catalog import CatalogFlow
+from zns_sync.flows.classifications import INCLUDE_CHILDREN_FIELD, ZUORA_FIELDS, Classified
+from zns_sync.flows.names import DEFERRED_REVENUE_ACCOUNT as DEFERRED_REVENUE
+from zns_sync.flows.names import INCOME_ACCOUNT, REV_REC_TEMPLATE
 from zns_sync.netsuite import RecordRef
+
+# The charge's GL accounts by full name (reference 5.1, 6.5).
+RECOGNIZED_REVENUE_ACCOUNT = "RecognizedRevAccount__NS"
+DEFERRED_REVENUE_ACCOUNT = "DeferredRevAccount__NS"
 
 
 class ItemFlow(CatalogFlow):
@@ -20,8 +28,43 @@ class ItemFlow(CatalogFlow):
     number_field = "ProductRatePlanChargeNumber"
     fields = (
         "Id", "ProductRatePlanChargeNumber", "Name", "Description", "ProductRatePlanId", "ChargeModel", "ChargeType",
-        "ItemType__NS", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
+        "ItemType__NS", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate", "AccountingCode", "RevRecCode",
+        RECOGNIZED_REVENUE_ACCOUNT, DEFERRED_REVENUE_ACCOUNT, INCLUDE_CHILDREN_FIELD, *ZUORA_FIELDS,
     )  # fmt: skip
+
+    # -- validation (reference 4.5) ---------------------------------------------------------------------------
+    def validate(self, row: Mapping[str, Any], page: None) -> Problem | None:
+        item_type = super().validate(row, page)
+        if item_type is not None:
+            return item_type
+        if row.get(INTEGRATION_ID_FIELD):
+            return None  # a link writes only the Zuora fields (reference 4.5: validations skipped on link)
+        problem = next((c.problem for c in self._named(row) if c.problem is not None), None)
+        return skipped(problem) if problem is not None else None
+
+    def _named(self, row: Mapping[str, Any]) -> list[Classified]:
+        """What the item names in NetSuite by name (reference 6.5): classifications, subsidiary, GL accounts, the
+        revenue recognition template; each resolved, or why not."""
+        what = record_name("product charge", row["Id"], row.get(self.number_field or ""))
+        named = [self.classifier.header(row, what), self.classifier.subsidiary(row, what)]
+        # Income Account: RecognizedRevAccount, else AccountingCode, else the default (an internal id, or NetSuite's).
+        for field in (RECOGNIZED_REVENUE_ACCOUNT, "AccountingCode"):
+            if row.get(field):
+                named.append(
+                    self.classifier.record("incomeAccount", str(row[field]), INCOME_ACCOUNT, f"{field} of {what}")
+                )
+                break
+        else:
+            default = self.settings.netsuite_defaults.income_account
+            named.append(Classified({"incomeAccount": RecordRef(internal_id=default)} if default else {}))
+        if self.settings.sync.use_revenue_recognition:
+            if row.get(DEFERRED_REVENUE_ACCOUNT):
+                value, where = str(row[DEFERRED_REVENUE_ACCOUNT]), f"{DEFERRED_REVENUE_ACCOUNT} of {what}"
+                named.append(self.classifier.record("deferredRevenueAccount", value, DEFERRED_REVENUE, where))
+            if row.get("RevRecCode"):
+                value, where = str(row["RevRecCode"]), f"RevRecCode of {what}"
+                named.append(self.classifier.record("revRecSchedule", value, REV_REC_TEMPLATE, where))
+        return named
 
     # -- mapping (reference 6.5) ----------------------------------------------------------------------------
     def zuora_fields(self, row: Mapping[str, Any], page: None) -> dict[str, Any]:
@@ -36,8 +79,12 @@ class ItemFlow(CatalogFlow):
         fields: dict[str, Any] = {}
         if row.get("Description"):
             fields["salesDescription"] = row["Description"]
-        if self.settings.netsuite_defaults.income_account:
-            fields["incomeAccount"] = RecordRef(internal_id=self.settings.netsuite_defaults.income_account)
+        for named in self._named(row):
+            fields.update(named.fields)
+        if "subsidiary" in fields:  # an item has a list of subsidiaries (OneWorld), and may reach their children
+            fields["subsidiaryList"] = {"recordRef": [fields.pop("subsidiary")]}
+            if row.get(INCLUDE_CHILDREN_FIELD) in ("Yes", "No"):
+                fields["includeChildren"] = row[INCLUDE_CHILDREN_FIELD] == "Yes"
         if self.settings.sync.standard_invoice_sync:
             fields["isTaxable"] = False
         return fields

@@ -146,6 +146,7 @@ class _MemoFlow(BillingFlow):
             number=row.get("MemoNumber"),
             tax_amount=row.get("TaxAmount"),
             amount_without_tax=amount - tax,
+            **self.document_named(row, page.accounts),
         )
 
 

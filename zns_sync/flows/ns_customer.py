@@ -18,6 +18,7 @@ from typing import Any
 
 from zns_sync.flows.base import INTEGRATION_ID_FIELD, Earlier, Problem, Step, Write, blocked, skipped, without_none
 from zns_sync.flows.from_netsuite import NetSuiteFlow, Search, custom, ref_id, ref_name, text
+from zns_sync.flows.names import CURRENCY, TERM
 from zns_sync.netsuite import CustomFieldCondition, RecordRef
 from zns_sync.status import Action
 
@@ -66,8 +67,8 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
         parents = sorted({str(r["parent"].internal_id) for r in rows if isinstance(r.get("parent"), RecordRef)})
         reads = ctx.netsuite.get_list([RecordRef(internal_id=i, type="customer") for i in parents]) if parents else []
         return _Page(
-            currencies={v: k for k, v in ctx.netsuite_names("currency", "symbol").items()},
-            terms={v: k for k, v in ctx.netsuite_names("term", "name").items()},
+            currencies={v: k for k, v in ctx.names.all(CURRENCY).items()},
+            terms={v: k for k, v in ctx.names.all(TERM).items()},
             parents={i: read.record or {} for i, read in zip(parents, reads, strict=True)},
         )
 
@@ -89,7 +90,7 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
             return skipped(f"currency {ref_id(row.get('currency'))!r} is not a NetSuite currency with a symbol")
         if ref_id(row.get("terms")) not in page.terms:
             return skipped(f"terms {ref_id(row.get('terms'))!r} match no NetSuite term by name")
-        if self.settings.netsuite_defaults.subsidiary and not ref_name(row.get("subsidiary")):
+        if self.settings.uses_subsidiaries and not ref_name(row.get("subsidiary")):
             return skipped("no subsidiary name (NetSuite OneWorld)")
         parent = ref_id(row.get("parent"))
         if parent and not text(custom(page.parents.get(parent, {}), ids.customer_zuora_id)):
@@ -107,7 +108,10 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
         parent = ref_id(row.get("parent"))
         account = {
             "Name": _name(row),
-            "AccountNumber": row.get("entityId") if self.settings.sync.use_account_number_as_entity_id else None,
+            # Account Number Mapping (reference 6.2): the Customer ID, the name, or Zuora's own number.
+            "AccountNumber": {"number": row.get("entityId"), "name": _name(row)}.get(
+                self.settings.sync.entity_id_source
+            ),
             "Currency": page.currencies[ref_id(row.get("currency"))],
             "PaymentTerm": page.terms[ref_id(row.get("terms"))],
             "Batch": text(custom(row, ids.customer_batch)),

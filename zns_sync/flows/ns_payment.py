@@ -29,6 +29,7 @@ from zns_sync.flows.base import (
     zuora_date,
 )
 from zns_sync.flows.from_netsuite import NETSUITE, NetSuiteFlow, Search, applied, custom, ref_id, text
+from zns_sync.flows.names import PAYMENT_METHOD
 from zns_sync.netsuite import CustomFieldCondition
 from zns_sync.status import TTA, Action
 
@@ -85,7 +86,7 @@ class NetSuitePaymentFlow(NetSuiteFlow):
             invoices=invoices,
             debit_memos=memos,
             zuora_methods={(a, str(m.get("Type"))): m["Id"] for a, found_ in methods.items() for m in found_},
-            netsuite_methods={v: k for k, v in ctx.netsuite_names("paymentMethod", "name").items()},
+            netsuite_methods={v: k for k, v in ctx.names.all(PAYMENT_METHOD).items()},
         )
 
     def _debit_memos(

@@ -126,7 +126,7 @@ class Sandbox:
             "sync": {"invoice_settlement": self.invoice_settlement, "cutover_dates": {"invoice": "2024-01-01"},
                      "customer_master": self.customer_master,
                      **({"types": self._netsuite_master_types()} if self.customer_master == "netsuite" else {})},
-            "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
+            "classifications": {"default_subsidiary": "Parent Company"},  # by full name, as the connector names it
             "state_dir": str(state_dir),
         }  # fmt: skip
 

@@ -18,6 +18,11 @@ from typing import Any
 
 ITEM_TYPES = ("InventoryItem", "NonInventorySaleItem", "ServiceSaleItem")
 TRANSACTION_TYPES = ("Invoice", "CreditMemo", "CustomerPayment", "CustomerRefund")
+# Lists whose records form a tree (`parent`): their search field `name` is the full name, every ancestor's name
+# first, joined with " : " (SearchBasic `name` versus `nameNoHierarchy`, platform.common.xsd 2023_2; the hosted
+# connector's classification page: "Americas : North America : Eastern").
+HIERARCHICAL_TYPES = ("Subsidiary", "Department", "Classification", "Location", "Account")
+NAME_SEPARATOR = " : "
 COMPANY_NAME_MAX = 83
 
 # RecordRef field name -> the record types it may point to (fields not listed are not checked).
@@ -25,11 +30,24 @@ REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "entity": ("Customer",),
     "customer": ("Customer",),
     "item": ITEM_TYPES,
-    "taxItem": ITEM_TYPES,
+    "taxItem": (*ITEM_TYPES, "SalesTaxItem"),
     "currency": ("Currency",),
     "terms": ("Term",),
     "subsidiary": ("Subsidiary",),
     "paymentMethod": ("PaymentMethod",),
+    "department": ("Department",),
+    "class": ("Classification",),
+    "location": ("Location",),
+    "incomeAccount": ("Account",),
+    "deferredRevenueAccount": ("Account",),
+    "revRecSchedule": ("RevRecTemplate",),
+}
+# RecordRefList field name -> the record type each of its references must name.
+REFERENCE_LIST_TARGETS: dict[str, str] = {"subsidiaryList": "Subsidiary"}
+# Account fields that take only accounts of some types: NetSuite lists no other account in the item's selector.
+ACCOUNT_TYPES: dict[str, tuple[str, ...]] = {
+    "incomeAccount": ("_income", "_otherIncome"),
+    "deferredRevenueAccount": ("_deferredRevenue",),
 }
 # `parent` names a record of the same type: an item's "Subitem Of" an item of its own type (NetSuite lists only
 # those; a rate plan's item under its product's), a customer's parent customer, a subsidiary's parent subsidiary.
@@ -72,6 +90,13 @@ SEARCH_KINDS: dict[str, tuple[str, ...]] = {
     "TransactionSearchBasic": TRANSACTION_TYPES,
     "TermSearchBasic": ("Term",),
     "PaymentMethodSearchBasic": ("PaymentMethod",),
+    "AccountSearchBasic": ("Account",),
+    "SubsidiarySearchBasic": ("Subsidiary",),
+    "DepartmentSearchBasic": ("Department",),
+    "ClassificationSearchBasic": ("Classification",),
+    "LocationSearchBasic": ("Location",),
+    "RevRecTemplateSearchBasic": ("RevRecTemplate",),
+    "SalesTaxItemSearchBasic": ("SalesTaxItem",),
 }
 
 
@@ -313,10 +338,16 @@ class NetSuiteStore:
             targets = parents if key == "parent" else REFERENCE_TARGETS.get(key)
             if targets and isinstance(value, dict) and ("internalId" in value or "externalId" in value):
                 found = self.resolve(targets, value)
-                if found is None:
-                    shown = value.get("internalId") or value.get("externalId")
+                shown = value.get("internalId") or value.get("externalId")
+                if found is None or (key in ACCOUNT_TYPES and found[1].get("acctType") not in ACCOUNT_TYPES[key]):
                     raise RecordError("INVALID_KEY_OR_REF", f"Invalid {key} reference key {shown}.")
                 value.setdefault("internalId", found[1]["internalId"])
+            elif key in REFERENCE_LIST_TARGETS and isinstance(value, dict):
+                target = REFERENCE_LIST_TARGETS[key]
+                for ref in value.get("recordRef") or []:
+                    if isinstance(ref, dict) and self.resolve((target,), ref) is None:
+                        shown = ref.get("internalId") or ref.get("externalId")
+                        raise RecordError("INVALID_KEY_OR_REF", f"Invalid {target.lower()} reference key {shown}.")
             elif isinstance(value, dict) and key.endswith("List") and key != "customFieldList":
                 for lines in value.values():
                     if isinstance(lines, list):
@@ -464,9 +495,27 @@ class NetSuiteStore:
             for record_type in types:
                 records = self._records.get(record_type, {})
                 for internal_id in _candidates(records, criteria):
-                    if _matches(record_type, records[internal_id], criteria):
+                    if _matches(record_type, self._searched(record_type, records[internal_id]), criteria):
                         hits.append((record_type, internal_id))
             return sorted(hits, key=lambda hit: int(hit[1]))
+
+    def _searched(self, record_type: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A record as a search sees it: a tree list's `name` is its full name, `nameNoHierarchy` its own; an
+        account's own name is `acctName`."""
+        if record_type not in HIERARCHICAL_TYPES:
+            return record
+        own_field = "acctName" if record_type == "Account" else "name"
+        names = [str(record.get(own_field) or "")]
+        seen = {str(record.get("internalId"))}
+        parent = record.get("parent")
+        while isinstance(parent, Mapping) and str(parent.get("internalId")) not in seen:
+            seen.add(str(parent.get("internalId")))
+            found = self._records.get(record_type, {}).get(str(parent.get("internalId")))
+            if found is None:
+                break
+            names.insert(0, str(found.get(own_field) or ""))
+            parent = found.get("parent")
+        return {**record, "name": NAME_SEPARATOR.join(names), "nameNoHierarchy": names[-1]}
 
 
 def _candidates(records: Mapping[str, Any], criteria: Mapping[str, Any]) -> Iterable[str]:
@@ -544,7 +593,8 @@ def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str,
                 return False
         elif name == "type":
             wanted_types = values if isinstance(values, list) else [values]
-            hit = SEARCH_TYPE_VALUES.get(record_type, record_type) in wanted_types
+            own = record.get("acctType") if record_type == "Account" else SEARCH_TYPE_VALUES.get(record_type)
+            hit = (own or record_type) in wanted_types
             if hit != (operator != "noneOf"):
                 return False
         elif name == "customFieldList":
@@ -573,5 +623,15 @@ def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str,
 
 
 KNOWN_TYPES = frozenset(
-    ("Customer", "Currency", "Term", "Subsidiary", "PaymentMethod", *ITEM_TYPES, *TRANSACTION_TYPES)
+    (
+        "Customer",
+        "Currency",
+        "Term",
+        "PaymentMethod",
+        "RevRecTemplate",
+        "SalesTaxItem",
+        *HIERARCHICAL_TYPES,
+        *ITEM_TYPES,
+        *TRANSACTION_TYPES,
+    )
 )

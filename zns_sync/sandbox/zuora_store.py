@@ -46,7 +46,8 @@ _SCHEMA_TEXT: dict[str, str] = {
     "EffectiveEndDate:date ItemType__NS BillingPeriod__NS Price__NS",
     "ProductRatePlanCharge": f"{_COMMON} {_NS_TRIO} Name Description ProductRatePlanId:id ChargeModel ChargeType "
     "BillingPeriod AccountingCode TaxCode TaxMode Taxable:boolean UOM ProductRatePlanChargeNumber "
-    "DeferredRevenueAccount RecognizedRevenueAccount ItemType__NS",
+    "DeferredRevenueAccount RecognizedRevenueAccount RevRecCode ItemType__NS Class__NS Department__NS Location__NS "
+    "Subsidiary__NS IncludeChildren__NS RecognizedRevAccount__NS DeferredRevAccount__NS",
     "RatePlanCharge": f"{_COMMON} Name ChargeNumber ChargeModel ChargeType ProductRatePlanChargeId:id",
     "Invoice": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceNumber InvoiceDate:date DueDate:date TargetDate:date "
     "Amount:decimal AmountWithoutTax:decimal TaxAmount:decimal TaxExemptAmount:decimal Balance:decimal "
