@@ -477,6 +477,7 @@ class NetSuiteSource(Source):
             fields[search.sync_date_field] = dt.date.today()
             if own:
                 fields.update(search.completion)
+                fields.update(write.extra)  # the counterpart's fields the flow writes back (Flow.write_back)
         if write.status.phase is Phase.NEW:  # a reset (`resync`): its counterpart forgotten
             fields[search.counterpart_field] = ""
         return {"customFieldList": fields}

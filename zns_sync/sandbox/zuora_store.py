@@ -48,6 +48,12 @@ _SCHEMA_TEXT: dict[str, str] = {
     "BillingPeriod AccountingCode TaxCode TaxMode Taxable:boolean UOM ProductRatePlanChargeNumber "
     "DeferredRevenueAccount RecognizedRevenueAccount RevRecCode ItemType__NS Class__NS Department__NS Location__NS "
     "Subsidiary__NS IncludeChildren__NS RecognizedRevAccount__NS DeferredRevAccount__NS",
+    # A subscription's number is its Name (Zuora's Subscription object: "Name ... the subscription number"), the
+    # sales order's number is SalesOrder__NS (reference 6.6); its rate plans name their catalog plans.
+    "Subscription": f"{_COMMON} {_NS_TRIO} Name AccountId:id Status Version:integer TermType InitialTerm:integer "
+    "RenewalTerm:integer AutoRenew:boolean ContractEffectiveDate:date ContractAcceptanceDate:date "
+    "ServiceActivationDate:date TermStartDate:date SubscriptionStartDate:date SalesOrder__NS",
+    "RatePlan": f"{_COMMON} Name SubscriptionId:id ProductRatePlanId:id AmendmentType",
     "RatePlanCharge": f"{_COMMON} Name ChargeNumber ChargeModel ChargeType ProductRatePlanChargeId:id",
     "Invoice": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceNumber InvoiceDate:date DueDate:date TargetDate:date "
     "Amount:decimal AmountWithoutTax:decimal TaxAmount:decimal TaxExemptAmount:decimal Balance:decimal "
@@ -108,6 +114,8 @@ SETTLEMENT_DEPRECATED = frozenset({"InvoicePayment", "RefundInvoicePayment"})
 # Selectable but not filterable, and filterable but not selectable (reference section 7).
 NOT_FILTERABLE = {"Invoice": frozenset({"Currency", "CreditBalanceAdjustmentAmount"})}
 NOT_SELECTABLE = {"Payment": frozenset({"AppliedAmount"})}
+# Objects the Actions create refuses: a subscription is made by subscribing (POST /v1/subscriptions).
+SUBSCRIBE_ONLY = frozenset({"Subscription", "RatePlan"})
 # Fields no write may set.
 SYSTEM_FIELDS = frozenset({"Id", "CreatedDate", "UpdatedDate", "CreatedById", "UpdatedById"})
 
