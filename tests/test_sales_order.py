@@ -46,8 +46,9 @@ def counts(config: Path, *args: str) -> dict[str, int]:
 
 
 def clear(box: Sandbox, internal_id: str) -> None:
-    """A person blanks the status and Zuora ID (reference 4.6: how a sales order is sent again)."""
-    fields = {FIELDS.transaction_integration_status: "", FIELDS.transaction_zuora_id: ""}
+    """A person blanks the status, Zuora ID and reference number (reference 4.6: how a sales order is sent again)."""
+    fields = {name: "" for name in (FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id,
+                                    FIELDS.transaction_reference_number)}  # fmt: skip
     box.netsuite.store.update("SalesOrder", {"internalId": internal_id, "customFieldList": fields})
 
 
@@ -113,6 +114,13 @@ def test_sales_orders_become_subscriptions_with_their_rate_plans(
     one = order(ns_box, orders["sales_order_one_plan"])
     assert custom(one, FIELDS.transaction_integration_status) == "Sync Complete"
     assert custom(one, FIELDS.transaction_reference_number), one  # the number of the subscription found
+    # `resync` of an order cleared by hand links the same way, with the number.
+    clear(ns_box, orders["sales_order_evergreen"])
+    resynced = zns(ns_config, "resync", "sales-order", orders["sales_order_evergreen"], "--json")
+    assert resynced.returncode == 0, resynced.stderr
+    again_evergreen = order(ns_box, orders["sales_order_evergreen"])
+    assert custom(again_evergreen, FIELDS.transaction_reference_number) == forever["Name"]
+    assert custom(again_evergreen, FIELDS.transaction_zuora_id) == forever["Id"]
     assert_netsuite_origin_consistent(ns_box)
     # The person fixes the Initial Term: the next run creates it.
     fix = {FIELDS.sales_order_initial_term: 24}
@@ -156,7 +164,7 @@ def test_a_create_still_in_flight_is_unknown_and_the_next_run_links(
     payload = next(r["payload"] for r in json.loads(shown.stdout)["records"] if r["source_id"] == target)
     fields = {k: v for k, v in payload.items() if k not in ("objectType", "operation")}
     other_host = ZuoraDestination(ZuoraClient(ns_box.settings(tmp_path / "other").zuora), Window(1))
-    ns_box.zuora.faults.processing_seconds = 8.0  # the other host's create is in flight during this run
+    ns_box.zuora.faults.processing_seconds = 12.0  # the other host's create is in flight during this run
     sent = threading.Thread(
         target=other_host.create, args=([ZuoraRecord("Subscription", fields, "/v1/subscriptions")],)
     )

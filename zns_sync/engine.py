@@ -36,7 +36,16 @@ from zns_sync.flows import TYPES, flow_class
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Unbound, Write
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
-from zns_sync.sources import NetSuiteSource, Progress, Scope, Source, StatusWrite, ZuoraRestSource, ZuoraSource
+from zns_sync.sources import (
+    NetSuiteSource,
+    Progress,
+    Scope,
+    Source,
+    StatusWrite,
+    ZuoraRestSource,
+    ZuoraSource,
+    with_counterpart_fields,
+)
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
 from zns_sync.zuora import ZuoraClient
 
@@ -702,7 +711,8 @@ class _Pass:
 
     def _write_back(self, batch: list[_Done]) -> None:
         writes = [d for d in batch if d.write is not None]
-        saved = self.source.write(self._with_counterpart_fields([d.write for d in writes if d.write is not None]))
+        statuses = [d.write for d in writes if d.write is not None]
+        saved = self.source.write(with_counterpart_fields(self.flow, self.destination, statuses))
         refused = {d.source_id: r.message for d, r in zip(writes, saved, strict=True) if not r.success}
         attempts = []
         for done in batch:
@@ -730,23 +740,6 @@ class _Pass:
             )
         self.engine.journal.record(attempts)
         self.observer.advanced(self.flow.name, len(batch))
-
-    def _with_counterpart_fields(self, writes: list[StatusWrite]) -> list[StatusWrite]:
-        """The completions with the fields of their counterparts the flow writes back (`Flow.write_back`: a
-        subscription's number), read from the destination in one go, whether this pass created or found them."""
-        wanted = self.flow.write_back()
-        ids = [w.counterpart_id for w in writes if w.status.phase is Phase.COMPLETE and w.counterpart_id]
-        if wanted is None or not ids:
-            return writes
-        found = self.destination.read(wanted.object_type, ids, tuple(wanted.fields.values()))
-        completed = []
-        for write in writes:
-            record = found.get(write.counterpart_id or "") if write.status.phase is Phase.COMPLETE else None
-            if record is not None:
-                values = {field: record[name] for field, name in wanted.fields.items() if record.get(name) is not None}
-                write = replace(write, extra={**write.extra, **values})
-            completed.append(write)
-        return completed
 
     # -- bookkeeping -----------------------------------------------------------------------------------
     def _count(self, name: str) -> None:

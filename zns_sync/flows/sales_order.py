@@ -45,7 +45,6 @@ class SalesOrderFlow(NetSuiteFlow):
     enabled_by_default = False
     source_object = "SalesOrder"
     counterpart_types = ("Subscription",)
-    amount_field = None
     steps = (CREATING,)
 
     def search(self) -> Search:
