@@ -246,6 +246,26 @@ class NetSuiteDefaults:
     entity_status: str | None = dataclasses.field(default=None, metadata=_meta("customer status"))
 
 
+CUSTOM_FIELD_TYPES = ("text", "integer", "decimal", "checkbox", "date", "datetime")
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomField:
+    """One row of custom field sync (reference 4.18): a Zuora field copied to a NetSuite custom field."""
+
+    zuora: str = dataclasses.field(metadata=_meta("the Zuora field (Region__c, or a standard field)"))
+    netsuite: str = dataclasses.field(metadata=_meta("the NetSuite custom field's script id"))
+    type: str = dataclasses.field(
+        default="text", metadata=_meta("the NetSuite field's type", choices=CUSTOM_FIELD_TYPES)
+    )
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", self.zuora):
+            raise ValueError(f"zuora: {self.zuora!r} is not a Zuora field name")
+        if not re.fullmatch(r"cust[a-z]*[a-z0-9_]+", self.netsuite):
+            raise ValueError(f"netsuite: {self.netsuite!r} is not a NetSuite custom field script id (custentity...)")
+
+
 @dataclasses.dataclass(frozen=True)
 class SyncSettings:
     """What to sync and how."""
@@ -268,6 +288,14 @@ class SyncSettings:
     standard_invoice_sync: bool = dataclasses.field(
         default=True, metadata=_meta("Zuora calculates tax; false: NetSuite does, and only billing types run")
     )
+    new_and_modified: dict[str, bool] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: update synced master records modified since the last run", choices=ALL_TYPES),
+    )
+    custom_fields: dict[str, tuple[CustomField, ...]] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: Zuora fields copied to NetSuite custom fields after a create", choices=ALL_TYPES),
+    )
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.types):
@@ -283,6 +311,24 @@ class SyncSettings:
             object.__setattr__(self, "types", tuple(n for n in default_types() if self.refusal(n) is None))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
+        from zns_sync.flows import custom_field_types, modifiable_types  # imported late, as in supported_types
+
+        for name in self.new_and_modified:
+            if name not in modifiable_types():
+                raise ConfigError(
+                    f"sync.new_and_modified.{name}: only master data is updated when modified "
+                    f"(types: {', '.join(modifiable_types())})"
+                )
+        for name in self.custom_fields:
+            if name not in custom_field_types():
+                raise ConfigError(
+                    f"sync.custom_fields.{name}: custom field sync covers {', '.join(custom_field_types())} "
+                    "(reference 4.18)"
+                )
+        if any(self.custom_fields.values()) and not self.invoice_settlement:
+            raise ConfigError(
+                "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)"
+            )
 
     def refusal(self, name: str) -> str | None:
         """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""

@@ -1,0 +1,99 @@
+"""New and modified master data (sync.new_and_modified, reference 1.3, 4.1-4.5): a synced account, charge or
+NetSuite-master customer modified since the last run updates its counterpart, its status untouched, and a run with
+nothing modified sends nothing; through the real CLI against both emulators over real sockets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from checks import custom, set_sync, zns
+
+from zns_sync.journal import Journal
+from zns_sync.sandbox import Sandbox
+
+
+def synced(box: Sandbox, object_type: str) -> list[dict[str, Any]]:
+    return [r for r in box.zuora.store.all(object_type) if r.get("IntegrationStatus__NS") == "Sync Complete"]
+
+
+def watermark(state: Path, process: str) -> dt.datetime | None:
+    with Journal(state) as journal:
+        return journal.watermark(process)
+
+
+def run(config: Path) -> dict[str, Any]:
+    done = zns(config, "run", "--json")
+    assert done.returncode in (0, 1), done.stderr
+    return dict(json.loads(done.stdout)["types"])
+
+
+def test_a_modified_account_updates_its_customer_and_keeps_its_status(
+    box: Sandbox, config: Path, tmp_path: Path
+) -> None:
+    set_sync(config, types=["customer", "item"], new_and_modified={"customer": True, "item": True})
+    state = tmp_path / "state"
+    first = run(config)
+    assert first["customer"]["created"] >= 8 and first["customer"]["updated"] == 0
+    since = watermark(state, "zuora:customer")
+    assert since is not None and since > dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+    # Our own write-backs (status, sync date) made every account modified: the next run finds nothing to send.
+    written = box.netsuite.counters["records_written"]
+    again = run(config)
+    assert again["customer"]["updated"] == again["customer"]["created"] == 0
+    assert box.netsuite.counters["records_written"] == written
+
+    store = box.zuora.store
+    account = synced(box, "Account")[0]
+    customer_id = account["IntegrationId__NS"]
+    before = box.netsuite.store.get("Customer", customer_id)
+    assert before is not None
+    store.set("Contact", account["BillToId"], {"City": "Lyon <&> Villeurbanne", "Address1": "1 rue & Co"})
+    store.set("Account", account["Id"], {"Name": "Renamed & <Co>", "Notes": "a note"})
+    updated_at = store.get("Account", account["Id"])["UpdatedDate"]  # type: ignore[index]
+    written = box.netsuite.counters["records_written"]
+
+    third = run(config)
+    assert third["customer"]["updated"] == 1 and third["customer"]["created"] == 0
+    assert box.netsuite.counters["records_written"] == written + 1
+    after = box.netsuite.store.get("Customer", customer_id)
+    assert after is not None
+    assert after["companyName"] == "Renamed & <Co>" and after["comments"] == "a note"
+    lines = after["addressbookList"]["addressbook"]
+    assert len(lines) == len(before["addressbookList"]["addressbook"])  # replaced, not appended
+    billing = next(line for line in lines if line.get("defaultBilling"))
+    assert billing["addressbookAddress"]["city"] == "Lyon <&> Villeurbanne"
+    assert billing["addressbookAddress"]["addressee"] == "Renamed & <Co>"
+    # Nothing was written back to Zuora: the status stays, the account is not modified again (reference 1.3).
+    now = store.get("Account", account["Id"])
+    assert now is not None and now["IntegrationStatus__NS"] == "Sync Complete" and now["UpdatedDate"] == updated_at
+    with Journal(state) as journal:
+        updates = [a for _, a, _ in journal.attempts(source_id=account["Id"]) if a.outcome == "updated"]
+    assert [(u.action, u.status_before) for u in updates] == [("update", "Sync Complete")]
+
+    # The watermark moved on and survives runs; a run after the update sends nothing.
+    later = watermark(state, "zuora:customer")
+    assert later is not None and later > since
+    written = box.netsuite.counters["records_written"]
+    assert run(config)["customer"]["updated"] == 0
+    assert box.netsuite.counters["records_written"] == written
+
+    # A cancelled account makes its customer inactive.
+    store.set("Account", account["Id"], {"Status": "Canceled"})
+    assert run(config)["customer"]["updated"] == 1
+    inactive = box.netsuite.store.get("Customer", customer_id)
+    assert inactive is not None and inactive["isInactive"] is True
+
+    # A modified charge updates its item the same way.
+    charge = synced(box, "ProductRatePlanCharge")[0]
+    store.set("ProductRatePlanCharge", charge["Id"], {"Description": "new words"})
+    assert run(config)["item"]["updated"] == 1
+    item = next(
+        box.netsuite.store.get(t, charge["IntegrationId__NS"])
+        for t in ("NonInventorySaleItem", "ServiceSaleItem")
+        if box.netsuite.store.get(t, charge["IntegrationId__NS"])
+    )
+    assert item is not None and item["salesDescription"] == "new words"
