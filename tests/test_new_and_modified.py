@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from checks import custom, set_sync, zns
+from checks import set_sync, zns
 
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
