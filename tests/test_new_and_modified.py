@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from checks import set_sync, zns
+from checks import FIELDS, custom, set_sync, zns
 
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
@@ -97,3 +97,39 @@ def test_a_modified_account_updates_its_customer_and_keeps_its_status(
         if box.netsuite.store.get(t, charge["IntegrationId__NS"])
     )
     assert item is not None and item["salesDescription"] == "new words"
+
+
+def test_a_modified_netsuite_customer_updates_its_account_and_contacts(
+    ns_box: Sandbox, ns_config: Path, tmp_path: Path
+) -> None:
+    set_sync(ns_config, types=["customer"])
+    state, store, zuora = tmp_path / "state", ns_box.netsuite.store, ns_box.zuora.store
+    run(ns_config)
+    run(ns_config)  # a child customer waits one run for its parent
+    # Switched on after runs without it: the watermark becomes now, and that run selects nothing (reference 4.1).
+    set_sync(ns_config, types=["customer"], new_and_modified={"customer": True})
+    written = ns_box.zuora.counters["objects_written"]
+    assert run(ns_config)["customer"]["updated"] == 0
+    assert ns_box.zuora.counters["objects_written"] == written
+    assert watermark(state, "netsuite:customer") is not None
+
+    customer_id = ns_box.netsuite_awkward["customer_individual"]
+    customer = store.get("Customer", customer_id)
+    assert customer is not None and custom(customer, FIELDS.customer_integration_status) == "Sync Complete"
+    lines = customer["addressbookList"]["addressbook"]
+    lines[0]["addressbookAddress"]["city"] = "Saint-Malo & <Dinard>"
+    store.touch("Customer", customer_id, {"comments": "moved", "addressbookList": {"addressbook": lines}})
+    modified_at = (store.get("Customer", customer_id) or {})["lastModifiedDate"]
+
+    assert run(ns_config)["customer"]["updated"] == 1
+    account = zuora.get("Account", custom(customer, FIELDS.customer_zuora_id))
+    assert account is not None and account["Notes"] == "moved"
+    bill_to = zuora.get("Contact", account["BillToId"])
+    assert bill_to is not None and bill_to["City"] == "Saint-Malo & <Dinard>"
+    after = store.get("Customer", customer_id) or {}
+    assert custom(after, FIELDS.customer_integration_status) == "Sync Complete"
+    assert after["lastModifiedDate"] == modified_at  # nothing written back to NetSuite: no loop (reference 1.3)
+
+    written = ns_box.zuora.counters["objects_written"]
+    assert run(ns_config)["customer"]["updated"] == 0
+    assert ns_box.zuora.counters["objects_written"] == written

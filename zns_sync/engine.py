@@ -259,13 +259,14 @@ class Engine:
 
         The watermark is kept per process in the journal. First run: 1970. Switched on after runs without it: now
         (that run selects nothing; re-save a record to send it). Then the start of the last pass in which every
-        selected record was updated or found unchanged, less WATERMARK_MARGIN: records a person saves during a
-        pass, after the source read them, and clocks that differ (ours and the source's) by less than the margin
-        are caught by the next run. The overlap costs nothing: a record whose counterpart already holds its values
-        sends nothing (`Flow.changes`), which is also why our own write-backs (a status, a sync date), which make a
-        record modified in its system, never loop. A pass with a record that failed, was refused, or whose outcome
-        is unknown, a pass cut by --limit, a dry run or a crash keeps the watermark where it was: those records are
-        selected again. None when the setting is off (recorded, so that switching it on later starts from now).
+        selected record was updated or found unchanged, less WATERMARK_MARGIN, and never back before where it was
+        (a switch-on's now holds). The margin: records a person saves during a pass, after the source read them,
+        and clocks (ours and the source's) that differ by less than the margin are caught by the next run. The
+        overlap costs nothing: a record whose counterpart already holds its values sends nothing (`Flow.changes`),
+        which is also why our own write-backs (a status, a sync date), which make a record modified in its system,
+        never loop. A pass with a record that failed, was refused, or whose outcome is unknown, a pass cut by
+        --limit, a dry run or a crash keeps the watermark where it was: those records are selected again. None
+        when the setting is off (recorded, so that switching it on later starts from now).
         """
         process = f"{flow.source}:{flow.name}"
         journal = self.journal
@@ -282,7 +283,7 @@ class Engine:
                 journal.set_watermark(process, since)
         counts = _Pass(self, flow, mode, limit, pages=self.source(flow).modified(since)).execute().counts
         if not mode.dry and limit is None and not counts.failed:
-            journal.set_watermark(process, started - WATERMARK_MARGIN)
+            journal.set_watermark(process, max(since, started - WATERMARK_MARGIN))  # never back before a switch-on
         return counts
 
     def preview(self, name: str, rows: list[dict[str, Any]]) -> list[Preview]:

@@ -166,10 +166,12 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
         """The bill-to contact, the sold-to contact, then the account, each when it differs (reference 4.2)."""
         account_id = text(custom(row, self.settings.netsuite_fields.customer_zuora_id))
         account = page.accounts[account_id]
-        writes = []
+        writes: list[Write] = []
+        contacts: list[str] = []
         for address, contact_field in zip(_addresses(row), ("BillToId", "SoldToId"), strict=True):
             contact_id = str(account.get(contact_field) or "")
-            if contact_id:
+            if contact_id and contact_id not in contacts:  # one contact both bill-to and sold-to: the bill-to's
+                contacts.append(contact_id)
                 update = changed(self._contact_fields(row, address), page.contacts.get(contact_id) or {})
                 if update:
                     writes.append(self.zuora_update(UPDATING, "Contact", contact_id, update))
