@@ -133,3 +133,60 @@ def test_a_modified_netsuite_customer_updates_its_account_and_contacts(
     written = ns_box.zuora.counters["objects_written"]
     assert run(ns_config)["customer"]["updated"] == 0
     assert ns_box.zuora.counters["objects_written"] == written
+
+
+def test_custom_field_sync_after_the_create_with_its_statuses(box: Sandbox, config: Path, tmp_path: Path) -> None:
+    zuora, netsuite = box.zuora.store, box.netsuite.store
+    netsuite.custom_field_types.update(
+        custentityregion="text", custentityseats="integer", custentityrenewal="date", custbodyprojectno="integer"
+    )
+    for account in zuora.all("Account"):
+        zuora.set(
+            "Account", account["Id"], {"Region__c": "EMEA & <North>", "Seats__c": 12, "RenewalDate__c": "2027-01-31"}
+        )
+    for invoice in zuora.all("Invoice"):
+        zuora.set("Invoice", invoice["Id"], {"Region__c": "42"})
+    mapping = {
+        "customer": [
+            {"zuora": "Region__c", "netsuite": "custentityregion"},
+            {"zuora": "Seats__c", "netsuite": "custentityseats", "type": "integer"},
+            {"zuora": "RenewalDate__c", "netsuite": "custentityrenewal", "type": "date"},
+        ],
+        # NetSuite's field is an integer; sent as text it is refused: the invoice is created, its custom fields not.
+        "invoice": [{"zuora": "Region__c", "netsuite": "custbodyprojectno", "type": "text"}],
+    }
+    set_sync(config, types=["customer", "item", "invoice"], custom_fields=mapping)
+    state = tmp_path / "state"
+    run(config)
+
+    account = synced(box, "Account")[0]
+    customer = netsuite.get("Customer", account["IntegrationId__NS"])
+    assert customer is not None
+    assert custom(customer, "custentityregion") == "EMEA & <North>"  # escaped on the wire, kept as is
+    assert custom(customer, "custentityseats") == 12
+    assert str(custom(customer, "custentityrenewal"))[:10] == "2027-01-31"
+    with Journal(state) as journal:
+        steps = [(a.action, a.status_before, a.status_after) for _, a, _ in journal.attempts(source_id=account["Id"])]
+    assert steps == [("create", None, "Updating custom fields"), ("update", "Updating custom fields", "Sync Complete")]
+
+    refused = [r for r in zuora.all("Invoice") if r.get("IntegrationStatus__NS") == "Error updating custom fields"]
+    assert refused and not [r for r in zuora.all("Invoice") if r.get("IntegrationStatus__NS") == "Sync Complete"]
+    invoice = refused[0]
+    created = netsuite.get("Invoice", invoice["IntegrationId__NS"])  # created; its id kept with the error
+    assert created is not None and custom(created, "custbodyprojectno") is None
+    assert invoice["TransferredToAccounting"] == "Error"
+    with Journal(state) as journal:
+        last = [a for _, a, _ in journal.attempts(source_id=invoice["Id"])][-1]
+    assert last.outcome == "error" and "INVALID_CSTM_FIELD_DATA_TYP" in (last.message or "")
+
+    # The mapping fixed, the next run sends the custom fields again (the connector cannot retry) and completes.
+    mapping["invoice"] = [{"zuora": "Region__c", "netsuite": "custbodyprojectno", "type": "integer"}]
+    set_sync(config, custom_fields=mapping)
+    invoices = netsuite.count("Invoice")
+    again = run(config)["invoice"]
+    assert again["linked"] == len(refused) and again["created"] == again["errors"] == 0
+    assert netsuite.count("Invoice") == invoices  # nothing created twice
+    done = zuora.get("Invoice", invoice["Id"])
+    assert done is not None and done["IntegrationStatus__NS"] == "Sync Complete"
+    assert done["IntegrationId__NS"] == invoice["IntegrationId__NS"] and done["TransferredToAccounting"] == "Yes"
+    assert custom(netsuite.get("Invoice", invoice["IntegrationId__NS"]) or {}, "custbodyprojectno") == 42

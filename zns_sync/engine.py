@@ -732,9 +732,10 @@ class _Pass:
             return
         after = cursor.write.step.failed
         check_transition(cursor.status, after)
-        write = StatusWrite(cursor.plan.source_id, after, self._tta(TTA.ERROR))
+        created = cursor.done[-1] if cursor.write.step.after_create and cursor.done else None
+        write = StatusWrite(cursor.plan.source_id, after, self._tta(TTA.ERROR), created)
         plan = cursor.plan
-        self._done.put(_Done(plan.source_id, plan.number, cursor.before, "error", action, write, None, message))
+        self._done.put(_Done(plan.source_id, plan.number, cursor.before, "error", action, write, created, message))
 
     def _leave_in_flight(self, cursor: _Cursor, action: str, message: str) -> None:
         if cursor.write.step.silent:

@@ -206,6 +206,8 @@ class ZuoraSource(Source):
         if write.status.phase is Phase.COMPLETE:
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
             update[SYNC_DATE_FIELD] = sync_date()
+        elif write.counterpart_id is not None:  # a step after the create failed: the record exists (custom fields)
+            update[INTEGRATION_ID_FIELD] = write.counterpart_id
         if write.status.phase is Phase.NEW:  # a reset (`resync`): the record is new again, its counterpart forgotten
             update[INTEGRATION_ID_FIELD] = update[SYNC_DATE_FIELD] = None
             if self.flow.transactional:

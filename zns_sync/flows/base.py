@@ -56,6 +56,9 @@ class Step:
     # An update of an already-synced record modified since (sync.new_and_modified): neither claimed nor completed,
     # so its status stays `Sync Complete` and nothing is written back that would make it modified again (1.3).
     silent: bool = False
+    # Changes the record the step before created: refused, its error keeps that record's id as the counterpart (the
+    # record exists; the documents that need it go on), and the next run sends it again (custom field sync).
+    after_create: bool = False
 
     @property
     def creates(self) -> bool:
@@ -72,7 +75,7 @@ class Step:
 
 
 # Custom field sync (reference 4.18): an update of the record just created, under a status of its own.
-UPDATING_CUSTOM_FIELDS = Step(Action.UPDATING, CUSTOM_FIELDS)
+UPDATING_CUSTOM_FIELDS = Step(Action.UPDATING, CUSTOM_FIELDS, after_create=True)
 
 
 @dataclass(frozen=True)
@@ -480,16 +483,19 @@ class Flow(ABC):
         A step of its own rather than part of the create, as the connector does it: a mapping NetSuite refuses (a
         script id that does not exist, a value its type refuses) leaves the record created, with its counterpart
         id, for the documents that depend on it, and says so in a status of its own (`Error updating custom
-        fields`); the next run sends the update again (an update carries absolute values). The record is named by
-        the externalId its create gave it. A link (an existing counterpart) is not a new record: no custom fields.
+        fields`); the next run sends the update again (an update carries absolute values). The record is named as
+        the create named it (its externalId), or, resumed after a run that created it, as the link does (the id the
+        source record holds). A link of an existing counterpart is not a new record: no custom fields.
         """
         last = writes[-1] if writes else None
-        if last is None or not last.step.creates or not isinstance(last.record, NsRecord):
+        due = self.status_of(row).noun == CUSTOM_FIELDS  # created by an earlier run; its custom fields still due
+        if last is None or not isinstance(last.record, NsRecord) or not (last.step.creates or due):
             return ()
         values = self.custom_field_values(row)
         if not values:
             return ()
-        record = NsRecord(last.record.record_type, {"customFieldList": values}, external_id=last.record.external_id)
+        ns = last.record
+        record = NsRecord(ns.record_type, {"customFieldList": values}, ns.external_id, ns.internal_id)
         return (Write(UPDATING_CUSTOM_FIELDS, record, None),)
 
     @abstractmethod

@@ -23,6 +23,16 @@ COMPANY_NAME_MAX = 83
 # Records whose XSD type carries lastModifiedDate, which NetSuite sets on every add and update (a status written by
 # an integration included) and which SearchDateField criteria select on (`after`, `onOrAfter`, ...).
 MODIFIED_TYPES = ("Customer", *ITEM_TYPES, *TRANSACTION_TYPES)
+# A custom field's type (Customization > Lists, Records & Fields) -> the Python type of the value parsed from the
+# CustomFieldRef that fits it (String/Long/Double/Boolean/Date/SelectCustomFieldRef, platform.core.xsd).
+CUSTOM_FIELD_VALUES: dict[str, type | tuple[type, ...]] = {
+    "text": str,
+    "integer": int,
+    "decimal": float,
+    "checkbox": bool,
+    "date": dt.datetime,
+    "select": dict,
+}
 
 # RecordRef field name -> the record types it may point to (fields not listed are not checked).
 REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
@@ -144,6 +154,9 @@ class NetSuiteStore:
         self._refunded: dict[str, float] = {}
         self._next_id = 100
         self._last_write = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        # Custom fields defined with a type (script id -> CUSTOM_FIELD_VALUES key): a value of another CustomFieldRef
+        # type is refused. The connector bundle's fields, which tests do not define, take any value.
+        self.custom_field_types: dict[str, str] = {}
 
     # -- helpers tests use ------------------------------------------------------------------------------------
     def get(self, record_type: str, internal_id: str) -> dict[str, Any] | None:
@@ -264,6 +277,7 @@ class NetSuiteStore:
             if external_id and external_id in self._external.get(record_type, {}):
                 raise RecordError("DUP_RCRD", "This record already exists")
             self._check_references(data)
+            self._check_custom_fields(data)
             settle = self._rules(record_type, data)
             written = self.insert(record_type, data)
             settle()
@@ -281,6 +295,7 @@ class NetSuiteStore:
                 raise RecordError("RCRD_DSNT_EXIST", "That record does not exist.")
             changes = {k: v for k, v in data.items() if k not in ("internalId", "nullFieldList")}
             self._check_references(changes)
+            self._check_custom_fields(changes)
             merged = dict(current)
             for key, value in changes.items():
                 if key == "customFieldList" and isinstance(value, dict):
@@ -327,6 +342,20 @@ class NetSuiteStore:
             return copy.deepcopy(record)
 
     # -- rules ------------------------------------------------------------------------------------------------
+    def _check_custom_fields(self, data: Mapping[str, Any]) -> None:
+        """Each value of a defined custom field must come in the CustomFieldRef type of the field's type."""
+        for script_id, value in (data.get("customFieldList") or {}).items():
+            kind = self.custom_field_types.get(script_id)
+            if kind is None or value is None:
+                continue
+            expected = CUSTOM_FIELD_VALUES[kind]
+            if not isinstance(value, expected) or (kind == "integer" and isinstance(value, bool)):
+                # The code is NetSuite's (platform.faultTypes.xsd 2023_2); the wording is ours.
+                raise RecordError(
+                    "INVALID_CSTM_FIELD_DATA_TYP",
+                    f"Invalid custom field data type: {script_id} is a {kind} field; {value!r} does not fit it.",
+                )
+
     def _check_references(self, data: Mapping[str, Any]) -> None:
         for key, value in data.items():
             targets = REFERENCE_TARGETS.get(key)
