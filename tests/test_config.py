@@ -167,8 +167,8 @@ def test_settings_are_frozen_and_secrets_hidden(tmp_path: Path) -> None:
         (
             (
                 "netsuite:",
-                "sync:\n  invoice_settlement: false\n  custom_fields: {customer: [{zuora: R__c, netsuite: custentityr}]}"
-                "\nnetsuite:",
+                "sync:\n  invoice_settlement: false\n"
+                "  custom_fields: {customer: [{zuora: R__c, netsuite: custentityr}]}\nnetsuite:",
             ),
             "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)",
         ),
