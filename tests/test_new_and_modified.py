@@ -56,6 +56,12 @@ def test_a_modified_account_updates_its_customer_and_keeps_its_status(
     updated_at = store.get("Account", account["Id"])["UpdatedDate"]  # type: ignore[index]
     written = box.netsuite.counters["records_written"]
 
+    preview = zns(config, "run", "--dry-run", "--json", "--type", "customer")
+    [update] = [r for r in json.loads(preview.stdout)["records"] if r["action"] == "update"]
+    assert update["source_id"] == account["Id"] and update["status"] == "Sync Complete"
+    assert update["payload"]["companyName"] == "Renamed & <Co>" and "currency" not in update["payload"]
+    assert box.netsuite.counters["records_written"] == written
+
     third = run(config)
     assert third["customer"]["updated"] == 1 and third["customer"]["created"] == 0
     assert box.netsuite.counters["records_written"] == written + 1

@@ -77,7 +77,9 @@ def _refund(customer: str, ref: dict[str, Any], external_id: str, doc: str, amou
 
 
 def _state(emulator: NetSuiteEmulator, *keys: tuple[str, str]) -> list[Any]:
-    return [emulator.store.get(record_type, internal_id) for record_type, internal_id in keys]
+    """The records' data; lastModifiedDate left out: every save moves it, even one that changes nothing."""
+    records = [emulator.store.get(record_type, internal_id) or {} for record_type, internal_id in keys]
+    return [{k: v for k, v in record.items() if k != "lastModifiedDate"} for record in records]
 
 
 def _money_of(record: dict[str, Any] | None, *fields: str) -> tuple[Any, ...]:

@@ -357,8 +357,10 @@ class Flow(ABC):
         return (*self.steps, UPDATING_CUSTOM_FIELDS) if self.takes_custom_fields else self.steps
 
     def modified(self, row: Mapping[str, Any]) -> bool:
-        """A synced record selected because it changed since the last run: it is updated, its status untouched."""
-        return self.modified_field is not None and self.status_of(row).phase is Phase.COMPLETE
+        """A synced record of a type sync.new_and_modified names: selected because it changed since the last run,
+        it is updated, its status untouched."""
+        on = self.modified_field is not None and self.settings.sync.new_and_modified.get(self.name, False)
+        return on and self.status_of(row).phase is Phase.COMPLETE
 
     # -- selection (reference section 4) ---------------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
