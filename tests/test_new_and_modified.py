@@ -61,6 +61,9 @@ def test_a_modified_account_updates_its_customer_and_keeps_its_status(
     assert update["source_id"] == account["Id"] and update["status"] == "Sync Complete"
     assert update["payload"]["companyName"] == "Renamed & <Co>" and "currency" not in update["payload"]
     assert box.netsuite.counters["records_written"] == written
+    explained = json.loads(zns(config, "explain", "customer", account["Id"], "--json").stdout)
+    assert explained["selected"] and explained["verdict"].startswith("update")
+    assert "after the watermark" in explained["rules"][0]["rule"] and explained["rules"][0]["met"]
 
     third = run(config)
     assert third["customer"]["updated"] == 1 and third["customer"]["created"] == 0

@@ -254,6 +254,14 @@ class Engine:
                     results[name] += modified
         return results
 
+    def watermark(self, flow: Flow, now: dt.datetime) -> dt.datetime:
+        """Where the next pass over the process's modified records starts (`_modified`), at `now`."""
+        since = self.journal.watermark(_process(flow))
+        if since is not None:
+            return since
+        switched = self.journal.watermark_off(_process(flow)) or self.journal.ran_before(flow.name)
+        return now if switched else EPOCH
+
     def _modified(self, flow: Flow, mode: Mode, limit: int | None) -> Counts | None:
         """The pass over a master-data process's synced records modified after its watermark (reference 4.1).
 
@@ -268,19 +276,16 @@ class Engine:
         --limit, a dry run or a crash keeps the watermark where it was: those records are selected again. None
         when the setting is off (recorded, so that switching it on later starts from now).
         """
-        process = f"{flow.source}:{flow.name}"
+        process = _process(flow)
         journal = self.journal
         started = dt.datetime.now(dt.UTC)
         if not self.settings.sync.new_and_modified.get(flow.name, False):
             if not mode.dry:
                 journal.set_watermark(process, None)
             return None
-        since = journal.watermark(process)
-        if since is None:
-            switched = journal.watermark_off(process) or journal.ran_before(flow.name)
-            since = started if switched else EPOCH
-            if not mode.dry:
-                journal.set_watermark(process, since)
+        since = self.watermark(flow, started)
+        if journal.watermark(process) is None and not mode.dry:
+            journal.set_watermark(process, since)  # a first run's 1970, a switch-on's now: kept if this pass fails
         counts = _Pass(self, flow, mode, limit, pages=self.source(flow).modified(since)).execute().counts
         if not mode.dry and limit is None and not counts.failed:
             journal.set_watermark(process, max(since, started - WATERMARK_MARGIN))  # never back before a switch-on
@@ -324,6 +329,11 @@ class Engine:
                     oldest = record
             report[name] = (counts, oldest)
         return report
+
+
+def _process(flow: Flow) -> str:
+    """A process's name in the journal's watermarks: its source and type (customer runs one way or the other)."""
+    return f"{flow.source}:{flow.name}"
 
 
 def ordered(types: Sequence[str]) -> list[str]:
