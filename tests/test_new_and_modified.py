@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from checks import FIELDS, custom, set_sync, zns
+from checks import FIELDS, custom, problems, set_sync, zns
 
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
@@ -155,6 +155,8 @@ def test_custom_field_sync_after_the_create_with_its_statuses(box: Sandbox, conf
         )
     for invoice in zuora.all("Invoice"):
         zuora.set("Invoice", invoice["Id"], {"Region__c": "42"})
+    fractional = zuora.all("Account")[-1]["Id"]
+    zuora.set("Account", fractional, {"Seats__c": 12.5})  # not an integer: the account is skipped, untouched
     mapping = {
         "customer": [
             {"zuora": "Region__c", "netsuite": "custentityregion"},
@@ -168,6 +170,11 @@ def test_custom_field_sync_after_the_create_with_its_statuses(box: Sandbox, conf
     state = tmp_path / "state"
     run(config)
 
+    assert problems(state)[fractional] == "skipped"
+    assert not (zuora.get("Account", fractional) or {}).get("IntegrationStatus__NS")
+    with Journal(state) as journal:
+        [why] = [a.message for _, a, _ in journal.attempts(source_id=fractional)]
+    assert why == "Seats__c 12.5 does not fit custentityseats (type integer) (sync.custom_fields.customer)"
     account = synced(box, "Account")[0]
     customer = netsuite.get("Customer", account["IntegrationId__NS"])
     assert customer is not None

@@ -453,15 +453,7 @@ class Flow(ABC):
     def problem(self, row: Mapping[str, Any], page: Any) -> Problem | None:
         """Why a selected record cannot sync now: a dependency not synced (blocked), else its own data."""
         unsynced = next((d for d in self.dependencies(row, page) if not d.synced), None)
-        if unsynced is not None:
-            return unsynced.problem
-        problem = self.validate(row, page)
-        if problem is None and self.custom_fields and not self.modified(row):
-            try:
-                self.custom_field_values(row)
-            except ValueError as exc:
-                return skipped(f"{exc} (sync.custom_fields.{self.name})")
-        return problem
+        return unsynced.problem if unsynced is not None else self.validate(row, page)
 
     # -- custom field sync (reference 4.18) ----------------------------------------------------------------------
     def custom_field_values(self, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -476,7 +468,7 @@ class Flow(ABC):
             try:
                 values[mapping.netsuite] = _typed(value, mapping.type)
             except (ValueError, InvalidOperation):
-                raise ValueError(f"{mapping.zuora} {value!r} is not a {mapping.type} for {mapping.netsuite}") from None
+                raise ValueError(f"{mapping.zuora} {value!r} does not fit {mapping.netsuite} (type {mapping.type})") from None
         return values
 
     def _custom_field_writes(self, row: Mapping[str, Any], writes: Sequence[Write]) -> tuple[Write, ...]:
@@ -541,7 +533,12 @@ class Flow(ABC):
                     continue
             else:
                 writes = tuple(self.writes(row, page))
-                writes += self._custom_field_writes(row, writes)
+                try:
+                    writes += self._custom_field_writes(row, writes)
+                except ValueError as exc:  # a Zuora value the NetSuite field's type cannot take: a person fixes it
+                    reason = f"{exc} (sync.custom_fields.{self.name})"
+                    yield Refusal(row["Id"], self.status_of(row), "skipped", reason, number)
+                    continue
             undeclared = [w.step for w in writes if w.step not in self.declared_steps]
             if undeclared:  # a status no document names, which `status` and recovery would not know
                 raise ValueError(f"flow {self.name} planned undeclared steps {undeclared}; declare them in `steps`")
