@@ -468,7 +468,8 @@ class Flow(ABC):
             try:
                 values[mapping.netsuite] = _typed(value, mapping.type)
             except (ValueError, InvalidOperation):
-                raise ValueError(f"{mapping.zuora} {value!r} does not fit {mapping.netsuite} (type {mapping.type})") from None
+                fit = f"does not fit {mapping.netsuite} (type {mapping.type})"
+                raise ValueError(f"{mapping.zuora} {value!r} {fit}") from None
         return values
 
     def _custom_field_writes(self, row: Mapping[str, Any], writes: Sequence[Write]) -> tuple[Write, ...]:
