@@ -81,7 +81,9 @@ def test_a_modified_account_updates_its_customer_and_keeps_its_status(
     assert now is not None and now["IntegrationStatus__NS"] == "Sync Complete" and now["UpdatedDate"] == updated_at
     with Journal(state) as journal:
         updates = [a for _, a, _ in journal.attempts(source_id=account["Id"]) if a.outcome == "updated"]
-    assert [(u.action, u.status_before) for u in updates] == [("update", "Sync Complete")]
+    assert [(u.action, u.status_before, u.status_after) for u in updates] == [
+        ("update", "Sync Complete", "Sync Complete")
+    ]
 
     # The watermark moved on and survives runs; a run after the update sends nothing.
     later = watermark(state, "zuora:customer")

@@ -782,6 +782,8 @@ class _Pass:
         for done in batch:
             outcome, message = done.outcome, done.message
             after = done.write.status.text if done.write is not None else None
+            if done.outcome == "updated":  # a modified record's update: its status stays as it was
+                after = done.status_before.text
             if done.source_id in refused:
                 outcome, after = "unknown", None
                 message = (
