@@ -414,3 +414,66 @@ def test_two_hosts_running_at_once_create_each_zuora_record_once(tmp_path: Path)
         complete = assert_netsuite_origin_consistent(box)
         assert complete["Customer"] >= 5 and complete["CustomerPayment"] >= 6
         assert box.zuora.counters.get("idempotent_replays", 0) > 0  # the second host's requests were replayed
+
+
+def test_updates_of_modified_master_data_killed_at_random_land_once_on_the_next_run(tmp_path: Path) -> None:
+    """sync.new_and_modified and custom field sync under SIGKILL: runs killed while they create customers (and
+    update their custom fields) and while they update modified ones; in the end each account has one customer, with
+    its custom fields and the account's last values, every status is Sync Complete, and a last run sends nothing."""
+    rng = random.Random(f"{SEED}-modified")
+    with Sandbox(invoices=20, seed=SEED) as box:
+        zuora, netsuite = box.zuora.store, box.netsuite.store
+        for account in zuora.all("Account"):
+            zuora.set("Account", account["Id"], {"Region__c": f"EMEA & <{account['Id'][-4:]}>"})
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        data = yaml.safe_load(config.read_text())
+        data["netsuite"].update(batch_size=1, concurrency=1)  # one update a request: a kill lands between them
+        data["sync"].update(
+            types=["customer"],
+            new_and_modified={"customer": True},
+            custom_fields={"customer": [{"zuora": "Region__c", "netsuite": "custentityregion"}]},
+        )
+        config.write_text(yaml.safe_dump(data))
+        box.netsuite.faults.latency_per_request = 0.3
+        half = max(1, KILLS // 2)
+        assert kill_repeatedly(box, config, half, rng, lambda *_: None, "customer", within=2.0) == half
+        rounds = iter(range(1, 10 * KILLS))
+
+        def modify(box: Sandbox, rng: random.Random) -> None:
+            """Rename most synced accounts (a new UpdatedDate): the next run has updates to send."""
+            number = next(rounds)
+            for account in zuora.all("Account"):
+                if account.get("IntegrationStatus__NS") == "Sync Complete" and rng.random() < 0.8:
+                    zuora.set("Account", account["Id"], {"Name": f"{account['Id'][-4:]} round {number}"})
+
+        run_to_completion(config)
+        for _ in range(KILLS - half):  # each run killed once its first updates landed, the others on their way
+            modify(box, rng)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", "customer"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            written = box.netsuite.counters["records_written"]
+            deadline = time.monotonic() + 60
+            while box.netsuite.counters["records_written"] == written and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.3))
+            child.kill()
+            child.wait()
+            assert box.netsuite.counters["records_written"] > written, "the run was killed before it updated"
+        box.netsuite.faults.latency_per_request = 0.0
+        run_to_completion(config)
+        written = box.netsuite.counters["records_written"]
+        last = json.loads(zns(config, "run", "--json").stdout)["types"]["customer"]
+        assert last["created"] == last["updated"] == last["linked"] == 0
+        assert box.netsuite.counters["records_written"] == written
+        synced = [a for a in zuora.all("Account") if a.get("IntegrationStatus__NS") == "Sync Complete"]
+        customers = [c for c in netsuite.all("Customer") if str(c.get("externalId", "")).startswith("zuora-account-")]
+        assert len(synced) >= 5 and len(customers) == len(synced)  # one customer each, nothing created twice
+        assert not [a for a in zuora.all("Account") if "custom fields" in str(a.get("IntegrationStatus__NS"))]
+        for account in synced:
+            customer = netsuite.get("Customer", account["IntegrationId__NS"]) or {}
+            assert customer["externalId"] == f"zuora-account-{account['Id']}"
+            assert customer["companyName"] == account["Name"]  # the last modification landed
+            assert custom(customer, "custentityregion") == account["Region__c"]

@@ -280,6 +280,26 @@ class Classifications:
     )
 
 
+CUSTOM_FIELD_TYPES = ("text", "integer", "decimal", "checkbox", "date", "datetime")
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomField:
+    """One row of custom field sync (reference 4.18): a Zuora field copied to a NetSuite custom field."""
+
+    zuora: str = dataclasses.field(metadata=_meta("the Zuora field (Region__c, or a standard field)"))
+    netsuite: str = dataclasses.field(metadata=_meta("the NetSuite custom field's script id"))
+    type: str = dataclasses.field(
+        default="text", metadata=_meta("the NetSuite field's type", choices=CUSTOM_FIELD_TYPES)
+    )
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", self.zuora):
+            raise ValueError(f"zuora: {self.zuora!r} is not a Zuora field name")
+        if not re.fullmatch(r"cust[a-z]*[a-z0-9_]+", self.netsuite):
+            raise ValueError(f"netsuite: {self.netsuite!r} is not a NetSuite custom field script id (custentity...)")
+
+
 @dataclasses.dataclass(frozen=True)
 class SyncSettings:
     """What to sync and how."""
@@ -329,6 +349,14 @@ class SyncSettings:
     item_id_mapping: str = dataclasses.field(
         default="name", metadata=_meta("item Item ID: the Zuora name, or 'Zuora <Type> <Id>'", choices=("name", "id"))
     )
+    new_and_modified: dict[str, bool] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: update synced master records modified since the last run", choices=ALL_TYPES),
+    )
+    custom_fields: dict[str, tuple[CustomField, ...]] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: Zuora fields copied to NetSuite custom fields after a create", choices=ALL_TYPES),
+    )
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.types):
@@ -346,6 +374,24 @@ class SyncSettings:
             object.__setattr__(self, "types", (*self.types, *(n for n in catalog_types() if n not in self.types)))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
+        from zns_sync.flows import custom_field_types, modifiable_types  # imported late, as in supported_types
+
+        for name in self.new_and_modified:
+            if name not in modifiable_types():
+                raise ConfigError(
+                    f"sync.new_and_modified.{name}: only master data is updated when modified "
+                    f"(types: {', '.join(modifiable_types())})"
+                )
+        for name in self.custom_fields:
+            if name not in custom_field_types():
+                raise ConfigError(
+                    f"sync.custom_fields.{name}: custom field sync covers {', '.join(custom_field_types())} "
+                    "(reference 4.18)"
+                )
+        if any(self.custom_fields.values()) and not self.invoice_settlement:
+            raise ConfigError(
+                "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)"
+            )
 
     @property
     def entity_id_source(self) -> str:

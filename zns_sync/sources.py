@@ -99,6 +99,11 @@ class Source(ABC):
         those dated (the flow's `date_field`) on or after it."""
 
     @abstractmethod
+    def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
+        """The flow's `Sync Complete` records (`modified_criteria`) whose `modified_field` is after `since`, a page
+        at a time (sync.new_and_modified)."""
+
+    @abstractmethod
     def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The flow's records with these ids, by id, whatever their progress (the flow's fields)."""
 
@@ -139,13 +144,13 @@ class ZuoraSource(Source):
         return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
 
     def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        return self.context.zuora_by_id(self.flow.source_object, self.flow.fields, ids)
+        return self.context.zuora_by_id(self.flow.source_object, self.flow.selected_fields(), ids)
 
     def find(self, key: str) -> dict[str, Any] | None:
         alternatives = [[zoql.eq("Id", key)]]
         if self.flow.number_field:
             alternatives.append([zoql.eq(self.flow.number_field, key)])
-        query = zoql.select(self.flow.source_object, self.flow.fields, where=alternatives)
+        query = zoql.select(self.flow.source_object, self.flow.selected_fields(), where=alternatives)
         return next(iter(self.zuora.query(query)), None)
 
     def outside(self, row: Mapping[str, Any]) -> str | None:
@@ -180,8 +185,16 @@ class ZuoraSource(Source):
         return found
 
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
-        query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope, since))
+        query = zoql.select(self.flow.source_object, self.flow.selected_fields(), where=self._where(scope, since))
         return self.zuora.query_pages(query)
+
+    def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
+        field = self.flow.modified_field
+        if field is None:
+            raise TypeError(f"flow {self.flow.name} declares no modified_field")
+        after = [zoql.eq(STATUS_FIELD, SYNC_COMPLETE), zoql.gt(field, since)]
+        where = [group + after for group in self.flow.modified_criteria()]
+        return self.zuora.query_pages(zoql.select(self.flow.source_object, self.flow.selected_fields(), where=where))
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
         objects = [self._render(w) for w in writes]
@@ -193,6 +206,8 @@ class ZuoraSource(Source):
         if write.status.phase is Phase.COMPLETE:
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
             update[SYNC_DATE_FIELD] = sync_date()
+        elif write.counterpart_id is not None:  # a step after the create failed: the record exists (custom fields)
+            update[INTEGRATION_ID_FIELD] = write.counterpart_id
         if write.status.phase is Phase.NEW:  # a reset (`resync`): the record is new again, its counterpart forgotten
             update[INTEGRATION_ID_FIELD] = update[SYNC_DATE_FIELD] = None
             if self.flow.transactional:
@@ -283,8 +298,10 @@ class ZuoraRestSource(ZuoraSource):
         return tuple(sorted(filters.items()))
 
     def _row(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """A REST record under the flow's field names; null fields left out, as ZOQL leaves them out."""
-        return {name: record[rest] for name, rest in self.rest.fields.items() if record.get(rest) is not None}
+        """A REST record under the flow's field names, and the custom fields custom field sync reads (named alike in
+        REST); null fields left out, as ZOQL leaves them out."""
+        names = {**self.rest.fields, **{c.zuora: c.zuora for c in self.flow.custom_fields}}
+        return {name: record[rest] for name, rest in names.items() if record.get(rest) is not None}
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
         updates = [{self.rest.fields.get(k, k): v for k, v in self._render(w).items()} for w in writes]
@@ -360,6 +377,15 @@ class NetSuiteSource(Source):
                 dated = [row for row in page if self._since(row, since)]
                 if dated:
                     yield dated
+
+    def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
+        # The pass writes nothing to these records (updates go to Zuora, statuses stay): read first page first.
+        field = self.flow.modified_field
+        if field is None:
+            raise TypeError(f"flow {self.flow.name} declares no modified_field")
+        complete = (CustomFieldCondition(self.search.status_field, "is", SYNC_COMPLETE),)
+        after = {field: {"operator": "after", "searchValue": since}}
+        return self._pages(complete, changing=False, criteria=after)
 
     def _since(self, row: Mapping[str, Any], since: dt.date | None) -> bool:
         if since is None or not self.flow.date_field:

@@ -77,7 +77,9 @@ def _refund(customer: str, ref: dict[str, Any], external_id: str, doc: str, amou
 
 
 def _state(emulator: NetSuiteEmulator, *keys: tuple[str, str]) -> list[Any]:
-    return [emulator.store.get(record_type, internal_id) for record_type, internal_id in keys]
+    """The records' data; lastModifiedDate left out: every save moves it, even one that changes nothing."""
+    records = [emulator.store.get(record_type, internal_id) or {} for record_type, internal_id in keys]
+    return [{k: v for k, v in record.items() if k != "lastModifiedDate"} for record in records]
 
 
 def _money_of(record: dict[str, Any] | None, *fields: str) -> tuple[Any, ...]:
@@ -355,3 +357,49 @@ def test_an_item_is_a_sub_item_only_of_an_existing_item_of_its_own_type(client: 
     assert child.success
     for refused, key in ((stranger, parent.internal_id), (orphan, "31337")):
         assert (refused.code, refused.message) == ("INVALID_KEY_OR_REF", f"Invalid parent reference key {key}.")
+
+
+def test_every_save_moves_last_modified_date_and_searches_select_on_it(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, customers: list[str]
+) -> None:
+    alpha, beta = customers
+    first = emulator.store.get("Customer", alpha) or {}
+    assert first["lastModifiedDate"] < (emulator.store.get("Customer", beta) or {})["lastModifiedDate"]
+    since = dt.datetime.fromisoformat((emulator.store.get("Customer", beta) or {})["lastModifiedDate"])
+    assert client.update(NsRecord("Customer", {"comments": "saved"}, internal_id=alpha)).success
+
+    def found(operator: str, value: dt.datetime) -> list[str]:
+        criteria = {"lastModifiedDate": {"operator": operator, "searchValue": value}}
+        return sorted(str(r["internalId"]) for r in client.search("customer", criteria=criteria))
+
+    assert found("after", since) == [alpha]  # saved again since: a status written by an integration moves it too
+    assert found("onOrAfter", since) == sorted([alpha, beta])
+    assert found("before", since) == []
+    assert found("notAfter", since) == [beta]
+
+
+def test_custom_fields_of_any_type_and_the_type_a_defined_field_takes(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, customers: list[str]
+) -> None:
+    alpha, _ = customers
+    emulator.store.custom_field_types.update(custentityseats="integer", custentitynote="text")
+    values = {
+        "custentitynote": "R&D <north>",
+        "custentityseats": 12,
+        "custentityvip": True,
+        "custentityrate": Decimal("1.5"),
+        "custentityrenewal": dt.date(2027, 1, 31),
+        "custentitybundle": "any type, not defined",
+    }
+    assert client.update(NsRecord("Customer", {"customFieldList": values}, internal_id=alpha)).success
+    [read] = client.get_list([RecordRef(internal_id=alpha, type="customer")])
+    held = (read.record or {})["customFieldList"]
+    assert held["custentitynote"] == "R&D <north>" and held["custentityseats"] == 12 and held["custentityvip"] is True
+    assert held["custentityrate"] == 1.5 and str(held["custentityrenewal"])[:10] == "2027-01-31"
+    refused = client.update(NsRecord("Customer", {"customFieldList": {"custentityseats": "12"}}, internal_id=alpha))
+    assert not refused.success and refused.code == "INVALID_CSTM_FIELD_DATA_TYP"
+    assert custom_value(emulator, alpha, "custentityseats") == 12  # refused whole: nothing changed
+
+
+def custom_value(emulator: NetSuiteEmulator, customer: str, script_id: str) -> Any:
+    return ((emulator.store.get("Customer", customer) or {}).get("customFieldList") or {}).get(script_id)

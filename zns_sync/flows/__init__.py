@@ -51,6 +51,16 @@ def flow_class(name: str, customer_master: str) -> type[Flow]:
     raise KeyError(f"no {name} flow for customer_master {customer_master}")
 
 
+def modifiable_types() -> tuple[str, ...]:
+    """The types whose synced records are updated when modified (a flow of the type declares `modified_field`)."""
+    return tuple(name for name in TYPES if any(f.modified_field for f in FLOWS if f.name == name))
+
+
+def custom_field_types() -> tuple[str, ...]:
+    """The types whose new records take the custom fields sync.custom_fields maps (reference 4.18)."""
+    return tuple(name for name in TYPES if any(f.takes_custom_fields for f in FLOWS if f.name == name))
+
+
 def _any_flow(name: str) -> type[Flow]:
     """A flow of type `name`: its run-order attributes (`settlement`, `bills`) hold for every customer master."""
     return next(flow for flow in FLOWS if flow.name == name)
@@ -86,4 +96,15 @@ def refusal(name: str, invoice_settlement: bool, standard_invoice_sync: bool, *,
     return None
 
 
-__all__ = ["CATALOG_TYPES", "DEFAULT_TYPES", "FLOWS", "TYPES", "Flow", "FlowContext", "flow_class", "refusal"]
+__all__ = [
+    "CATALOG_TYPES",
+    "DEFAULT_TYPES",
+    "FLOWS",
+    "TYPES",
+    "Flow",
+    "FlowContext",
+    "custom_field_types",
+    "flow_class",
+    "modifiable_types",
+    "refusal",
+]

@@ -63,6 +63,7 @@ class InvoiceFlow(BillingFlow):
         "Status", "TransferredToAccounting", "Comments", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
     )  # fmt: skip
     steps = (CREATING_INVOICE, CREATING_CREDIT_MEMO)
+    takes_custom_fields = True  # reference 4.18
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context

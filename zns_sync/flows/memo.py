@@ -191,6 +191,7 @@ class CreditMemoFlow(_MemoFlow):
     )
     fields = tuple(rest_list.fields)
     steps = (CREATING_CREDIT_MEMO,)
+    takes_custom_fields = True  # reference 4.18
 
     def scope(self) -> list[list[zoql.Condition]]:
         # `!=` never matches an empty field (product.md 8): a memo without Origin__NS is selected explicitly.
