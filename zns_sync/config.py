@@ -50,6 +50,7 @@ ALL_TYPES = (
     "payment",
     "refund",
     "adjustment",
+    "revenue-recognition",
     "ns-payment",
     "ns-refund",
     "ns-credit-memo",
@@ -268,6 +269,10 @@ class SyncSettings:
     standard_invoice_sync: bool = dataclasses.field(
         default=True, metadata=_meta("Zuora calculates tax; false: NetSuite does, and only billing types run")
     )
+    revenue_recognition: bool = dataclasses.field(
+        default=False,
+        metadata=_meta("NetSuite uses revenue recognition: billing lines carry rev rec dates and deferral (4.7.2)"),
+    )
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.types):
@@ -285,10 +290,11 @@ class SyncSettings:
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
 
     def refusal(self, name: str) -> str | None:
-        """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
+        """Why record type `name` cannot run with invoice_settlement, standard_invoice_sync and revenue_recognition
+        as set, if it cannot."""
         from zns_sync.flows import refusal  # imported late, as in supported_types
 
-        return refusal(name, self.invoice_settlement, self.standard_invoice_sync)
+        return refusal(name, self.invoice_settlement, self.standard_invoice_sync, self.revenue_recognition)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -136,7 +136,8 @@ class ZuoraSource(Source):
         dated = [zoql.ge(self.flow.date_field, since)] if since is not None and self.flow.date_field else []
         if scope is Scope.ANY:
             return [group + dated for group in self.flow.scope() if group + dated] or None
-        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
+        statuses = _status_conditions(scope, self.flow)
+        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in statuses]
 
     def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.context.zuora_by_id(self.flow.source_object, self.flow.fields, ids)
@@ -156,11 +157,15 @@ class ZuoraSource(Source):
         return "; ".join(f"{c} does not hold ({c.field} is {row.get(c.field) or 'null'})" for c in unmet)
 
     def rules(self, row: Mapping[str, Any]) -> list[Rule]:
-        status = _status_conditions(Scope.OPEN)
+        status = _status_conditions(Scope.OPEN, self.flow)
+        wanted = (
+            "Sync Complete, or this process's in flight or error"
+            if self.flow.follow_up
+            else "blank, in flight or in error"
+        )
         found = [
             Rule(
-                "Integration Status is blank, in flight or in error: "
-                + " or ".join(" and ".join(map(str, group)) for group in status),
+                f"Integration Status is {wanted}: " + " or ".join(" and ".join(map(str, group)) for group in status),
                 self.flow.status_of(row).text or "blank",
                 any(all(c.matches(row) for c in group) for group in status),
             )
@@ -210,8 +215,15 @@ class ZuoraSource(Source):
             yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), str(row.get("UpdatedDate", "")))
 
 
-def _status_conditions(scope: Scope) -> list[list[zoql.Condition]]:
-    """The statuses a scope selects, as alternatives of ZOQL conditions."""
+def _status_conditions(scope: Scope, flow: Flow) -> list[list[zoql.Condition]]:
+    """The statuses a scope selects, as alternatives of ZOQL conditions.
+
+    A follow-up process (`Flow.follow_up`) selects what another process completed and what it left in its own
+    statuses; recovery only the latter. Never a blank record: the other process has not synced it.
+    """
+    if flow.follow_up:
+        own = [[zoql.eq(STATUS_FIELD, status.text)] for step in flow.steps for status in (step.in_flight, step.failed)]
+        return own if scope is Scope.RECOVERY else [[zoql.eq(STATUS_FIELD, SYNC_COMPLETE)], *own]
     unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]
     if scope is Scope.OPEN:
         # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 SYNC_COMPLETE = "Sync Complete"
 IGNORE = "Ignore"
+# The revenue-recognition follow-up's noun: `Updating Revenue Recognition`, `Error Updating Revenue Recognition`
+# (reference 3.3, named on the Zuora custom-fields page only).
+REVENUE_RECOGNITION = "Revenue Recognition"
 
 
 class Phase(enum.Enum):

@@ -320,6 +320,10 @@ class Flow(ABC):
     completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
     settlement: ClassVar[bool | None] = None  # runs only with Invoice Settlement on (True) or off (False)
     bills: ClassVar[bool] = False  # a billing document whose tax NetSuite may calculate (invoice, debit memo)
+    revenue_recognition: ClassVar[bool] = False  # runs only with sync.revenue_recognition (reference 4.7.2)
+    # Updates what another process completed: selects its `Sync Complete` records and those in its own statuses,
+    # never blank ones (the revenue-recognition follow-up, reference 4.7.2).
+    follow_up: ClassVar[bool] = False
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context
