@@ -37,6 +37,16 @@ def items_of(box: Sandbox, charge_id: str) -> list[dict[str, Any]]:
     return [i for i in zuora.all("InvoiceItem") if i["RatePlanChargeId"] in plan]
 
 
+def charge_of(box: Sandbox, memo_item: dict[str, Any]) -> str | None:
+    """The product charge a memo item bills (through its subscription charge or invoice item, or itself)."""
+    zuora, kind, key = box.zuora.store, memo_item.get("SourceItemType"), str(memo_item.get("SourceItemId"))
+    if kind == "InvoiceDetail":
+        key, kind = zuora.get("InvoiceItem", key)["RatePlanChargeId"], "SubscriptionComponent"  # type: ignore[index]
+    if kind == "SubscriptionComponent":
+        return str(zuora.get("RatePlanCharge", key)["ProductRatePlanChargeId"])  # type: ignore[index]
+    return key if kind == "ProductRatePlanCharge" else None
+
+
 def subscribe(box: Sandbox, items: list[dict[str, Any]], **fields: Any) -> str:
     """A subscription the items belong to."""
     subscription = box.zuora.store.add(
@@ -170,3 +180,56 @@ def test_a_charge_whose_rev_rec_cannot_map_holds_its_invoices_back(
     assert [i for i in billed if held.get(i) == "skipped"]
     log = zns(config, "log", "--errors", "--json")
     assert reason in log.stdout
+
+
+def test_memo_lines_take_the_trigger_date_of_the_invoice_item_they_credit(box: Sandbox, config: Path) -> None:
+    zuora = box.zuora.store
+    memo_items = [m for kind in ("CreditMemoItem", "DebitMemoItem") for m in zuora.all(kind)]
+    for charge in {charge_of(box, m) for m in memo_items} - {None}:
+        zuora.set(
+            "ProductRatePlanCharge", str(charge), {"RevRecCode": "Ratable", "RevRecStart__NS": "Rev Rec Trigger Date"}
+        )
+    credited = [m for m in memo_items if m.get("SourceItemType") == "InvoiceDetail"]
+    triggers = {}
+    for memo_item in credited:
+        item = zuora.get("InvoiceItem", memo_item["SourceItemId"])
+        triggers[memo_item["Id"]] = item["ServiceStartDate"] + dt.timedelta(days=6)  # type: ignore[index]
+        zuora.set("InvoiceItem", memo_item["SourceItemId"], {"RevRecStartDate": triggers[memo_item["Id"]]})
+    set_sync(config, revenue_recognition=True)
+    assert zns(config, "run", "--quiet").returncode == 1
+    lines = netsuite_lines(box)
+    synced = [m for m in memo_items if m["Id"] in lines and charge_of(box, m)]
+    assert synced and {m["Id"] for m in synced} & set(triggers)
+    for memo_item in synced:
+        line = lines[memo_item["Id"]]
+        if memo_item["Id"] in triggers:  # the credited item's trigger date (after the memo item's service start)
+            start = max(triggers[memo_item["Id"]], memo_item["ServiceStartDate"])
+            assert line["deferRevRec"] is False and day(line["revRecStartDate"]) == str(start)
+        else:  # no trigger date of its own: deferred, its service start for now
+            assert line["deferRevRec"] is True and day(line["revRecStartDate"]) == str(memo_item["ServiceStartDate"])
+
+
+@pytest.mark.parametrize("box", [False], indirect=True, ids=["IS-off"])
+def test_adjustments_take_the_trigger_date_of_the_item_they_adjust(box: Sandbox, config: Path) -> None:
+    zuora = box.zuora.store
+    adjusted = [a for a in zuora.all("InvoiceItemAdjustment") if a.get("SourceType") == "InvoiceDetail"]
+    assert adjusted
+    items = {a["SourceId"]: zuora.get("InvoiceItem", a["SourceId"]) for a in adjusted}
+    product_of = {r["Id"]: r["ProductRatePlanChargeId"] for r in zuora.all("RatePlanCharge")}
+    for charge in {product_of[i["RatePlanChargeId"]] for i in items.values()}:  # type: ignore[index]
+        zuora.set("ProductRatePlanCharge", charge, {"RevRecCode": "Ratable", "RevRecStart__NS": "Rev Rec Trigger Date"})
+    triggered = adjusted[0]
+    trigger = items[triggered["SourceId"]]["ServiceStartDate"] + dt.timedelta(days=3)  # type: ignore[index]
+    zuora.set("InvoiceItem", triggered["SourceId"], {"RevRecStartDate": trigger})
+    zuora.set("InvoiceItemAdjustment", triggered["Id"], {"ServiceStartDate": trigger - dt.timedelta(days=3)})
+    set_sync(config, revenue_recognition=True)
+    assert zns(config, "run", "--quiet").returncode == 1
+    lines = netsuite_lines(box)
+    synced = [a for a in adjusted if a["Id"] in lines]
+    assert triggered in synced and len(synced) >= 2
+    for adjustment in synced:
+        line = lines[adjustment["Id"]]
+        if adjustment is triggered:
+            assert line["deferRevRec"] is False and day(line["revRecStartDate"]) == str(trigger)
+        else:
+            assert line["deferRevRec"] is True

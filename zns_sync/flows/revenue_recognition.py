@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Problem, Step, Write, money, skipped
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Dependency, Problem, Step, Write, money, skipped
 from zns_sync.flows.billing import SUBSCRIPTION_CHARGE, TRIGGER_FIELD, Line, line_problem, revenue_fields
 from zns_sync.flows.invoice import InvoiceFlow, InvoicePage
 from zns_sync.flows.revrec import VARIABLE, RevRecSettingError, RevRecSettings
@@ -91,10 +91,14 @@ class RevenueRecognitionFlow(InvoiceFlow):
                 found.add(str(item["Id"]))
         return found
 
+    @staticmethod
+    def _counterpart_type(row: Mapping[str, Any]) -> str:
+        """The invoice's NetSuite record type: Invoice, or Credit Memo for a negative invoice (reference 4.7)."""
+        return "CreditMemo" if money(row.get("Amount")) < 0 else "Invoice"
+
     def _counterpart_ref(self, row: Mapping[str, Any]) -> RecordRef:
-        """The invoice's NetSuite record: an Invoice, or a Credit Memo for a negative invoice (reference 4.7)."""
-        record_type = "CreditMemo" if money(row.get("Amount")) < 0 else "Invoice"
-        return RecordRef(internal_id=str(row[INTEGRATION_ID_FIELD]), type=record_type_enum(record_type))
+        record_type = record_type_enum(self._counterpart_type(row))
+        return RecordRef(internal_id=str(row[INTEGRATION_ID_FIELD]), type=record_type)
 
     def _updates(self, row: Mapping[str, Any], page: InvoicePage) -> list[tuple[int, Line]]:
         """(NetSuite line number, the line as the rules give it now) for each line to update: one NetSuite still
@@ -128,7 +132,7 @@ class RevenueRecognitionFlow(InvoiceFlow):
             return "no NetSuite line is deferred awaiting its rev rec trigger date"
         return None
 
-    def dependencies(self, row: Mapping[str, Any], page: InvoicePage) -> list[Any]:
+    def dependencies(self, row: Mapping[str, Any], page: InvoicePage) -> list[Dependency]:
         return []  # the invoice is synced: its account and charges were
 
     def validate(self, row: Mapping[str, Any], page: InvoicePage) -> Problem | None:
@@ -144,10 +148,9 @@ class RevenueRecognitionFlow(InvoiceFlow):
         for number, line in self._updates(row, page):
             assert line.revenue is not None
             lines.append({"line": number, **revenue_fields(line.revenue)})
-        ref = self._counterpart_ref(row)
-        record_type = "CreditMemo" if ref.type == "creditMemo" else "Invoice"
         fields = {"itemList": {"item": lines, "replaceAll": False}}
-        return [self.update(UPDATING_REVENUE_RECOGNITION, record_type, str(ref.internal_id), fields)]
+        internal_id = str(row[INTEGRATION_ID_FIELD])
+        return [self.update(UPDATING_REVENUE_RECOGNITION, self._counterpart_type(row), internal_id, fields)]
 
 
 def _read(row: Mapping[str, Any], page: InvoicePage) -> ReadResult | None:
