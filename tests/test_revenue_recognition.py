@@ -113,6 +113,7 @@ def test_deferred_lines_are_updated_once_zuora_has_the_trigger_date(box: Sandbox
     for item_id, trigger in triggers.items():
         zuora.set("InvoiceItem", item_id, {"RevRecStartDate": trigger})
     before = {line["_record"]: box.netsuite.store.get("Invoice", line["_record"]) for line in lines.values()}
+    synced_on = {i["Id"]: i.get("SyncDate__NS") for i in zuora.all("Invoice")}
     update = zns(config, "run", "--type", "revenue-recognition", "--json")
     assert update.returncode == 0, update.stderr
     report = json.loads(update.stdout)["types"]["revenue-recognition"]
@@ -138,8 +139,9 @@ def test_deferred_lines_are_updated_once_zuora_has_the_trigger_date(box: Sandbox
         if record is not None and now is not None:
             assert now["total"] == record["total"] and len(now["itemList"]["item"]) == len(record["itemList"]["item"])
     for invoice in zuora.all("Invoice"):
-        if invoice.get("IntegrationId__NS") in invoices:
+        if invoice.get("IntegrationId__NS") in invoices:  # complete again; its first sync date kept
             assert invoice["IntegrationStatus__NS"] == "Sync Complete" and invoice["TransferredToAccounting"] == "Yes"
+            assert invoice["SyncDate__NS"] == synced_on[invoice["Id"]]
 
     writes = box.netsuite.counters["records_written"]
     again = zns(config, "run", "--type", "revenue-recognition", "--json")
@@ -147,6 +149,10 @@ def test_deferred_lines_are_updated_once_zuora_has_the_trigger_date(box: Sandbox
     assert json.loads(again.stdout)["types"]["revenue-recognition"]["selected"] == 0
     assert box.netsuite.counters["records_written"] == writes
     assert netsuite_lines(box) == after
+    number = next(i["InvoiceNumber"] for i in zuora.all("Invoice") if i.get("IntegrationId__NS") in invoices)
+    for procedure in ("resync", "ignore"):  # the invoice's own procedures: the follow-up has no records of its own
+        assert_one_line_error(zns(config, procedure, "revenue-recognition", number), 2, "resync them as invoice"
+                              if procedure == "resync" else "ignore them as invoice")  # fmt: skip
 
 
 def test_without_revenue_recognition_nothing_is_sent_and_the_type_is_refused(box: Sandbox, config: Path) -> None:

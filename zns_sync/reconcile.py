@@ -72,8 +72,8 @@ def reconcile(engine: Engine, types: Sequence[str], since: dt.date | None = None
     names = ordered(types)
     for name in names:
         flow = engine.flow(name)
-        if flow.follow_up:
-            result.skipped[name] = "not reconciled: it updates the records another type creates (reconcile that type)"
+        if flow.follows is not None:
+            result.skipped[name] = f"not reconciled: it updates what {flow.follows} creates (reconcile {flow.follows})"
             continue
         if flow.destination != "netsuite":
             result.skipped[name] = (

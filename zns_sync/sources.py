@@ -160,7 +160,7 @@ class ZuoraSource(Source):
         status = _status_conditions(Scope.OPEN, self.flow)
         wanted = (
             "Sync Complete, or this process's in flight or error"
-            if self.flow.follow_up
+            if self.flow.follows
             else "blank, in flight or in error"
         )
         found = [
@@ -195,7 +195,8 @@ class ZuoraSource(Source):
     def _render(self, write: StatusWrite) -> dict[str, Any]:
         """The update of one record; None values are cleared (fieldsToNull)."""
         update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
-        if write.status.phase is Phase.COMPLETE:
+        if write.status.phase is Phase.COMPLETE and self.flow.follows is None:
+            # A follow-up leaves the counterpart id and the sync date (the first sync's, reference 5.1) as they are.
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
             update[SYNC_DATE_FIELD] = sync_date()
         if write.status.phase is Phase.NEW:  # a reset (`resync`): the record is new again, its counterpart forgotten
@@ -218,10 +219,10 @@ class ZuoraSource(Source):
 def _status_conditions(scope: Scope, flow: Flow) -> list[list[zoql.Condition]]:
     """The statuses a scope selects, as alternatives of ZOQL conditions.
 
-    A follow-up process (`Flow.follow_up`) selects what another process completed and what it left in its own
+    A follow-up process (`Flow.follows`) selects what another process completed and what it left in its own
     statuses; recovery only the latter. Never a blank record: the other process has not synced it.
     """
-    if flow.follow_up:
+    if flow.follows is not None:
         own = [[zoql.eq(STATUS_FIELD, status.text)] for step in flow.steps for status in (step.in_flight, step.failed)]
         return own if scope is Scope.RECOVERY else [[zoql.eq(STATUS_FIELD, SYNC_COMPLETE)], *own]
     unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]

@@ -321,9 +321,9 @@ class Flow(ABC):
     settlement: ClassVar[bool | None] = None  # runs only with Invoice Settlement on (True) or off (False)
     bills: ClassVar[bool] = False  # a billing document whose tax NetSuite may calculate (invoice, debit memo)
     revenue_recognition: ClassVar[bool] = False  # runs only with sync.revenue_recognition (reference 4.7.2)
-    # Updates what another process completed: selects its `Sync Complete` records and those in its own statuses,
-    # never blank ones (the revenue-recognition follow-up, reference 4.7.2).
-    follow_up: ClassVar[bool] = False
+    # A follow-up: the type whose completed records this one updates (revenue-recognition: invoice, reference 4.7.2).
+    # It selects that type's `Sync Complete` records and those in its own statuses, never blank ones.
+    follows: ClassVar[str | None] = None
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context

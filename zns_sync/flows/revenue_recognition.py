@@ -48,7 +48,7 @@ class RevenueRecognitionFlow(InvoiceFlow):
 
     name = "revenue-recognition"
     transactional = False  # TransferredToAccounting stays Yes: the invoice is in the books already
-    follow_up = True
+    follows = "invoice"
     revenue_recognition = True
     steps = (UPDATING_REVENUE_RECOGNITION,)
 
