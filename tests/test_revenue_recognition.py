@@ -104,7 +104,11 @@ def test_deferred_lines_are_updated_once_zuora_has_the_trigger_date(box: Sandbox
     assert other["deferRevRec"] is False and other["revRecStartDate"] and other["revRecEndDate"]
 
     # Zuora now has the trigger date of some items (one before its service start: the service start is used).
-    triggered = waiting[:3]
+    one_per_invoice: dict[str, dict[str, Any]] = {}
+    for item in waiting:
+        one_per_invoice.setdefault(lines[item["Id"]]["_record"], item)
+    triggered = list(one_per_invoice.values())[:3]
+    assert len(triggered) == 3
     triggers = {
         triggered[0]["Id"]: triggered[0]["ServiceStartDate"] + dt.timedelta(days=4),
         triggered[1]["Id"]: triggered[1]["ServiceStartDate"] + dt.timedelta(days=9),
@@ -149,6 +153,22 @@ def test_deferred_lines_are_updated_once_zuora_has_the_trigger_date(box: Sandbox
     assert json.loads(again.stdout)["types"]["revenue-recognition"]["selected"] == 0
     assert box.netsuite.counters["records_written"] == writes
     assert netsuite_lines(box) == after
+    # Left in flight (a run killed after its claim): sent again, absolute values; with no line to update any more (its
+    # trigger date removed): held back, with the way out.
+    interrupted = [lines[i]["_record"] for i in triggers]
+    by_netsuite = {i.get("IntegrationId__NS"): i for i in zuora.all("Invoice")}
+    resent, stuck = by_netsuite[interrupted[0]], by_netsuite[interrupted[2]]
+    for invoice in (resent, stuck):
+        zuora.set("Invoice", invoice["Id"], {"IntegrationStatus__NS": "Updating Revenue Recognition"})
+    for item_id in [i for i in triggers if lines[i]["_record"] == interrupted[2]]:
+        zuora.set("InvoiceItem", item_id, {"RevRecStartDate": None})
+    held = zns(config, "run", "--type", "revenue-recognition", "--json")
+    assert held.returncode == 1 and json.loads(held.stdout)["types"]["revenue-recognition"]["skipped"] == 1
+    assert zuora.get("Invoice", resent["Id"])["IntegrationStatus__NS"] == "Sync Complete"  # type: ignore[index]
+    assert netsuite_lines(box) == after
+    assert f"resync invoice {stuck['InvoiceNumber']}" in zns(config, "log", "--errors").stdout
+    assert zns(config, "resync", "invoice", stuck["InvoiceNumber"]).returncode == 0
+    assert zuora.get("Invoice", stuck["Id"])["IntegrationStatus__NS"] == "Sync Complete"  # type: ignore[index]
     number = next(i["InvoiceNumber"] for i in zuora.all("Invoice") if i.get("IntegrationId__NS") in invoices)
     for procedure in ("resync", "ignore"):  # the invoice's own procedures: the follow-up has no records of its own
         assert_one_line_error(zns(config, procedure, "revenue-recognition", number), 2, "resync them as invoice"

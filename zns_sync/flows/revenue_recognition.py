@@ -123,8 +123,8 @@ class RevenueRecognitionFlow(InvoiceFlow):
     # -- selection and validations --------------------------------------------------------------------------
     def exclusion(self, row: Mapping[str, Any], page: InvoicePage) -> str | None:
         excluded = super().exclusion(row, page)
-        if excluded is not None:
-            return excluded
+        if excluded is not None or self.status_of(row).needs_recovery:
+            return excluded  # one left in flight or in error is never dropped silently (validate)
         read = _read(row, page)
         if read is None:
             return "no item has a rev rec trigger date for a charge with a Standard RevRecCode"
@@ -140,7 +140,14 @@ class RevenueRecognitionFlow(InvoiceFlow):
         if read is not None and read.record is None:
             ref = self._counterpart_ref(row)
             return skipped(f"its NetSuite {ref.type} {ref.internal_id} cannot be read: {read.code} {read.message}")
-        return line_problem([line for _, line in self._updates(row, page)], "invoice")
+        updates = self._updates(row, page)
+        if not updates:  # in flight or in error, and no line awaits the update any more (a trigger date removed)
+            number = self.number_of(row) or row["Id"]
+            return skipped(
+                f"it is {self.status_of(row).text} but no NetSuite line awaits a rev rec update any more: "
+                f"`zns-sync resync invoice {number}` marks it Sync Complete"
+            )
+        return line_problem([line for _, line in updates], "invoice")
 
     # -- mapping (reference 4.7.2, 6.7: itemList.replaceAll false on updates) ----------------------------------
     def writes(self, row: Mapping[str, Any], page: InvoicePage) -> list[Write]:
