@@ -54,6 +54,7 @@ SUBSCRIPTION_FIELDS = ("Id", "Name", "SubscriptionEndDate", "Project__NS")
 class Period:
     """What a charge line's revenue recognition needs besides its charge (reference 4.7.2)."""
 
+    enabled: bool  # sync.revenue_recognition: NetSuite uses revenue recognition
     service_start: dt.date | None
     service_end: dt.date | None
     trigger: dt.date | None  # the rev rec trigger date; None: not known yet
@@ -99,42 +100,41 @@ def charge_line(
     quantity: Any = None,
     charge_date: dt.date | None = None,
     *,
-    period: Period | None = None,
+    period: Period,
 ) -> Line:
-    """A charge line: its item is the NetSuite item of the product charge `ref` reaches (Charges.resolve); with a
-    `period` (sync.revenue_recognition), its rev rec fields (revenue_of)."""
+    """A charge line: its item is the NetSuite item of the product charge `ref` reaches (Charges.resolve), and its
+    rev rec fields (revenue_of) when NetSuite uses revenue recognition."""
     charge = charges.get(ref, {})
     name = str(charge.get("Id") or (ref[1] if ref[0] == PRODUCT_CHARGE else f"of {_NAMES[ref[0]]} {ref[1]}"))
-    revenue, problem = revenue_of(name, charge, period) if period is not None and charge else (None, None)
+    revenue, problem = revenue_of(name, charge, period) if charge else (None, None)
     item = _text(charge.get(INTEGRATION_ID_FIELD))
     return Line(zuora_id, "Charge", money(amount), item, name, quantity, charge_date, revenue, problem)
 
 
 def revenue_of(name: str, charge: Mapping[str, Any], period: Period) -> tuple[LineRevenue | None, str | None]:
-    """The rev rec fields of a line of product charge `charge` (reference 4.7.2), or why they cannot be set: a rev
-    rec field holding a value the connector does not define, or a Variable template without the subscription's
-    project (reference 4.7: a validation)."""
+    """The rev rec fields of a line of product charge `charge` (reference 4.7.2; None: none sent), or why they
+    cannot be set: a rev rec field holding a value the connector does not define, or a Variable template without
+    the subscription's project (reference 4.7: a validation)."""
     try:
         settings = RevRecSettings.of(charge)
     except RevRecSettingError as exc:
         return None, f"product charge {name}: {exc}"
     subscription = period.subscription
-    project = _text(subscription.get("Project__NS"))
-    if settings.code and settings.template_type == VARIABLE and project is None:
-        which = subscription.get("Name") or subscription.get("Id") or "(none)"
-        return None, (
-            f"product charge {name} has a Variable rev rec template and its subscription {which} has no "
-            "Project__NS (the NetSuite project)"
-        )
     revenue = line_revenue(
-        True,
+        period.enabled,
         settings,
         service_start=period.service_start,
         service_end=period.service_end,
         subscription_end=zuora_date(subscription.get("SubscriptionEndDate")),
         trigger=period.trigger,
-        project=project,
+        project=_text(subscription.get("Project__NS")),
     )
+    if revenue is not None and settings.code and settings.template_type == VARIABLE and revenue.job is None:
+        which = subscription.get("Name") or subscription.get("Id") or "(none)"
+        return None, (
+            f"product charge {name} has a Variable rev rec template and its subscription {which} has no "
+            "Project__NS (the NetSuite project)"
+        )
     return revenue, None
 
 
@@ -300,12 +300,11 @@ class BillingFlow(TransactionFlow):
         trigger: Any,
         subscription_id: Any,
         subscriptions: Mapping[str, Mapping[str, Any]],
-    ) -> Period | None:
-        """A charge line's rev rec inputs, when lines carry rev rec fields (sync.revenue_recognition)."""
-        if not self.settings.sync.revenue_recognition:
-            return None
+    ) -> Period:
+        """A charge line's rev rec inputs; rev rec fields are sent when NetSuite uses revenue recognition."""
         subscription = subscriptions.get(str(subscription_id or ""), {})
-        return Period(zuora_date(service_start), zuora_date(service_end), zuora_date(trigger), subscription)
+        enabled = self.settings.sync.revenue_recognition
+        return Period(enabled, zuora_date(service_start), zuora_date(service_end), zuora_date(trigger), subscription)
 
 
 @dataclass(frozen=True)
