@@ -52,6 +52,7 @@ ALL_TYPES = (
     "payment",
     "refund",
     "adjustment",
+    "revenue-recognition",
     "ns-payment",
     "ns-refund",
     "ns-credit-memo",
@@ -334,9 +335,6 @@ class SyncSettings:
     transaction_numbers: str = dataclasses.field(
         default="auto", metadata=_meta("tranId: NetSuite's number, or the Zuora one", choices=("auto", "source"))
     )
-    use_revenue_recognition: bool = dataclasses.field(
-        default=False, metadata=_meta("items: deferred revenue account and rev rec template by name")
-    )
     default_tax_code: str | None = dataclasses.field(
         default=None, metadata=_meta("taxItem of customers and billing documents, a NetSuite tax code by name")
     )
@@ -356,6 +354,10 @@ class SyncSettings:
     custom_fields: dict[str, tuple[CustomField, ...]] = dataclasses.field(
         default_factory=dict,
         metadata=_meta("per type: Zuora fields copied to NetSuite custom fields after a create", choices=ALL_TYPES),
+    )
+    revenue_recognition: bool = dataclasses.field(
+        default=False,
+        metadata=_meta("NetSuite uses revenue recognition: billing lines carry rev rec dates and deferral (4.7.2)"),
     )
 
     def __post_init__(self) -> None:
@@ -401,10 +403,17 @@ class SyncSettings:
         return "number" if self.use_account_number_as_entity_id else "auto"
 
     def refusal(self, name: str) -> str | None:
-        """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
+        """Why record type `name` cannot run with invoice_settlement, standard_invoice_sync and revenue_recognition
+        as set, if it cannot."""
         from zns_sync.flows import refusal  # imported late, as in supported_types
 
-        return refusal(name, self.invoice_settlement, self.standard_invoice_sync, catalog_sync=self.force_catalog_sync)
+        return refusal(
+            name,
+            self.invoice_settlement,
+            self.standard_invoice_sync,
+            catalog_sync=self.force_catalog_sync,
+            revenue_recognition=self.revenue_recognition,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -141,7 +141,8 @@ class ZuoraSource(Source):
         dated = [zoql.ge(self.flow.date_field, since)] if since is not None and self.flow.date_field else []
         if scope is Scope.ANY:
             return [group + dated for group in self.flow.scope() if group + dated] or None
-        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
+        statuses = _status_conditions(scope, self.flow)
+        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in statuses]
 
     def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.context.zuora_by_id(self.flow.source_object, self.flow.selected_fields(), ids)
@@ -161,11 +162,15 @@ class ZuoraSource(Source):
         return "; ".join(f"{c} does not hold ({c.field} is {row.get(c.field) or 'null'})" for c in unmet)
 
     def rules(self, row: Mapping[str, Any]) -> list[Rule]:
-        status = _status_conditions(Scope.OPEN)
+        status = _status_conditions(Scope.OPEN, self.flow)
+        wanted = (
+            "Sync Complete, or this process's in flight or error"
+            if self.flow.follows
+            else "blank, in flight or in error"
+        )
         found = [
             Rule(
-                "Integration Status is blank, in flight or in error: "
-                + " or ".join(" and ".join(map(str, group)) for group in status),
+                f"Integration Status is {wanted}: " + " or ".join(" and ".join(map(str, group)) for group in status),
                 self.flow.status_of(row).text or "blank",
                 any(all(c.matches(row) for c in group) for group in status),
             )
@@ -203,7 +208,8 @@ class ZuoraSource(Source):
     def _render(self, write: StatusWrite) -> dict[str, Any]:
         """The update of one record; None values are cleared (fieldsToNull)."""
         update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
-        if write.status.phase is Phase.COMPLETE:
+        if write.status.phase is Phase.COMPLETE and self.flow.follows is None:
+            # A follow-up leaves the counterpart id and the sync date (the first sync's, reference 5.1) as they are.
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
             update[SYNC_DATE_FIELD] = sync_date()
         elif write.counterpart_id is not None:  # a step after the create failed: the record exists (custom fields)
@@ -225,8 +231,15 @@ class ZuoraSource(Source):
             yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), str(row.get("UpdatedDate", "")))
 
 
-def _status_conditions(scope: Scope) -> list[list[zoql.Condition]]:
-    """The statuses a scope selects, as alternatives of ZOQL conditions."""
+def _status_conditions(scope: Scope, flow: Flow) -> list[list[zoql.Condition]]:
+    """The statuses a scope selects, as alternatives of ZOQL conditions.
+
+    A follow-up process (`Flow.follows`) selects what another process completed and what it left in its own
+    statuses; recovery only the latter. Never a blank record: the other process has not synced it.
+    """
+    if flow.follows is not None:
+        own = [[zoql.eq(STATUS_FIELD, status.text)] for step in flow.steps for status in (step.in_flight, step.failed)]
+        return own if scope is Scope.RECOVERY else [[zoql.eq(STATUS_FIELD, SYNC_COMPLETE)], *own]
     unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]
     if scope is Scope.OPEN:
         # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 SYNC_COMPLETE = "Sync Complete"
 IGNORE = "Ignore"
 CUSTOM_FIELDS = "custom fields"  # the noun of custom field sync (reference 4.18): `Updating custom fields`
+# The revenue-recognition follow-up's noun: `Updating Revenue Recognition`, `Error Updating Revenue Recognition`
+# (reference 3.3, named on the Zuora custom-fields page only).
+REVENUE_RECOGNITION = "Revenue Recognition"
 
 
 class Phase(enum.Enum):

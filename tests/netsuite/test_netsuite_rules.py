@@ -403,3 +403,29 @@ def test_custom_fields_of_any_type_and_the_type_a_defined_field_takes(
 
 def custom_value(emulator: NetSuiteEmulator, customer: str, script_id: str) -> Any:
     return ((emulator.store.get("Customer", customer) or {}).get("customFieldList") or {}).get(script_id)
+
+
+def test_item_lines_are_numbered_and_updated_by_number(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, ref: dict[str, Any], customers: list[str]
+) -> None:
+    """The item sublist is keyed by `line`: NetSuite numbers the lines of a new transaction; an update with
+    replaceAll false changes the lines it names and keeps the others; a line that does not exist is refused."""
+    (added,) = client.add_list([_invoice(customers[0], ref, "inv-lines", "10.00", "20.00", "30.00")])
+    invoice = str(added.internal_id)
+    lines = emulator.store.get("Invoice", invoice)["itemList"]["item"]  # type: ignore[index]
+    assert [line["line"] for line in lines] == [1, 2, 3]
+    deferred = {"line": 2, "deferRevRec": False, "revRecStartDate": dt.date(2024, 5, 3)}
+    update = {"itemList": {"item": [deferred], "replaceAll": False}}
+    (done,) = client.update_list([NsRecord("Invoice", update, internal_id=invoice)])
+    assert done.success, done.message
+    after = emulator.store.get("Invoice", invoice)["itemList"]["item"]  # type: ignore[index]
+    assert after[0] == lines[0] and after[2] == lines[2]
+    assert after[1]["deferRevRec"] is False and after[1]["amount"] == lines[1]["amount"]
+    assert emulator.store.get("Invoice", invoice)["total"] == 60.0  # type: ignore[index]
+    missing = {"itemList": {"item": [{"line": 9, "deferRevRec": False}], "replaceAll": False}}
+    (refused,) = client.update_list([NsRecord("Invoice", missing, internal_id=invoice)])
+    assert not refused.success and refused.code == "USER_ERROR"
+    assert emulator.store.get("Invoice", invoice)["itemList"]["item"] == after  # type: ignore[index]
+    project = {"itemList": {"item": [{"line": 1, "job": RecordRef(internal_id="424242")}], "replaceAll": False}}
+    (unknown,) = client.update_list([NsRecord("Invoice", project, internal_id=invoice)])
+    assert not unknown.success and unknown.code == "INVALID_KEY_OR_REF"  # a project (job) that does not exist

@@ -21,6 +21,7 @@ from zns_sync.flows.payment import PaymentFlow
 from zns_sync.flows.product import ProductFlow
 from zns_sync.flows.rate_plan import RatePlanFlow
 from zns_sync.flows.refund import RefundFlow
+from zns_sync.flows.revenue_recognition import RevenueRecognitionFlow
 
 FLOWS: tuple[type[Flow], ...] = (
     CustomerFlow,
@@ -29,6 +30,7 @@ FLOWS: tuple[type[Flow], ...] = (
     RatePlanFlow,
     ItemFlow,
     InvoiceFlow,
+    RevenueRecognitionFlow,
     DebitMemoFlow,
     CreditMemoFlow,
     PaymentFlow,
@@ -66,19 +68,24 @@ def _any_flow(name: str) -> type[Flow]:
     return next(flow for flow in FLOWS if flow.name == name)
 
 
-def refusal(name: str, invoice_settlement: bool, standard_invoice_sync: bool, *, catalog_sync: bool) -> str | None:
-    """Why record type `name` cannot run as set, if it cannot (reference 2.1, 2.2, 4.3, 7.2).
+def refusal(
+    name: str, invoice_settlement: bool, standard_invoice_sync: bool, *, catalog_sync: bool, revenue_recognition: bool
+) -> str | None:
+    """Why record type `name` cannot run as set, if it cannot (reference 2.1, 2.2, 4.3, 4.7.2, 7.2).
 
     A catalog type (products, rate plans) runs only with the catalog sync on (`catalog_sync`).
 
     A type may run only with Invoice Settlement on (memos) or off (invoice item adjustments, NetSuite credit
-    memos). When NetSuite calculates tax (`standard_invoice_sync` false: Use Standard Invoice Sync No), the order
-    stops after the last billing type: invoices, and with Invoice Settlement debit memos; payments, refunds, credit
-    memos and adjustments (either way) would leave balances that differ.
+    memos); the revenue-recognition follow-up only when NetSuite uses revenue recognition. When NetSuite calculates
+    tax (`standard_invoice_sync` false: Use Standard Invoice Sync No), the order stops after the last billing type:
+    invoices, and with Invoice Settlement debit memos; payments, refunds, credit memos and adjustments (either way)
+    would leave balances that differ.
     """
     flow = _any_flow(name)
     if flow.catalog and not catalog_sync:
         return "runs only with the product catalog sync, and sync.force_catalog_sync is false (reference 4.3)"
+    if flow.revenue_recognition and not revenue_recognition:
+        return "runs only when NetSuite uses revenue recognition, and sync.revenue_recognition is false (4.7.2)"
     if flow.settlement is not None and flow.settlement != invoice_settlement:
         wanted, step = ("on", "2.2") if flow.settlement else ("off", "2.1")
         return (

@@ -338,6 +338,10 @@ class Flow(ABC):
     modified_field: ClassVar[str | None] = None
     # The type's newly created records take the custom fields sync.custom_fields maps (reference 4.18).
     takes_custom_fields: ClassVar[bool] = False
+    revenue_recognition: ClassVar[bool] = False  # runs only with sync.revenue_recognition (reference 4.7.2)
+    # A follow-up: the type whose completed records this one updates (revenue-recognition: invoice, reference 4.7.2).
+    # It selects that type's `Sync Complete` records and those in its own statuses, never blank ones.
+    follows: ClassVar[str | None] = None
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context

@@ -80,7 +80,7 @@ class ItemFlow(CatalogFlow):
         else:
             default = self.settings.netsuite_defaults.income_account
             named.append(Classified({"incomeAccount": RecordRef(internal_id=default)} if default else {}))
-        if self.settings.sync.use_revenue_recognition:
+        if self.settings.sync.revenue_recognition:
             if row.get(DEFERRED_REVENUE_ACCOUNT):
                 value, where = str(row[DEFERRED_REVENUE_ACCOUNT]), f"{DEFERRED_REVENUE_ACCOUNT} of {what}"
                 named.append(self.classifier.record("deferredRevenueAccount", value, DEFERRED_REVENUE, where))

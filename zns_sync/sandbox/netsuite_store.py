@@ -49,6 +49,7 @@ REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "terms": ("Term",),
     "subsidiary": ("Subsidiary",),
     "paymentMethod": ("PaymentMethod",),
+    "job": ("Job",),  # a transaction line's project (a Variable rev rec template's, reference 4.7.2)
     "department": ("Department",),
     "class": ("Classification",),
     "location": ("Location",),
@@ -174,6 +175,35 @@ def _keyed_lines(current: Any, given: Any) -> list[dict[str, Any]]:
         else:
             lines.pop(doc, None)
     return list(lines.values())
+
+
+def _item_lines(current: Any, given: Any) -> list[dict[str, Any]]:
+    """A transaction's item lines after a request's itemList, keyed by `line` (SuiteTalk's keyed sublists: the item
+    sublist of a transaction is keyed by its line number).
+
+    NetSuite numbers the lines of a new record 1, 2, ... and a line added later the next number. With replaceAll
+    true (the default) only the lines given remain; with false a line naming a `line` changes that line's fields
+    (one that does not exist is refused) and a line naming none is added.
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_N3441570.html (item sublists: key `line`)
+    """
+    replace_all = _flag(given.get("replaceAll"), True) if isinstance(given, Mapping) else True
+    stored = [line for line in ((current or {}).get("item") or []) if isinstance(line, dict)]
+    lines = {} if replace_all else {int(line["line"]): line for line in stored if line.get("line") is not None}
+    numbers = [int(line["line"]) for line in stored if line.get("line") is not None]
+    last = max(numbers, default=0)
+    for line in (given.get("item") if isinstance(given, Mapping) else None) or []:
+        if not isinstance(line, dict):
+            continue
+        if line.get("line") is None:
+            last += 1
+            lines[last] = {**line, "line": last}
+        elif replace_all:
+            lines[int(line["line"])] = {**line, "line": int(line["line"])}
+        elif int(line["line"]) in lines:
+            lines[int(line["line"])] = {**lines[int(line["line"])], **line, "line": int(line["line"])}
+        else:
+            raise RecordError("USER_ERROR", f"The line {line['line']} does not exist on this transaction.")
+    return [lines[number] for number in sorted(lines)]
 
 
 class NetSuiteStore:
@@ -344,6 +374,7 @@ class NetSuiteStore:
             if renamed is not None and renamed in index:
                 raise RecordError("DUP_RCRD", "This record already exists")
             if record_type in ("Invoice", "CreditMemo") and "itemList" in changes:
+                merged["itemList"] = {"item": _item_lines(current.get("itemList"), changes["itemList"])}
                 self._total(merged)
             settle = self._settlement(record_type, merged, current) if record_type in APPLY_TARGETS else _nothing
             if renamed is not None:
@@ -446,6 +477,7 @@ class NetSuiteStore:
             for line in lines:
                 if not line.get("item"):
                     raise RecordError("USER_ERROR", "Please enter value(s) for: Item")
+            data["itemList"] = {"item": _item_lines(None, {"item": lines})}
             total = self._total(data)
             if record_type == "Invoice":
                 data.update(amountRemaining=total, amountPaid=0.0, status="Open")

@@ -49,9 +49,16 @@ _SCHEMA_TEXT: dict[str, str] = {
     "EffectiveEndDate:date ItemType__NS BillingPeriod__NS Price__NS",
     "ProductRatePlanCharge": f"{_COMMON} {_NS_TRIO} Name Description ProductRatePlanId:id ChargeModel ChargeType "
     "BillingPeriod AccountingCode TaxCode TaxMode Taxable:boolean UOM ProductRatePlanChargeNumber "
-    "DeferredRevenueAccount RecognizedRevenueAccount RevRecCode ItemType__NS Class__NS Department__NS Location__NS "
-    f"Subsidiary__NS IncludeChildren__NS RecognizedRevAccount__NS DeferredRevAccount__NS {_TENANT_CUSTOM}",
-    "RatePlanCharge": f"{_COMMON} Name ChargeNumber ChargeModel ChargeType ProductRatePlanChargeId:id",
+    "DeferredRevenueAccount RecognizedRevenueAccount RevRecCode RevRecTriggerCondition RevRecStart__NS RevRecEnd__NS "
+    "RevRecTemplateType__NS ItemType__NS Class__NS Department__NS Location__NS Subsidiary__NS IncludeChildren__NS "
+    f"RecognizedRevAccount__NS DeferredRevAccount__NS {_TENANT_CUSTOM}",
+    "RatePlanCharge": f"{_COMMON} Name ChargeNumber ChargeModel ChargeType ProductRatePlanChargeId:id "
+    "SubscriptionId:id RevRecCode RevRecTriggerCondition",
+    # SOAP object reference, Subscription (docs.zuora.com .../soap-api-object-reference/subscription); Project__NS and
+    # SalesOrder__NS: reference zuora-connector.md 5.1.
+    "Subscription": f"{_COMMON} {_NS_TRIO} AccountId:id Name Status Notes ContractEffectiveDate:date "
+    "ServiceActivationDate:date ContractAcceptanceDate:date SubscriptionStartDate:date SubscriptionEndDate:date "
+    "TermStartDate:date TermEndDate:date TermType Project__NS SalesOrder__NS",
     "Invoice": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceNumber InvoiceDate:date DueDate:date TargetDate:date "
     "Amount:decimal AmountWithoutTax:decimal TaxAmount:decimal TaxExemptAmount:decimal Balance:decimal "
     "PaymentAmount:decimal RefundAmount:decimal AdjustmentAmount:decimal CreditMemoAmount:decimal "
@@ -60,7 +67,8 @@ _SCHEMA_TEXT: dict[str, str] = {
     "InvoiceItem": f"{_COMMON} IntegrationId__NS InvoiceId:id ChargeAmount:decimal TaxAmount:decimal "
     "ChargeDate:datetime ChargeName ChargeNumber ChargeId:id RatePlanChargeId:id ProductRatePlanChargeId:id "
     "ServiceStartDate:date ServiceEndDate:date Quantity:decimal UnitPrice:decimal UOM SKU ProductId:id "
-    "ProductName AccountingCode TaxCode TaxMode ProcessingType:integer SubscriptionId:id SubscriptionNumber",
+    "ProductName AccountingCode TaxCode TaxMode ProcessingType:integer SubscriptionId:id SubscriptionNumber "
+    "RevRecStartDate:date",
     "TaxationItem": f"{_COMMON} InvoiceId:id InvoiceItemId:id TaxAmount:decimal AccountingCode TaxRate:decimal "
     "TaxRateType TaxRateDescription TaxDate:date Name Jurisdiction LocationCode TaxCode TaxMode "
     "ExemptAmount:decimal",
