@@ -45,6 +45,8 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
     assert settings.zuora.client_secret.reveal() == "zuora-very-secret"
     assert settings.netsuite.concurrency == 4
     assert settings.sync.cutover_dates == {"invoice": dt.date(2024, 1, 1)}
+    assert settings.sync.new_and_modified == {"customer": False, "item": False}
+    assert settings.sync.custom_fields == {}
 
 
 def test_defaults_and_derived_urls(tmp_path: Path) -> None:
@@ -148,6 +150,41 @@ def test_settings_are_frozen_and_secrets_hidden(tmp_path: Path) -> None:
         (
             ("netsuite:", "sync:\n  standard_invoice_sync: false\n  types: [invoice, refund]\nnetsuite:"),
             "sync.types[1]: 'refund' does not run when NetSuite calculates tax (sync.standard_invoice_sync is false",
+        ),
+        (
+            ("netsuite:", "sync:\n  new_and_modified: {invoice: true}\nnetsuite:"),
+            "sync.new_and_modified.invoice: only master data is updated when modified (types: customer, item",
+        ),
+        (
+            ("netsuite:", "sync:\n  new_and_modified: {customer: yes please}\nnetsuite:"),
+            "sync.new_and_modified.customer: must be true or false",
+        ),
+        (
+            ("netsuite:", "sync:\n  custom_fields: {refund: []}\nnetsuite:"),
+            "sync.custom_fields.refund: custom field sync covers customer, item, invoice, credit-memo, payment",
+        ),
+        (
+            ("netsuite:", "sync:\n  custom_fields: {customer: [{zuora: Region__c, netsuite: region}]}\nnetsuite:"),
+            "sync.custom_fields.customer[0]: netsuite: 'region' is not a NetSuite custom field script id",
+        ),
+        (
+            (
+                "netsuite:",
+                "sync:\n  custom_fields: {customer: [{zuora: R__c, netsuite: custentityr, type: blob}]}\nnetsuite:",
+            ),
+            "sync.custom_fields.customer[0].type: must be one of 'text', 'integer', 'decimal', 'checkbox', 'date'",
+        ),
+        (
+            ("netsuite:", "sync:\n  custom_fields: {customer: [{zuora: R__c, netsuit: custentityr}]}\nnetsuite:"),
+            "sync.custom_fields.customer[0].netsuit: unknown key",
+        ),
+        (
+            (
+                "netsuite:",
+                "sync:\n  invoice_settlement: false\n"
+                "  custom_fields: {customer: [{zuora: R__c, netsuite: custentityr}]}\nnetsuite:",
+            ),
+            "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)",
         ),
     ],
 )

@@ -228,7 +228,7 @@ def test_an_internal_id_that_does_not_exist_is_refused_by_netsuite(box: Sandbox,
 
 def test_revenue_recognition_names_and_the_default_tax_code(box: Sandbox, config: Path, tmp_path: Path) -> None:
     ref_data = box.reference
-    configure(config, "sync", use_revenue_recognition=True, default_tax_code="Not Taxable")
+    configure(config, "sync", revenue_recognition=True, default_tax_code="Not Taxable")
     charges = [c for c in box.zuora.store.all("ProductRatePlanCharge") if c.get("ItemType__NS")]
     rev_rec = {"RevRecCode": "Straight Line Monthly", "DeferredRevAccount__NS": "Deferred Revenue : Subscriptions"}
     box.zuora.store.set("ProductRatePlanCharge", charges[0]["Id"], rev_rec)

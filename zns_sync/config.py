@@ -52,6 +52,7 @@ ALL_TYPES = (
     "payment",
     "refund",
     "adjustment",
+    "revenue-recognition",
     "ns-payment",
     "ns-refund",
     "ns-credit-memo",
@@ -307,6 +308,26 @@ class Classifications:
     )
 
 
+CUSTOM_FIELD_TYPES = ("text", "integer", "decimal", "checkbox", "date", "datetime")
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomField:
+    """One row of custom field sync (reference 4.18): a Zuora field copied to a NetSuite custom field."""
+
+    zuora: str = dataclasses.field(metadata=_meta("the Zuora field (Region__c, or a standard field)"))
+    netsuite: str = dataclasses.field(metadata=_meta("the NetSuite custom field's script id"))
+    type: str = dataclasses.field(
+        default="text", metadata=_meta("the NetSuite field's type", choices=CUSTOM_FIELD_TYPES)
+    )
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", self.zuora):
+            raise ValueError(f"zuora: {self.zuora!r} is not a Zuora field name")
+        if not re.fullmatch(r"cust[a-z]*[a-z0-9_]+", self.netsuite):
+            raise ValueError(f"netsuite: {self.netsuite!r} is not a NetSuite custom field script id (custentity...)")
+
+
 @dataclasses.dataclass(frozen=True)
 class SyncSettings:
     """What to sync and how."""
@@ -341,9 +362,6 @@ class SyncSettings:
     transaction_numbers: str = dataclasses.field(
         default="auto", metadata=_meta("tranId: NetSuite's number, or the Zuora one", choices=("auto", "source"))
     )
-    use_revenue_recognition: bool = dataclasses.field(
-        default=False, metadata=_meta("items: deferred revenue account and rev rec template by name")
-    )
     default_tax_code: str | None = dataclasses.field(
         default=None, metadata=_meta("taxItem of customers and billing documents, a NetSuite tax code by name")
     )
@@ -355,6 +373,18 @@ class SyncSettings:
     )
     item_id_mapping: str = dataclasses.field(
         default="name", metadata=_meta("item Item ID: the Zuora name, or 'Zuora <Type> <Id>'", choices=("name", "id"))
+    )
+    new_and_modified: dict[str, bool] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: update synced master records modified since the last run", choices=ALL_TYPES),
+    )
+    custom_fields: dict[str, tuple[CustomField, ...]] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: Zuora fields copied to NetSuite custom fields after a create", choices=ALL_TYPES),
+    )
+    revenue_recognition: bool = dataclasses.field(
+        default=False,
+        metadata=_meta("NetSuite uses revenue recognition: billing lines carry rev rec dates and deferral (4.7.2)"),
     )
 
     def __post_init__(self) -> None:
@@ -373,6 +403,24 @@ class SyncSettings:
             object.__setattr__(self, "types", (*self.types, *(n for n in catalog_types() if n not in self.types)))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
+        from zns_sync.flows import custom_field_types, modifiable_types  # imported late, as in supported_types
+
+        for name in self.new_and_modified:
+            if name not in modifiable_types():
+                raise ConfigError(
+                    f"sync.new_and_modified.{name}: only master data is updated when modified "
+                    f"(types: {', '.join(modifiable_types())})"
+                )
+        for name in self.custom_fields:
+            if name not in custom_field_types():
+                raise ConfigError(
+                    f"sync.custom_fields.{name}: custom field sync covers {', '.join(custom_field_types())} "
+                    "(reference 4.18)"
+                )
+        if any(self.custom_fields.values()) and not self.invoice_settlement:
+            raise ConfigError(
+                "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)"
+            )
 
     @property
     def entity_id_source(self) -> str:
@@ -387,10 +435,17 @@ class SyncSettings:
         return self.force_catalog_sync or "sales-order" in self.types
 
     def refusal(self, name: str) -> str | None:
-        """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
+        """Why record type `name` cannot run with invoice_settlement, standard_invoice_sync and revenue_recognition
+        as set, if it cannot."""
         from zns_sync.flows import refusal  # imported late, as in supported_types
 
-        return refusal(name, self.invoice_settlement, self.standard_invoice_sync, catalog_sync=self.catalog_sync)
+        return refusal(
+            name,
+            self.invoice_settlement,
+            self.standard_invoice_sync,
+            catalog_sync=self.catalog_sync,
+            revenue_recognition=self.revenue_recognition,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

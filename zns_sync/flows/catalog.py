@@ -30,7 +30,7 @@ class CatalogFlow(Flow):
     zuora_type: ClassVar[str]  # the item's Zuora Type custom field: PRODUCT, RATE_PLAN, CHARGE
     id_label: ClassVar[str]  # the Item ID by id: `Zuora <id_label> <Id>` (Product, Rate Plan, Charge)
     counterpart_types = tuple(ITEM_TYPES.values())
-    steps = (CREATING, LINKING)
+    steps: ClassVar[tuple[Step, ...]] = (CREATING, LINKING)
 
     def validate(self, row: Mapping[str, Any], page: Any) -> Problem | None:
         if str(row.get("ItemType__NS") or "") not in ITEM_TYPES:

@@ -1,20 +1,26 @@
-"""Zuora Product Rate Plan Charge -> NetSuite item of the type `ItemType__NS` names (reference 4.5, 6.5)."""
+"""Zuora Product Rate Plan Charge -> NetSuite item of the type `ItemType__NS` names (reference 4.5, 6.5).
+
+With sync.new_and_modified.item, a charge synced already and modified since the last run (UpdatedDate) updates its
+item: the name, description and Zuora fields that differ from the item's; its status stays Sync Complete.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from zns_sync.flows.base import INTEGRATION_ID_FIELD, Problem, record_name, skipped
-from zns_sync.flows.catalog import CatalogFlow
+from zns_sync.flows.base import INTEGRATION_ID_FIELD, Problem, Step, Write, changed, record_name, skipped
+from zns_sync.flows.catalog import ITEM_TYPES, CatalogFlow
 from zns_sync.flows.classifications import INCLUDE_CHILDREN_FIELD, ZUORA_FIELDS, Classified
 from zns_sync.flows.names import DEFERRED_REVENUE_ACCOUNT as DEFERRED_REVENUE
 from zns_sync.flows.names import INCOME_ACCOUNT, REV_REC_TEMPLATE
-from zns_sync.netsuite import RecordRef
+from zns_sync.netsuite import RecordRef, record_type_enum
+from zns_sync.status import Action
 
 # The charge's GL accounts by full name (reference 5.1, 6.5).
 RECOGNIZED_REVENUE_ACCOUNT = "RecognizedRevAccount__NS"
 DEFERRED_REVENUE_ACCOUNT = "DeferredRevAccount__NS"
+UPDATING = Step(Action.UPDATING, "Item", silent=True)  # a modified charge (reference 4.5: status untouched)
 
 
 class ItemFlow(CatalogFlow):
@@ -31,12 +37,29 @@ class ItemFlow(CatalogFlow):
         "ItemType__NS", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate", "AccountingCode", "RevRecCode",
         RECOGNIZED_REVENUE_ACCOUNT, DEFERRED_REVENUE_ACCOUNT, INCLUDE_CHILDREN_FIELD, *ZUORA_FIELDS,
     )  # fmt: skip
+    steps = (*CatalogFlow.steps, UPDATING)
+    modified_field = "UpdatedDate"
+    takes_custom_fields = True
+
+    def lookups(self, rows: Sequence[dict[str, Any]]) -> dict[str, Mapping[str, Any]]:
+        """The NetSuite items of modified charges, by internalId (read as the type ItemType__NS names)."""
+        modified = [r for r in rows if self.modified(r) and r.get(INTEGRATION_ID_FIELD) and _item_type(r)]
+        refs = [RecordRef(internal_id=str(r[INTEGRATION_ID_FIELD]), type=_item_type(r)) for r in modified]
+        reads = self.context.netsuite.get_list(refs) if refs else []
+        return {str(ref.internal_id): read.record for ref, read in zip(refs, reads, strict=True) if read.record}
 
     # -- validation (reference 4.5) ---------------------------------------------------------------------------
-    def validate(self, row: Mapping[str, Any], page: None) -> Problem | None:
+    def validate(self, row: Mapping[str, Any], page: Mapping[str, Mapping[str, Any]]) -> Problem | None:
         item_type = super().validate(row, page)
         if item_type is not None:
             return item_type
+        if self.modified(row):
+            if str(row.get(INTEGRATION_ID_FIELD) or "") not in page:
+                return skipped(
+                    f"no {row['ItemType__NS']} item {row.get(INTEGRATION_ID_FIELD)} in NetSuite: deleted, or its "
+                    "ItemType__NS changed after sync (reference 4.3: delete the item, clear the charge's status)"
+                )
+            return None
         if row.get(INTEGRATION_ID_FIELD):
             return None  # a link writes only the Zuora fields (reference 4.5: validations skipped on link)
         problem = next((c.problem for c in self._named(row) if c.problem is not None), None)
@@ -57,7 +80,7 @@ class ItemFlow(CatalogFlow):
         else:
             default = self.settings.netsuite_defaults.income_account
             named.append(Classified({"incomeAccount": RecordRef(internal_id=default)} if default else {}))
-        if self.settings.sync.use_revenue_recognition:
+        if self.settings.sync.revenue_recognition:
             if row.get(DEFERRED_REVENUE_ACCOUNT):
                 value, where = str(row[DEFERRED_REVENUE_ACCOUNT]), f"{DEFERRED_REVENUE_ACCOUNT} of {what}"
                 named.append(self.classifier.record("deferredRevenueAccount", value, DEFERRED_REVENUE, where))
@@ -67,7 +90,7 @@ class ItemFlow(CatalogFlow):
         return named
 
     # -- mapping (reference 6.5) ----------------------------------------------------------------------------
-    def zuora_fields(self, row: Mapping[str, Any], page: None) -> dict[str, Any]:
+    def zuora_fields(self, row: Mapping[str, Any], page: Any) -> dict[str, Any]:
         ids = self.settings.netsuite_fields
         fields = super().zuora_fields(row, page)
         for zuora_name, script_id in (("ChargeModel", ids.item_charge_model), ("ChargeType", ids.item_charge_type)):
@@ -75,7 +98,7 @@ class ItemFlow(CatalogFlow):
                 fields[script_id] = row[zuora_name]
         return fields
 
-    def item_fields(self, row: Mapping[str, Any], page: None) -> dict[str, Any]:
+    def item_fields(self, row: Mapping[str, Any], page: Any) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         if row.get("Description"):
             fields["salesDescription"] = row["Description"]
@@ -88,3 +111,19 @@ class ItemFlow(CatalogFlow):
         if self.settings.sync.standard_invoice_sync:
             fields["isTaxable"] = False
         return fields
+
+    def changes(self, row: Mapping[str, Any], page: Mapping[str, Mapping[str, Any]]) -> list[Write]:
+        """A modified charge: its item's Item ID, description and Zuora fields (not its display name, which is set
+        on create only, reference 6.5), as far as they differ."""
+        internal_id = str(row[INTEGRATION_ID_FIELD])
+        fields: dict[str, Any] = {"itemId": self.item_id(row), "customFieldList": self.zuora_fields(row, page)}
+        if row.get("Description"):
+            fields["salesDescription"] = row["Description"]
+        update = changed(fields, page[internal_id])
+        return [self.update(UPDATING, ITEM_TYPES[str(row["ItemType__NS"])], internal_id, update)] if update else []
+
+
+def _item_type(row: Mapping[str, Any]) -> str | None:
+    """The RecordType enum value of the item an ItemType__NS names (nonInventorySaleItem), if it names one."""
+    record_type = ITEM_TYPES.get(str(row.get("ItemType__NS") or ""))
+    return record_type_enum(record_type) if record_type else None

@@ -74,6 +74,7 @@ class PaymentFlow(TransactionFlow):
         "UpdatedDate",
     )  # fmt: skip
     steps = (CREATING_PAYMENT,)
+    takes_custom_fields = True  # reference 4.18
     completion_fields = {ORIGIN_FIELD: "ZUORA"}
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:

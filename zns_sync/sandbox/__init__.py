@@ -137,7 +137,11 @@ class Sandbox:
         from zns_sync.flows import refusal
 
         wanted = [*default_types(), *NETSUITE_TYPES]
-        return [name for name in wanted if refusal(name, self.invoice_settlement, True, catalog_sync=False) is None]
+        return [
+            name
+            for name in wanted
+            if refusal(name, self.invoice_settlement, True, catalog_sync=False, revenue_recognition=False) is None
+        ]
 
     def settings(self, state_dir: Path) -> Settings:
         return settings_from_mapping(self.config_mapping(state_dir))

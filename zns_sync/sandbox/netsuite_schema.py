@@ -474,7 +474,7 @@ SCHEMAS: dict[str, list[str]] = {
         sublist("InvoiceItemList", "item", "tranSales:InvoiceItem"),
         ctype(
             "InvoiceItem",
-            "job:R item:R line:l description:s amount:d isTaxable:b quantity:d units:R price:R rate:s "
+            "job:R item:R line:l description:s amount:d isTaxable:b deferRevRec:b quantity:d units:R price:R rate:s "
             "department:R class:R location:R revRecStartDate:dt revRecEndDate:dt grossAmt:d tax1Amt:d taxCode:R "
             "taxRate1:d taxAmount:d customFieldList:CFL",
             optional=True,
@@ -509,7 +509,7 @@ SCHEMAS: dict[str, list[str]] = {
             "CreditMemoItem",
             "job:R item:R orderLine:l line:l quantity:d description:s price:R rate:s amount:d isTaxable:b "
             "taxCode:R taxRate1:d tax1Amt:d grossAmt:d department:R class:R location:R revRecStartDate:dt "
-            "revRecEndDate:dt units:R taxAmount:d customFieldList:CFL",
+            "revRecEndDate:dt units:R deferRevRec:b taxAmount:d customFieldList:CFL",
             optional=True,
         ),
         sublist("CreditMemoApplyList", "apply", "tranCust:CreditMemoApply"),

@@ -72,7 +72,7 @@ ACCOUNTS = (
     ("Deferred Revenue : Subscriptions", "_deferredRevenue"),
     ("Accounts Receivable", "_accountsReceivable"),
 )
-REV_REC_TEMPLATES = ("Straight Line Monthly", "Recognize Immediately")
+REV_REC_TEMPLATES = ("Straight Line Monthly", "Recognize Immediately", "Percent Complete")
 TAX_CODES = ("Not Taxable", "CA Sales Tax")
 _NONCE = re.compile(r"[A-Za-z0-9]{6,64}")
 _HOSTILE_BODY = (
