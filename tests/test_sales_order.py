@@ -76,6 +76,12 @@ def test_dry_run_shows_one_subscription_per_order_and_writes_nothing(
     assert body["objectType"] == "Subscription" and len(body["subscribeToRatePlans"]) == 2
     assert body["invoiceCollect"] is False and body["termType"] == "TERMED" and body["initialTerm"] == 12
     assert records[orders["sales_order_without_initial_term"]]["action"] == "skip"
+    # explain: by the order's number, and an order with no rate-plan line held out by the flow's own rule
+    two = order(ns_box, orders["sales_order_two_plans"])
+    why = json.loads(zns(ns_config, "explain", "sales-order", two["tranId"], "--json").stdout)
+    assert why["source_id"] == two["internalId"] and all(r["met"] for r in why["rules"])
+    outside = zns(ns_config, "explain", "sales-order", orders["sales_order_without_rate_plan_line"], "--json")
+    assert [r["met"] for r in json.loads(outside.stdout)["rules"]][-1] is False
     assert ns_box.zuora.counters.get("objects_written", 0) == written
     assert ns_box.zuora.store.count("Subscription") == 0
 
