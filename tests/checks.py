@@ -339,4 +339,36 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
         made = {str(a["IntegrationId__NS"]): money(a["Amount"]) for a in adjustments
                 if str(a["IntegrationId__NS"]).partition("_")[0] == memo_id}  # fmt: skip
         assert made == expected, f"credit memo {memo_id}: {made} != {expected}"
+    complete.update(_complete_sales_orders(box, settled))
     return dict(complete)
+
+
+def _complete_sales_orders(box: Sandbox, settled: bool) -> Counter[str]:
+    """One subscription per sales order; a complete order names it (Zuora ID, its number as the Zuora Reference
+    Number, the sync date) and it holds one rate plan per rate-plan line, in order."""
+    zuora, netsuite = box.zuora.store, box.netsuite.store
+    subscriptions = [s for s in zuora.all("Subscription") if s.get("IntegrationId__NS")]
+    counted = Counter(str(s["IntegrationId__NS"]) for s in subscriptions)
+    assert all(n == 1 for n in counted.values()), f"duplicate subscriptions: {[k for k, n in counted.items() if n > 1]}"
+    complete = Counter[str]()
+    for subscription in subscriptions:
+        order = netsuite.get("SalesOrder", str(subscription["IntegrationId__NS"]))
+        assert order is not None, f"subscription {subscription['Id']} names no NetSuite sales order"
+        status = custom(order, FIELDS.transaction_integration_status)
+        if not _counterpart(status, custom(order, FIELDS.transaction_zuora_id), subscription, settled):
+            continue
+        complete["SalesOrder"] += 1
+        assert custom(order, FIELDS.transaction_reference_number) == subscription["Name"], order
+        assert custom(order, FIELDS.transaction_sync_date), order
+        assert subscription["SalesOrder__NS"] == order["tranId"] and subscription["Status"] == "Active"
+        items = {
+            str(i["internalId"]): custom(i, FIELDS.item_zuora_id)
+            for t in ITEMS
+            for i in netsuite.all(t)
+            if custom(i, FIELDS.item_zuora_type) == "RATE_PLAN"
+        }
+        lines = [items[str(line["item"]["internalId"])] for line in order["itemList"]["item"]
+                 if str(line["item"]["internalId"]) in items]  # fmt: skip
+        plans = [p["ProductRatePlanId"] for p in zuora.all("RatePlan") if p["SubscriptionId"] == subscription["Id"]]
+        assert plans == lines, f"subscription {subscription['Id']}: rate plans {plans} != lines {lines}"
+    return complete

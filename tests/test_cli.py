@@ -179,5 +179,6 @@ def test_demo_shows_the_netsuite_to_zuora_direction() -> None:
     done = cli("demo", "--customer-master", "netsuite", "--records", "8")
     assert done.returncode == 0, done.stderr
     assert "NetSuite is the customer master" in done.stdout and "customer_currency_not_in_zuora" in done.stdout
-    assert "the NetSuite payments, credit memos and refunds go to Zuora" in done.stdout
-    assert "ns-payment" in done.stdout and "ns-refund" in done.stdout
+    assert "the NetSuite payments, credit memos, refunds and sales orders go to Zuora" in done.stdout
+    assert "ns-payment" in done.stdout and "ns-refund" in done.stdout and "sales_order_two_plans" in done.stdout
+    assert "sales-order" in done.stdout

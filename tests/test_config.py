@@ -141,7 +141,7 @@ def test_settings_are_frozen_and_secrets_hidden(tmp_path: Path) -> None:
         ),
         (
             ("netsuite:", "sync:\n  types: [customer, product]\nnetsuite:"),
-            "sync.types[1]: 'product' runs only with the product catalog sync, and sync.force_catalog_sync is false",
+            "sync.types[1]: 'product' runs only with the product catalog sync: sales-order is not in sync.types",
         ),
         (
             ("netsuite:", "sync:\n  item_id_mapping: number\nnetsuite:"),

@@ -40,6 +40,7 @@ from zns_sync.engine import Engine
 from zns_sync.flows import FLOWS
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
+from zns_sync.sandbox.demo_netsuite import record_netsuite_sales_orders
 
 KILLS = int(os.environ.get("ZNS_CHAOS_KILLS", "10"))
 INVOICES = 120
@@ -290,6 +291,7 @@ def clear_some(box: Sandbox, rng: random.Random) -> None:
         ("Customer", FIELDS.customer_integration_status, FIELDS.customer_zuora_id),
         ("CustomerPayment", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
         ("CustomerRefund", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
+        ("SalesOrder", FIELDS.transaction_integration_status, FIELDS.transaction_zuora_id),
     ):
         for record in box.netsuite.store.all(record_type):
             if (
@@ -344,6 +346,41 @@ def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_status
         assert netsuite_outcome(box) == expected
         if settlement:  # a NetSuite payment applied to a debit memo's NetSuite invoice reached Zuora
             assert any(p.get("DebitMemoId") for p in box.zuora.store.all("PaymentPart"))
+
+
+SO_SYNC = {"types": ("sales-order",), "invoice_settlement": False}  # the catalog types come with it
+
+
+def test_sales_orders_killed_at_random_with_lost_answers_and_cleared_statuses(tmp_path: Path) -> None:
+    """SIGKILL at random moments of sales-order runs, Zuora answers lost after it committed, statuses cleared by
+    hand: in the end the same sales-order statuses as a clean run, exactly one subscription per order, none lost."""
+    tenant = {"invoices": 8, "seed": SEED, "invoice_settlement": False, "customer_master": "netsuite"}
+
+    def prepared(box: Sandbox, state: Path) -> None:
+        with engine(box, state, SO_SYNC) as clean:
+            settle(clean)  # the catalog: the rate-plan items the sales orders pick
+        for _ in range(4):
+            assert record_netsuite_sales_orders(box.netsuite.store, box.zuora.store)
+
+    with Sandbox(**tenant) as control:
+        prepared(control, tmp_path / "control")
+        with engine(control, tmp_path / "control", SO_SYNC) as clean:
+            settle(clean)
+        expected = dict(netsuite_statuses(control, "SalesOrder"))
+    assert expected["Sync Complete"] == 12
+    rng = random.Random(f"{SEED}-sales-order")
+    with Sandbox(**tenant) as box:
+        config = netsuite_master(box, tmp_path, "chaos", SO_SYNC, max_retries=1)
+        prepared(box, tmp_path / "chaos-state")
+        box.zuora.faults.latency_seconds = 0.15  # long enough that a kill lands mid-run
+        box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
+        assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, "sales-order", within=2.0) == NS_KILLS
+        box.zuora.faults.latency_seconds = box.zuora.faults.drop_after_rate = 0.0
+        with engine(box, tmp_path / "chaos-state", SO_SYNC) as clean:
+            settle(clean)
+        assert assert_netsuite_origin_consistent(box)["SalesOrder"] == 12
+        assert dict(netsuite_statuses(box, "SalesOrder")) == expected
+        assert box.zuora.store.count("Subscription") == 12
 
 
 def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: Path) -> None:

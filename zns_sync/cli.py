@@ -508,10 +508,10 @@ def demo(records: int, seed: int, invoice_settlement: bool, customer_master: str
         if customer_master == "netsuite":
             made = box.record_in_netsuite()
             console.print(
-                f"A clerk records {len(made)} payments, credit memos and refunds in NetSuite: "
+                f"A clerk records {len(made)} payments, credit memos, refunds and sales orders in NetSuite: "
                 + ", ".join(sorted(made))
             )
-            console.rule("Next run: the NetSuite payments, credit memos and refunds go to Zuora")
+            console.rule("Next run: the NetSuite payments, credit memos, refunds and sales orders go to Zuora")
             _demo_run(console, settings)
         console.rule("Next run: selects nothing new")
         sync(settings, settings.sync.types, dry_run=False, command="demo")

@@ -234,6 +234,33 @@ class NetSuiteFields:
         default="custbodyzuorareferencenumber", metadata=_meta("Zuora Reference Number")
     )
     transaction_sync_date: str = dataclasses.field(default="custbodyzuorasyncdate", metadata=_meta("sync date"))
+    transaction_send_to_zuora: str = dataclasses.field(
+        default="custbodyzuorasendtozuora", metadata=_meta("checkbox: sales orders selected for NetSuite -> Zuora")
+    )
+    sales_order_auto_renew: str = dataclasses.field(
+        default="custbodyzuoraautorenew", metadata=_meta("Zuora Auto Renew (Yes/No)")
+    )
+    sales_order_initial_term: str = dataclasses.field(
+        default="custbodyzuorainitialterm", metadata=_meta("Zuora Initial Term (months)")
+    )
+    sales_order_renewal_term: str = dataclasses.field(
+        default="custbodyzuorarenewalterm", metadata=_meta("Zuora Renewal Term (months)")
+    )
+    sales_order_term_setting: str = dataclasses.field(
+        default="custbodyzuoratermsetting", metadata=_meta("Zuora Term Setting (TERMED/EVERGREEN)")
+    )
+    sales_order_term_start_date: str = dataclasses.field(
+        default="custbodyzuoratermstartdate", metadata=_meta("Zuora Term Start Date")
+    )
+    sales_order_contract_effective_date: str = dataclasses.field(
+        default="custbodyzuoracontracteffectivedate", metadata=_meta("Zuora Contract Effective Date")
+    )
+    sales_order_customer_acceptance_date: str = dataclasses.field(
+        default="custbodyzuoracustomeracceptancedate", metadata=_meta("Zuora Customer Acceptance Date")
+    )
+    sales_order_subscription_number: str = dataclasses.field(
+        default="custbodyzuorasubscriptionnumber", metadata=_meta("Zuora Subscription Number (blank: Zuora's)")
+    )
     transaction_tax_amount: str = dataclasses.field(default="custbodyzuorataxamount", metadata=_meta("tax"))
     transaction_amount_without_tax: str = dataclasses.field(
         default="custbodyzuoraamountwithouttax", metadata=_meta("amount without tax")
@@ -372,7 +399,7 @@ class SyncSettings:
                 raise ConfigError(f"sync.types[{index}]: {name!r} {reason}")
         if not self.types:  # the default types (NetSuite -> Zuora ones are opt-in, reference 7.2) that run as set
             object.__setattr__(self, "types", tuple(n for n in default_types() if self.refusal(n) is None))
-        if self.force_catalog_sync:  # the catalog sync brings its types (reference 4.3)
+        if self.catalog_sync:  # the catalog sync brings its types (reference 4.3)
             object.__setattr__(self, "types", (*self.types, *(n for n in catalog_types() if n not in self.types)))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
@@ -402,6 +429,11 @@ class SyncSettings:
             return self.customer_entity_id
         return "number" if self.use_account_number_as_entity_id else "auto"
 
+    @property
+    def catalog_sync(self) -> bool:
+        """Products and rate plans sync (reference 4.3, 4.6): with the sales-order sync, or forced."""
+        return self.force_catalog_sync or "sales-order" in self.types
+
     def refusal(self, name: str) -> str | None:
         """Why record type `name` cannot run with invoice_settlement, standard_invoice_sync and revenue_recognition
         as set, if it cannot."""
@@ -411,7 +443,7 @@ class SyncSettings:
             name,
             self.invoice_settlement,
             self.standard_invoice_sync,
-            catalog_sync=self.force_catalog_sync,
+            catalog_sync=self.catalog_sync,
             revenue_recognition=self.revenue_recognition,
         )
 

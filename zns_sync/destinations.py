@@ -106,6 +106,11 @@ class Destination(ABC):
     def find(self, refs: Sequence[Any]) -> list[str | None]:
         """The id of each referenced record that exists, in order (None where it does not)."""
 
+    def read(self, record_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """These fields of the records of a type with these ids, by id (those that exist): what a flow writes back
+        of its counterparts (`Flow.write_back`). Offered by the destinations whose flows declare one."""
+        raise NotImplementedError(f"{self.name} does not read counterparts' fields")
+
     @abstractmethod
     def preview(self, record: Any) -> dict[str, Any]:
         """A record as plain JSON-able data, for dry runs."""
@@ -285,6 +290,14 @@ class ZuoraDestination(Destination):
                     ids.setdefault(tuple(str(row.get(name)) for name in names), str(row["Id"]))
             for index in indexes:
                 found[index] = ids.get(tuple(str(value) for _, value in refs[index].match))
+        return found
+
+    def read(self, record_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """ZOQL by Id, 200 ids a query."""
+        found: dict[str, dict[str, Any]] = {}
+        for query in zoql.select_in(record_type, tuple(dict.fromkeys(("Id", *fields))), "Id", sorted(set(ids))):
+            with self.window:
+                found.update((str(row["Id"]), row) for row in self.zuora.query(query))
         return found
 
     def records(

@@ -37,7 +37,16 @@ from zns_sync.flows import TYPES, flow_class
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Unbound, Write
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
-from zns_sync.sources import NetSuiteSource, Progress, Scope, Source, StatusWrite, ZuoraRestSource, ZuoraSource
+from zns_sync.sources import (
+    NetSuiteSource,
+    Progress,
+    Scope,
+    Source,
+    StatusWrite,
+    ZuoraRestSource,
+    ZuoraSource,
+    with_counterpart_fields,
+)
 from zns_sync.status import COMPLETE, TTA, Action, Phase, Status, check_transition
 from zns_sync.zuora import ZuoraClient
 
@@ -776,7 +785,8 @@ class _Pass:
 
     def _write_back(self, batch: list[_Done]) -> None:
         writes = [d for d in batch if d.write is not None]
-        saved = self.source.write([d.write for d in writes if d.write is not None])
+        statuses = [d.write for d in writes if d.write is not None]
+        saved = self.source.write(with_counterpart_fields(self.flow, self.destination, statuses))
         refused = {d.source_id: r.message for d, r in zip(writes, saved, strict=True) if not r.success}
         attempts = []
         for done in batch:

@@ -23,7 +23,7 @@ from zns_sync.engine import SYSTEM_NAMES, Engine
 from zns_sync.errors import UsageError
 from zns_sync.flows.base import Flow
 from zns_sync.journal import Attempt, current_user
-from zns_sync.sources import StatusWrite
+from zns_sync.sources import StatusWrite, with_counterpart_fields
 from zns_sync.status import BLANK, COMPLETE, IGNORED, TTA, Phase
 
 
@@ -129,5 +129,6 @@ def _resync(flow: Flow, row: dict[str, Any], counterpart: str | None) -> _Decisi
 def _write(engine: Engine, flow: Flow, writes: list[StatusWrite]) -> dict[str, str | None]:
     """Write the statuses; {source id: None when saved, else the source's message}."""
     source = engine.source(flow)
-    results = source.write(writes) if writes else []
+    destination = engine.destinations[flow.destination]
+    results = source.write(with_counterpart_fields(flow, destination, writes)) if writes else []
     return {w.source_id: None if r.success else r.message for w, r in zip(writes, results, strict=True)}

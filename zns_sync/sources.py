@@ -12,10 +12,10 @@ import enum
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from zns_sync.destinations import SYNC_DATE_FIELD
+from zns_sync.destinations import SYNC_DATE_FIELD, Destination
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
     STATUS_FIELD,
@@ -51,6 +51,25 @@ class StatusWrite:
     counterpart_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # other records of the source completed with this one (Plan.also)
+
+
+def with_counterpart_fields(flow: Flow, destination: Destination, writes: list[StatusWrite]) -> list[StatusWrite]:
+    """The completions with the fields of their counterparts the flow writes back (`Flow.write_back`: a
+    subscription's number), read from the destination in one go, however the counterparts became known (created,
+    found after a lost answer, found by the lookup before create, linked by `resync`)."""
+    wanted = flow.write_back()
+    ids = [w.counterpart_id for w in writes if w.status.phase is Phase.COMPLETE and w.counterpart_id]
+    if wanted is None or not ids:
+        return writes
+    found = destination.read(wanted.object_type, ids, tuple(wanted.fields.values()))
+    completed = []
+    for write in writes:
+        record = found.get(write.counterpart_id or "") if write.status.phase is Phase.COMPLETE else None
+        if record is not None:
+            values = {field: record[name] for field, name in wanted.fields.items() if record.get(name) is not None}
+            write = replace(write, extra={**write.extra, **values})
+        completed.append(write)
+    return completed
 
 
 @dataclass(frozen=True)
@@ -516,8 +535,11 @@ class NetSuiteSource(Source):
             fields[search.sync_date_field] = dt.date.today()
             if own:
                 fields.update(search.completion)
-        if write.status.phase is Phase.NEW:  # a reset (`resync`): its counterpart forgotten
+                fields.update(write.extra)  # the counterpart's fields the flow writes back (Flow.write_back)
+        if write.status.phase is Phase.NEW:  # a reset (`resync`): its counterpart forgotten, and what it wrote back
             fields[search.counterpart_field] = ""
+            wanted = self.flow.write_back()
+            fields.update(dict.fromkeys(wanted.fields if wanted is not None else (), ""))
         return {"customFieldList": fields}
 
     def statuses(self) -> Iterator[Progress]:

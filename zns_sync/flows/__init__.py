@@ -3,7 +3,8 @@
 The registry's order holds both of the reference's sequences: with Invoice Settlement on (2.2) the types that run
 only without it drop out, and the other way round (2.1). `customer` runs one way or the other (reference 4.1, 4.2):
 `flow_class` picks the one sync.customer_master names. The catalog types (`product`, `rate-plan`) run only when the
-catalog sync is on (reference 4.3: sales-order sync or "Force Zuora Product Catalog sync"): `refusal` says so
+catalog sync is on (reference 4.3: sales-order sync or "Force Zuora Product Catalog sync"; `sales-order` runs right
+after them, reference 2): `refusal` says so
 otherwise, and the config adds them to sync.types when it is on.
 """
 
@@ -22,12 +23,14 @@ from zns_sync.flows.product import ProductFlow
 from zns_sync.flows.rate_plan import RatePlanFlow
 from zns_sync.flows.refund import RefundFlow
 from zns_sync.flows.revenue_recognition import RevenueRecognitionFlow
+from zns_sync.flows.sales_order import SalesOrderFlow
 
 FLOWS: tuple[type[Flow], ...] = (
     CustomerFlow,
     NetSuiteCustomerFlow,
     ProductFlow,
     RatePlanFlow,
+    SalesOrderFlow,
     ItemFlow,
     InvoiceFlow,
     RevenueRecognitionFlow,
@@ -83,7 +86,10 @@ def refusal(
     """
     flow = _any_flow(name)
     if flow.catalog and not catalog_sync:
-        return "runs only with the product catalog sync, and sync.force_catalog_sync is false (reference 4.3)"
+        return (
+            "runs only with the product catalog sync: sales-order is not in sync.types and sync.force_catalog_sync "
+            "is false (reference 4.3)"
+        )
     if flow.revenue_recognition and not revenue_recognition:
         return "runs only when NetSuite uses revenue recognition, and sync.revenue_recognition is false (4.7.2)"
     if flow.settlement is not None and flow.settlement != invoice_settlement:

@@ -152,6 +152,15 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class WriteBack:
+    """Fields of a record's counterpart written back to the record with Sync Complete (a subscription's number on
+    its sales order), read once the counterpart is known: created by this pass or found by a lookup."""
+
+    object_type: str  # the counterpart's type in the destination (Subscription)
+    fields: Mapping[str, str]  # the source record's field -> the counterpart's field
+
+
+@dataclass(frozen=True)
 class Problem:
     """Why a selected record cannot sync now: blocked on a dependency, or skipped on its own data."""
 
@@ -519,6 +528,10 @@ class Flow(ABC):
 
     def counterpart(self, row: Mapping[str, Any], page: Any) -> str | None:
         """The id written back with Sync Complete when it is not what the last step wrote."""
+        return None
+
+    def write_back(self) -> WriteBack | None:
+        """The counterpart's fields written back with Sync Complete, if any (None: its id only)."""
         return None
 
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:

@@ -32,6 +32,7 @@ RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
         "RevRecTemplate": "accounting.lists",
         "SalesTaxItem": "accounting.lists",
         "Invoice": "sales.transactions",
+        "SalesOrder": "sales.transactions",
         "CreditMemo": "customers.transactions",
         "CustomerPayment": "customers.transactions",
         "CustomerRefund": "customers.transactions",
@@ -79,6 +80,7 @@ SEARCH_KIND_OF: Mapping[str, str] = MappingProxyType(
         "CreditMemo": "transaction",
         "CustomerPayment": "transaction",
         "CustomerRefund": "transaction",
+        "SalesOrder": "transaction",
     }
 )
 # Reference lists 2023_2's getAll does not offer (its GetAllRecordType has neither): `get_all` searches them.

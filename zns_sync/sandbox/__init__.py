@@ -17,6 +17,7 @@ from zns_sync.sandbox.demo_netsuite import (
     record_netsuite_credit_memos,
     record_netsuite_payments,
     record_netsuite_refunds,
+    record_netsuite_sales_orders,
     seed_netsuite_master,
 )
 from zns_sync.sandbox.demo_tenant import TenantSummary, generate_tenant
@@ -24,7 +25,8 @@ from zns_sync.sandbox.netsuite_server import NetSuiteEmulator
 from zns_sync.sandbox.zuora_server import ZuoraEmulator
 
 SANDBOX_ACCOUNT = "123456_SB1"
-NETSUITE_TYPES = ("ns-payment", "ns-refund")  # synced too when NetSuite is the customer master (opt-in otherwise)
+# Synced too when NetSuite is the customer master (opt-in otherwise); sales-order brings the catalog types.
+NETSUITE_TYPES = ("sales-order", "ns-payment", "ns-refund")
 
 
 class Sandbox:
@@ -150,13 +152,14 @@ class Sandbox:
         path.write_text(header + yaml.safe_dump(self.config_mapping(state_dir.resolve()), sort_keys=False))
 
     def record_in_netsuite(self, payments: int = 4) -> dict[str, str]:
-        """What a clerk records in NetSuite once a run synced the invoices (demo_netsuite): customer payments, refunds
-        of Zuora payments through credit memos, credit memos against invoices from Zuora; the records by label, added
-        to `netsuite_awkward`."""
+        """What a clerk records in NetSuite once a run synced the invoices and the catalog (demo_netsuite): customer
+        payments, refunds of Zuora payments through credit memos, credit memos against invoices from Zuora, sales
+        orders of rate-plan items; the records by label, added to `netsuite_awkward`."""
         stores = self.netsuite.store, self.zuora.store, self.reference
         made = record_netsuite_credit_memos(*stores)  # first: they leave the invoices open for the payments
         made.update(record_netsuite_payments(*stores, payments=payments, seed=self.seed))
         made.update(record_netsuite_refunds(*stores))
+        made.update(record_netsuite_sales_orders(self.netsuite.store, self.zuora.store))
         self.netsuite_awkward.update(made)
         return made
 

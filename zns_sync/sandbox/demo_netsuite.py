@@ -327,3 +327,49 @@ def record_netsuite_credit_memos(
     credit("ns_credit_memo_two_zuora_invoices", [10.0, 10.0])
     credit("ns_credit_memo_more_than_zuora_balance", [12.0])
     return awkward
+
+
+SEND_TO_ZUORA, AUTO_RENEW, INITIAL_TERM, RENEWAL_TERM, TERM_SETTING = (
+    "custbodyzuorasendtozuora",
+    "custbodyzuoraautorenew",
+    "custbodyzuorainitialterm",
+    "custbodyzuorarenewalterm",
+    "custbodyzuoratermsetting",
+)
+ITEM_ZUORA_ID, ITEM_ZUORA_TYPE = "custitemzuoraid", "custitemzuoratype"
+
+
+def record_netsuite_sales_orders(netsuite: NetSuiteStore, zuora: ZuoraStore) -> dict[str, str]:
+    """Sales orders a salesperson enters in NetSuite once the catalog sync made the rate-plan items (reference 4.6):
+    for customers synced to Zuora, with rate-plan lines and another item's line (ignored), one EVERGREEN, one without
+    an Initial Term, one not sent to Zuora, one with no rate-plan line; their internalIds by label (none without
+    rate-plan items)."""
+    items = [i for t in ("NonInventorySaleItem", "ServiceSaleItem", "InventoryItem") for i in netsuite.all(t)]
+    plans = [i for i in items if (i.get("customFieldList") or {}).get(ITEM_ZUORA_TYPE) == "RATE_PLAN"]
+    others = [i for i in items if (i.get("customFieldList") or {}).get(ITEM_ZUORA_TYPE) != "RATE_PLAN"]
+    active = {a["Id"] for a in zuora.all("Account") if a.get("Status") == "Active"}
+    customers = [c for c in netsuite.all("Customer") if (c.get("customFieldList") or {}).get(ZUORA_ID) in active]
+    if not plans or not others or not customers:
+        return {}
+    termed = {AUTO_RENEW: YES, INITIAL_TERM: 12, RENEWAL_TERM: 12, TERM_SETTING: {"internalId": "1", "name": "TERMED"}}
+
+    def order(index: int, lines: list[dict[str, Any]], custom: dict[str, Any]) -> str:
+        customer = customers[index % len(customers)]
+        fields = {SEND_TO_ZUORA: True, CUSTOMER_ID_SALES: customer["customFieldList"][ZUORA_ID], **custom}
+        return netsuite.add("SalesOrder", {
+            "entity": {"internalId": customer["internalId"]}, "currency": customer.get("currency"),
+            "tranId": f"SO{netsuite.count('SalesOrder') + 1001}", "tranDate": dt.datetime(2025, 1, 2 + index),
+            "memo": "New subscription",
+            "itemList": {"item": [{"item": {"internalId": i["internalId"]}, "quantity": 1.0} for i in lines]},
+            "customFieldList": {k: v for k, v in fields.items() if v is not None},
+        }).internal_id  # fmt: skip
+
+    evergreen = {TERM_SETTING: {"internalId": "2", "name": "EVERGREEN"}}
+    return {
+        "sales_order_two_plans": order(0, [plans[0], others[0], plans[1 % len(plans)]], termed),
+        "sales_order_one_plan": order(1, [plans[2 % len(plans)]], termed),
+        "sales_order_evergreen": order(2, [plans[3 % len(plans)], plans[3 % len(plans)]], evergreen),
+        "sales_order_without_initial_term": order(3, [plans[0]], {**termed, INITIAL_TERM: None}),
+        "sales_order_not_sent": order(4, [plans[0]], {**termed, SEND_TO_ZUORA: False}),
+        "sales_order_without_rate_plan_line": order(5, [others[0]], termed),
+    }

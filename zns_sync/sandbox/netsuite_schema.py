@@ -133,8 +133,8 @@ SCHEMAS: dict[str, list[str]] = {
         enum(
             "RecordType",
             "account classification creditMemo currency customer customerPayment customerRefund department "
-            "inventoryItem invoice location nonInventorySaleItem paymentMethod revRecTemplate salesTaxItem "
-            "serviceSaleItem subsidiary term",
+            "inventoryItem invoice location nonInventorySaleItem paymentMethod revRecTemplate salesOrder "
+            "salesTaxItem serviceSaleItem subsidiary term",
         ),
         enum("GetAllRecordType", "currency state"),
         enum(
@@ -477,6 +477,20 @@ SCHEMAS: dict[str, list[str]] = {
             "job:R item:R line:l description:s amount:d isTaxable:b deferRevRec:b quantity:d units:R price:R rate:s "
             "department:R class:R location:R revRecStartDate:dt revRecEndDate:dt grossAmt:d tax1Amt:d taxCode:R "
             "taxRate1:d taxAmount:d customFieldList:CFL",
+            optional=True,
+        ),
+        # SalesOrder and its lines: the fields zns-sync reads, in transactions.sales.xsd 2023_2's order.
+        record(
+            "SalesOrder",
+            "createdDate:dt customForm:R entity:R currency:R tranDate:dt tranId:s startDate:dt endDate:dt "
+            "otherRefNum:s memo:s currencyName:s subTotal:d total:d class:R department:R subsidiary:R "
+            "lastModifiedDate:dt location:R status:s itemList:tranSales:SalesOrderItemList customFieldList:CFL",
+        ),
+        sublist("SalesOrderItemList", "item", "tranSales:SalesOrderItem"),
+        ctype(
+            "SalesOrderItem",
+            "item:R quantity:d description:s price:R rate:s amount:d department:R class:R location:R line:l "
+            "customFieldList:CFL",
             optional=True,
         ),
     ],

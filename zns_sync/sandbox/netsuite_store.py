@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 ITEM_TYPES = ("InventoryItem", "NonInventorySaleItem", "ServiceSaleItem")
-TRANSACTION_TYPES = ("Invoice", "CreditMemo", "CustomerPayment", "CustomerRefund")
+TRANSACTION_TYPES = ("Invoice", "CreditMemo", "CustomerPayment", "CustomerRefund", "SalesOrder")
 # Lists whose records form a tree (`parent`): their search field `name` is the full name, every ancestor's name
 # first, joined with " : " (SearchBasic `name` versus `nameNoHierarchy`, platform.common.xsd 2023_2; the hosted
 # connector's classification page: "Americas : North America : Eastern").
@@ -79,7 +79,7 @@ APPLY_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "CustomerRefund": ("customer", ("CreditMemo", "CustomerPayment")),
 }
 # The field naming a transaction's customer.
-CUSTOMER_FIELD = {"Invoice": "entity", "CreditMemo": "entity", "CustomerPayment": "customer"}
+CUSTOMER_FIELD = {"Invoice": "entity", "CreditMemo": "entity", "CustomerPayment": "customer", "SalesOrder": "entity"}
 # What is still open on a record an applyList line names: an invoice's amount due, a credit's unapplied cash.
 OPEN_FIELD = {"Invoice": "amountRemaining", "CreditMemo": "unapplied", "CustomerPayment": "unapplied"}
 # The amount field of a credit (a record a refund can take cash from), and its name in messages.
@@ -91,6 +91,7 @@ TRANSACTION_SEARCH_TYPE = {
     "CreditMemo": "_creditMemo",
     "CustomerPayment": "_customerPayment",
     "CustomerRefund": "_customerRefund",
+    "SalesOrder": "_salesOrder",
 }
 # SuiteTalk record type -> the `type` value of TransactionSearchBasic / ItemSearchBasic
 SEARCH_TYPE_VALUES = {

@@ -223,6 +223,49 @@ class TenantRules:
 
         return effect
 
+    # -- subscriptions ---------------------------------------------------------------------------------------------
+    def subscribe(self, body: Mapping[str, Any], fields: dict[str, Any]) -> Effect:
+        """POST /v1/subscriptions: an Active account, TERMED terms (or EVERGREEN), a unique number, and catalog rate
+        plans effective on the contract effective date; the subscription is Active with a RatePlan per plan."""
+        account = self._get("Account", body.get("accountKey"), "accountKey")
+        if account.get("Status") != "Active":
+            raise Refused("INVALID_VALUE", f"account {account['Id']} is not Active ({account.get('Status')})")
+        _required(fields, "ContractEffectiveDate")
+        term_type = fields.get("TermType") or "TERMED"
+        if term_type not in ("TERMED", "EVERGREEN"):
+            raise Refused("INVALID_VALUE", f"invalid termType: {term_type} (TERMED or EVERGREEN)")
+        if term_type == "TERMED":
+            _required(fields, "InitialTerm", "RenewalTerm")
+            if int(fields["InitialTerm"]) <= 0:
+                raise Refused("INVALID_VALUE", "initialTerm must be greater than 0 for a TERMED subscription")
+        plans = body.get("subscribeToRatePlans")
+        if not isinstance(plans, list) or not plans:
+            raise Refused("MISSING_REQUIRED_VALUE", "subscribeToRatePlans is required")
+        effective = fields["ContractEffectiveDate"]
+        catalog = []
+        for entry in plans:
+            plan = self._get("ProductRatePlan", (entry or {}).get("productRatePlanId"), "productRatePlanId")
+            start, end = plan.get("EffectiveStartDate"), plan.get("EffectiveEndDate")
+            if (start is not None and effective < start) or (end is not None and effective > end):
+                raise Refused("INVALID_VALUE", f"product rate plan {plan['Id']} is not effective on {effective}")
+            catalog.append(plan)
+        number = fields.get("Name") or self.store.next_number("A-S")
+        if any(s.get("Name") == number for s in self.store.rows("Subscription")):
+            raise Refused("DUPLICATE_VALUE", f"The subscription number {number} is already used.")
+        fields.update(Name=number, TermType=term_type, Status="Active", Version=1, AccountId=account["Id"])
+        fields.setdefault("TermStartDate", effective)
+        fields["SubscriptionStartDate"] = fields["TermStartDate"]
+
+        def effect(subscription_id: str) -> None:
+            for plan in catalog:
+                self.store.add(
+                    "RatePlan",
+                    {"Name": plan.get("Name"), "SubscriptionId": subscription_id, "ProductRatePlanId": plan["Id"],
+                     "AmendmentType": "NewProduct"},
+                )  # fmt: skip
+
+        return effect
+
     # -- refunds and adjustments -------------------------------------------------------------------------------------
     def _create_Refund(self, fields: dict[str, Any]) -> Effect:
         _required(fields, "PaymentId", "Amount", "Type")

@@ -28,6 +28,7 @@ from zns_sync.sandbox.zuora_settlement import MEMOS, RestFailure, Settlement
 from zns_sync.sandbox.zuora_store import (
     NOT_ACTION_OBJECTS,
     SETTLEMENT_DEPRECATED,
+    SUBSCRIBE_ONLY,
     SYSTEM_FIELDS,
     InvalidValue,
     ObjectSchema,
@@ -358,6 +359,8 @@ class ZuoraEmulator(LoopbackServer):
             return self._rest_create(
                 "Payment", _payment_fields(payload), partial(self.rules.create_payment, payload), headers
             )
+        if method == "POST" and path == "/v1/subscriptions":
+            return self._subscribe(_json_body(body), headers)
         if len(segments) == 5 and segments[2] == "payments" and segments[4] == "refunds" and method == "POST":
             key = unquote(segments[3])
             fields = _refund_fields(_json_body(body))
@@ -384,6 +387,21 @@ class ZuoraEmulator(LoopbackServer):
         number = record.get("PaymentNumber") or record.get("RefundNumber")
         return 200, {"success": True, "id": new_id, "number": number, "status": record.get("Status"),
                      "amount": record.get("Amount"), "accountId": record.get("AccountId")}  # fmt: skip
+
+    def _subscribe(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any]:
+        """POST /v1/subscriptions (Zuora's "Create a subscription", developer.zuora.com/v1-api-reference/api/
+        operation/POST_Subscription/; not in the vendored OpenAPI): the subscription with one RatePlan per
+        `subscribeToRatePlans` entry, its number generated unless `subscriptionNumber` names one."""
+        schema = schema_for("Subscription")
+        assert schema is not None
+        try:
+            fields = self._writable(schema, _subscription_fields(body), existing=None)
+            new_id = self._insert("Subscription", fields, lambda _, f: self.rules.subscribe(body, f))
+        except (InvalidValue, Refused) as exc:
+            raise _rest_error(headers, 400, 53100020, str(exc)) from None
+        record = self.store.get("Subscription", new_id) or {}
+        return 200, {"success": True, "subscriptionId": new_id, "subscriptionNumber": record.get("Name"),
+                     "contractedMrr": 0, "totalContractedValue": 0}  # fmt: skip
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
         text = payload.get("queryString")
@@ -439,6 +457,8 @@ class ZuoraEmulator(LoopbackServer):
         schema = schema_for(type_name)
         if schema is None or schema.name in self.unavailable:
             raise _Reply(400, _fault("INVALID_TYPE", f"invalid type for {action}: {type_name}"))
+        if action == "create" and schema.name in SUBSCRIBE_ONLY:
+            raise _Reply(400, _fault("INVALID_TYPE", f"invalid type for create: {type_name} (subscribe instead)"))
         if len(objects) > MAX_OBJECTS_PER_ACTION:
             raise _Reply(
                 400,
@@ -692,6 +712,18 @@ def _payment_fields(body: dict[str, Any]) -> dict[str, Any]:
         "Amount": body.get("amount"), "EffectiveDate": body.get("effectiveDate"), "Type": body.get("type"),
         "PaymentMethodId": body.get("paymentMethodId"), "Comment": body.get("comment"),
         "ReferenceId": body.get("referenceId"), "TransferredToAccounting": finance.get("transferredToAccounting"),
+        **_ns_fields(body),
+    }  # fmt: skip
+
+
+def _subscription_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/subscriptions as Subscription fields; the rate plans are the rules' business."""
+    return {
+        "AccountId": body.get("accountKey"), "Name": body.get("subscriptionNumber"), "TermType": body.get("termType"),
+        "InitialTerm": body.get("initialTerm"), "RenewalTerm": body.get("renewalTerm"),
+        "AutoRenew": body.get("autoRenew"), "ContractEffectiveDate": body.get("contractEffectiveDate"),
+        "ContractAcceptanceDate": body.get("customerAcceptanceDate"),
+        "ServiceActivationDate": body.get("serviceActivationDate"), "TermStartDate": body.get("termStartDate"),
         **_ns_fields(body),
     }  # fmt: skip
 

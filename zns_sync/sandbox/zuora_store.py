@@ -58,7 +58,10 @@ _SCHEMA_TEXT: dict[str, str] = {
     # SalesOrder__NS: reference zuora-connector.md 5.1.
     "Subscription": f"{_COMMON} {_NS_TRIO} AccountId:id Name Status Notes ContractEffectiveDate:date "
     "ServiceActivationDate:date ContractAcceptanceDate:date SubscriptionStartDate:date SubscriptionEndDate:date "
-    "TermStartDate:date TermEndDate:date TermType Project__NS SalesOrder__NS",
+    "TermStartDate:date TermEndDate:date TermType Project__NS SalesOrder__NS Version:integer InitialTerm:integer "
+    "RenewalTerm:integer AutoRenew:boolean",
+    # A subscription's rate plans name their catalog plans (POST /v1/subscriptions makes one per plan).
+    "RatePlan": f"{_COMMON} Name SubscriptionId:id ProductRatePlanId:id AmendmentType",
     "Invoice": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceNumber InvoiceDate:date DueDate:date TargetDate:date "
     "Amount:decimal AmountWithoutTax:decimal TaxAmount:decimal TaxExemptAmount:decimal Balance:decimal "
     "PaymentAmount:decimal RefundAmount:decimal AdjustmentAmount:decimal CreditMemoAmount:decimal "
@@ -119,6 +122,8 @@ SETTLEMENT_DEPRECATED = frozenset({"InvoicePayment", "RefundInvoicePayment"})
 # Selectable but not filterable, and filterable but not selectable (reference section 7).
 NOT_FILTERABLE = {"Invoice": frozenset({"Currency", "CreditBalanceAdjustmentAmount"})}
 NOT_SELECTABLE = {"Payment": frozenset({"AppliedAmount"})}
+# Objects the Actions create refuses: a subscription is made by subscribing (POST /v1/subscriptions).
+SUBSCRIBE_ONLY = frozenset({"Subscription", "RatePlan"})
 # Fields no write may set.
 SYSTEM_FIELDS = frozenset({"Id", "CreatedDate", "UpdatedDate", "CreatedById", "UpdatedById"})
 

@@ -199,15 +199,18 @@ class ZuoraClient:
     # -- REST resources (Invoice Settlement) ----------------------------------------------------------------
     def rest_create(self, path: str, body: Mapping[str, Any], *, idempotency_key: str) -> SaveResult:
         """POST a REST create under an Idempotency-Key: what the Actions cannot do with Invoice Settlement (a payment
-        with its applications, `/v1/payments`; a refund of one, `/v1/payments/{key}/refunds`).
+        with its applications, `/v1/payments`; a refund of one, `/v1/payments/{key}/refunds`), and a subscription
+        (`/v1/subscriptions`).
 
-        The new object's `id` comes back as the SaveResult's Id; Zuora's refusal is a failed SaveResult. A key
-        still in flight after the retries (409) or a lost answer raises ZuoraError.
+        The new object's `id` (a subscription's `subscriptionId`, `/v1/subscriptions`) comes back as the
+        SaveResult's Id; Zuora's refusal is a failed SaveResult. A key still in flight after the retries (409) or a
+        lost answer raises ZuoraError.
         """
         response = self._send("POST", path, json=_jsonable(body), idempotency_key=idempotency_key)
         answer = _json(response)
-        if isinstance(answer, dict) and answer.get("success") is True and answer.get("id"):
-            return SaveResult(True, str(answer["id"]), ())
+        new_id = (answer.get("id") or answer.get("subscriptionId")) if isinstance(answer, dict) else None
+        if isinstance(answer, dict) and answer.get("success") is True and new_id:
+            return SaveResult(True, str(new_id), ())
         if isinstance(answer, dict) and answer.get("success") is False and response.status_code in (200, 400, 404):
             return SaveResult(False, None, tuple(_details(answer)))
         raise _error(f"create {path}", response, answer)
