@@ -170,20 +170,23 @@ def test_a_create_still_in_flight_is_unknown_and_the_next_run_links(
     payload = next(r["payload"] for r in json.loads(shown.stdout)["records"] if r["source_id"] == target)
     fields = {k: v for k, v in payload.items() if k not in ("objectType", "operation")}
     other_host = ZuoraDestination(ZuoraClient(ns_box.settings(tmp_path / "other").zuora), Window(1))
-    ns_box.zuora.faults.processing_seconds = 12.0  # the other host's create is in flight during this run
+    release = threading.Event()
+    ns_box.zuora.faults.processing_gate = release  # the other host's create stays in flight during this run
     sent = threading.Thread(
         target=other_host.create, args=([ZuoraRecord("Subscription", fields, "/v1/subscriptions")],)
     )
     sent.start()
     try:
-        deadline = time.monotonic() + 5
-        while ns_box.zuora.counters.get("POST /v1/subscriptions", 0) < 1 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while ns_box.zuora.counters.get("creates_held", 0) < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert ns_box.zuora.counters.get("creates_held", 0) == 1, "the other host's create never arrived"
+        ns_box.zuora.faults.processing_gate = None  # this run's other creates go through at once
         first = counts(ns_config)
     finally:
+        release.set()
         sent.join()
         other_host.close()
-        ns_box.zuora.faults.processing_seconds = 0.0
     assert (first["created"], first["unknown"]) == (2, 1), first
     assert custom(order(ns_box, target), FIELDS.transaction_integration_status) == "Creating Subscription"
     assert ns_box.zuora.store.count("Subscription") == 3

@@ -70,6 +70,8 @@ class ZuoraFaults:
     token_ttl_seconds: float = 3599.0
     concurrency_limit: int = 40  # more /v1 requests in flight than this answer 429
     processing_seconds: float = 0.0  # each create takes this long (a repeat of its Idempotency-Key gets 409 meanwhile)
+    # Or each create waits until a test sets this event: a create held in flight for as long as a test needs it.
+    processing_gate: threading.Event | None = None
     shuffle_results: bool = False  # query results in random order (Zuora promises none)
     seed: int | None = None
     # Scripted answers for the next /v1 calls, consumed in order: an HTTP status (429, 500, 503 ...),
@@ -500,6 +502,10 @@ class ZuoraEmulator(LoopbackServer):
         """The injected processing time of a write (a repeat of its Idempotency-Key meanwhile gets 409)."""
         if self.faults.processing_seconds > 0:
             time.sleep(self.faults.processing_seconds)
+        gate = self.faults.processing_gate
+        if gate is not None:
+            self._count("creates_held")
+            gate.wait()
 
     def _update_one(self, schema: ObjectSchema, obj: dict[str, Any]) -> dict[str, Any]:
         object_id = obj.get("Id")
