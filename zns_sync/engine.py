@@ -308,6 +308,8 @@ class _Pass:
         self._counts_lock = threading.Lock()
         self._fatal: BaseException | None = None
         self._done: queue.Queue[_Done | None] = queue.Queue()
+        self._rows = 0  # source records read so far
+        self._plans = 0  # of which planned (not refused, not excluded)
         self._groups: set[str] = set()  # groups with a plan in this round
         self._deferred: list[Plan] = []  # plans whose group already writes in this round
 
@@ -326,7 +328,7 @@ class _Pass:
                 while self._deferred:  # the next plan of each group, once the last one's writes are done
                     waiting, self._deferred = self._deferred, []
                     self._groups.clear()
-                    self._run_chunks(pool, self._chunks(self._admitted([waiting])), 3 * concurrency)
+                    self._run_chunks(pool, self._chunks(self._admitted([waiting]), len(waiting)), 3 * concurrency)
         finally:
             self._done.put(None)
             completer.join()
@@ -365,6 +367,7 @@ class _Pass:
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]
                 taken += len(page)
+            self._rows += len(page)
             for start in range(0, len(page), size):
                 yield page[start : start + size]
             if self.limit is not None and taken >= self.limit:
@@ -398,6 +401,7 @@ class _Pass:
                     )  # fmt: skip
                 else:
                     plans.append(item)
+            self._plans += len(plans)
             if not self.mode.dry:
                 self.engine.journal.record(refusals)
             self.observer.advanced(self.flow.name, len(refusals))
@@ -418,17 +422,36 @@ class _Pass:
                     admitted.append(plan)
             yield admitted
 
-    def _chunks(self, slices: Iterable[list[Plan]]) -> Iterator[list[Plan]]:
-        """Plans in full write-sized chunks (refused records leave gaps that the next slice fills)."""
-        size = self.destination.create_batch
+    def _chunks(self, slices: Iterable[list[Plan]], total: int | None = None) -> Iterator[list[Plan]]:
+        """Plans in full chunks of an even size (refused records leave gaps that the next slice fills).
+
+        The size is set when the first slice is planned, from `total` plans or else from the records the source
+        says the pass reads: the fewest waves of `concurrency` requests of at most `create_batch` records, shared
+        evenly, so that no request carries a remnant while the other slots idle at the end.
+        """
+        size: int | None = None
         pending: list[Plan] = []
         for plans in slices:
             pending.extend(plans)
+            size = size or self._chunk_size(total)
             while len(pending) >= size:
                 yield pending[:size]
                 pending = pending[size:]
         if pending:
             yield pending
+
+    def _chunk_size(self, total: int | None) -> int:
+        """Records per write for an even share of `total` plans (else of the plans the source's count predicts)."""
+        batch, slots = self.destination.create_batch, self.destination.window.limit
+        if total is None:
+            expected = self.source.expected if self.pages is None else None
+            if expected is None or not self._rows:
+                return batch
+            if self.limit is not None:
+                expected = min(expected, self.limit)
+            total = max(self._plans, round(expected * self._plans / self._rows))  # refused in the same share
+        waves = max(1, -(-total // (slots * batch)))
+        return max(1, min(batch, -(-total // (slots * waves))))
 
     def _process(self, chunk: list[Plan]) -> None:
         """Recover, then take each record through its steps: claim, write (a worker's task)."""

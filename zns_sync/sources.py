@@ -88,6 +88,8 @@ class Source(ABC):
     """Records of one flow in the system that holds their Integration Status."""
 
     write_batch: int  # status writes per call
+    # How many records the pages being read hold in all, once the first page is read; None: the source did not say.
+    expected: int | None = None
 
     def __init__(self, flow: Flow, context: FlowContext) -> None:
         self.flow = flow
@@ -181,7 +183,9 @@ class ZuoraSource(Source):
 
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
         query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope, since))
-        return self.zuora.query_pages(query)
+        for page in self.zuora.query_pages(query):
+            self.expected = page.size  # the records the query matches (Zuora's `size`, with every page)
+            yield page
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
         objects = [self._render(w) for w in writes]
