@@ -308,8 +308,8 @@ class _Pass:
         self._counts_lock = threading.Lock()
         self._fatal: BaseException | None = None
         self._done: queue.Queue[_Done | None] = queue.Queue()
-        self._rows = 0  # source records read so far
-        self._plans = 0  # of which planned (not refused, not excluded)
+        self._rows = 0  # source records planned so far
+        self._plans = 0  # of which went on to be written (not refused, not excluded)
         self._groups: set[str] = set()  # groups with a plan in this round
         self._deferred: list[Plan] = []  # plans whose group already writes in this round
 
@@ -367,9 +367,10 @@ class _Pass:
             if self.limit is not None:
                 page = page[: max(0, self.limit - taken)]
                 taken += len(page)
-            self._rows += len(page)
             for start in range(0, len(page), size):
-                yield page[start : start + size]
+                rows = page[start : start + size]
+                self._rows += len(rows)
+                yield rows
             if self.limit is not None and taken >= self.limit:
                 return
 
