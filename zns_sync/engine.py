@@ -233,9 +233,23 @@ class Engine:
         return SOURCES[flow.source](flow, self.context)
 
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
-        """One pass over each type, in the documented order."""
+        """One pass over each type, in the documented order; passes whose records do not depend on each other
+        (`Flow.depends_on`) run at the same time, sharing the destinations' windows (a dry run: one after the other,
+        so its previews come in order)."""
         mode = DRY_RUN if dry_run else RUN
-        return {name: _Pass(self, self.flow(name), mode, limit).execute().counts for name in ordered(types)}
+        names = ordered(types)
+        flows = [self.flow(name) for name in names]
+        counts: dict[str, Counts] = {}
+        for stage in [[flow] for flow in flows] if dry_run else stages(flows):
+            if len(stage) == 1:
+                counts[stage[0].name] = _Pass(self, stage[0], mode, limit).execute().counts
+                continue
+            with ThreadPoolExecutor(len(stage), thread_name_prefix="pass") as passes:
+                futures = [passes.submit(_Pass(self, flow, mode, limit).execute) for flow in stage]
+                wait(futures)
+            for flow, future in zip(stage, futures, strict=True):
+                counts[flow.name] = future.result().counts  # the first pass's error, if any, is raised
+        return {name: counts[name] for name in names}
 
     def preview(self, name: str, rows: list[dict[str, Any]]) -> list[Preview]:
         """What a run would do with these source records, read already: a dry run over them alone."""
@@ -280,6 +294,20 @@ class Engine:
 def ordered(types: Sequence[str]) -> list[str]:
     """The named types in the documented sync order (the registry's)."""
     return [name for name in TYPES if name in types]
+
+
+def stages(flows: Sequence[Flow]) -> list[list[Flow]]:
+    """Flows in run order, grouped into stages that run at the same time: a flow joins the stage before it when it
+    depends on none of that stage's flows (`depends_on`; None: on every flow before it)."""
+    grouped: list[list[Flow]] = []
+    for flow in flows:
+        stage = grouped[-1] if grouped else []
+        independent = flow.depends_on is not None and not {f.name for f in stage} & set(flow.depends_on)
+        if stage and independent:
+            stage.append(flow)
+        else:
+            grouped.append([flow])
+    return grouped
 
 
 class _Pass:
