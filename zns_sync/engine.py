@@ -50,6 +50,9 @@ SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {
     "netsuite": NetSuiteSource,
 }
 _T = TypeVar("_T")
+# Status writes (claims, completions) a pass keeps in flight at once, each a call of the source's batch size: a
+# chunk's claims and the completer's write-backs do not wait for one another (Zuora allows 40 concurrent requests).
+STATUS_WRITERS = 4
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
 
 
@@ -336,6 +339,7 @@ class _Pass:
         self._counts_lock = threading.Lock()
         self._fatal: BaseException | None = None
         self._done: queue.Queue[_Done | None] = queue.Queue()
+        self._writers = ThreadPoolExecutor(STATUS_WRITERS, thread_name_prefix=f"status-{flow.name}")
         self._rows = 0  # source records planned so far
         self._plans = 0  # of which went on to be written (not refused, not excluded)
         self._groups: set[str] = set()  # groups with a plan in this round
@@ -356,10 +360,11 @@ class _Pass:
                 while self._deferred:  # the next plan of each group, once the last one's writes are done
                     waiting, self._deferred = self._deferred, []
                     self._groups.clear()
-                    self._run_chunks(pool, self._chunks(self._admitted([waiting]), len(waiting)), 3 * concurrency)
+                    self._run_chunks(pool, self._chunks(self._admitted([waiting]), every=True), 3 * concurrency)
         finally:
             self._done.put(None)
             completer.join()
+            self._writers.shutdown()
             self.counts.seconds = time.monotonic() - start
         self._raise_fatal()
         return self.result
@@ -451,36 +456,48 @@ class _Pass:
                     admitted.append(plan)
             yield admitted
 
-    def _chunks(self, slices: Iterable[list[Plan]], total: int | None = None) -> Iterator[list[Plan]]:
-        """Plans in full chunks of an even size (refused records leave gaps that the next slice fills).
+    def _chunks(self, slices: Iterable[list[Plan]], every: bool = False) -> Iterator[list[Plan]]:
+        """Plans in chunks of an even size (refused records leave gaps that the next slice fills).
 
-        The size is set when the first slice is planned, from `total` plans or else from the records the source
-        says the pass reads: the fewest waves of `concurrency` requests of at most `create_batch` records, shared
-        evenly, so that no request carries a remnant while the other slots idle at the end.
+        Once the first slice is planned, the pass knows how many plans to expect: those given (`every`: the slices
+        hold every plan, a deferred round), or else the records the source says it reads, refused in the share the
+        slices planned so far were. They are cut into the fewest waves of
+        `concurrency` requests of at most `create_batch` records, and each chunk takes an even share of the plans
+        still expected over the chunks still to cut, so that the last wave ends together instead of leaving one
+        request with a remnant while the other slots idle.
         """
-        size: int | None = None
+        batch, slots = self.destination.create_batch, self.destination.window.limit
+        left: int | None = None  # chunks still to cut
         pending: list[Plan] = []
         for plans in slices:
             pending.extend(plans)
-            size = size or self._chunk_size(total)
-            while len(pending) >= size:
+            while pending:
+                expected = len(pending) if every else self._expected(len(pending))
+                if expected is None:
+                    if len(pending) < batch:
+                        break
+                    size = batch
+                else:
+                    if left is None or left * batch < expected:  # (re)counted in whole waves
+                        left = slots * -(-expected // (slots * batch))
+                    size = -(-expected // left)
+                    if len(pending) < size:
+                        break
+                    left = max(1, left - 1)
                 yield pending[:size]
                 pending = pending[size:]
         if pending:
             yield pending
 
-    def _chunk_size(self, total: int | None) -> int:
-        """Records per write for an even share of `total` plans (else of the plans the source's count predicts)."""
-        batch, slots = self.destination.create_batch, self.destination.window.limit
-        if total is None:
-            expected = self.source.expected if self.pages is None else None
-            if expected is None or not self._rows:
-                return batch
-            if self.limit is not None:
-                expected = min(expected, self.limit)
-            total = max(self._plans, round(expected * self._plans / self._rows))  # refused in the same share
-        waves = max(1, -(-total // (slots * batch)))
-        return max(1, min(batch, -(-total // (slots * waves))))
+    def _expected(self, pending: int) -> int | None:
+        """The plans not yet cut into chunks, as far as the source's count tells: `pending` and those still to plan."""
+        expected = self.source.expected if self.pages is None else None
+        if expected is None or not self._rows:
+            return None
+        if self.limit is not None:
+            expected = min(expected, self.limit)
+        to_plan = max(0, expected - self._rows) * self._plans / self._rows  # refused in the same share
+        return pending + round(to_plan)
 
     def _process(self, chunk: list[Plan]) -> None:
         """Recover, then take each record through its steps: claim, write (a worker's task)."""
@@ -595,8 +612,9 @@ class _Pass:
                 status = StatusWrite(cursor.plan.source_id, cursor.write.step.in_flight, self._tta(TTA.PROCESSING))
                 writes.append((cursor, status))
         refused: list[Attempt] = []
-        for batch in _batched(writes, self.source.write_batch):
-            saved_all = self.source.write([w for _, w in batch])
+        batches = _batched(writes, self.source.write_batch)
+        answers = self._writers.map(lambda batch: self.source.write([w for _, w in batch]), batches)
+        for batch, saved_all in zip(batches, answers, strict=True):
             for (cursor, _), saved in zip(batch, saved_all, strict=True):
                 if saved.success:
                     claimed.append(replace(cursor, status=cursor.write.step.in_flight))
@@ -734,9 +752,11 @@ class _Pass:
         self._done.put(_Done(plan.source_id, plan.number, cursor.before, "unknown", action, None, None, note))
 
     def _complete_loop(self) -> None:
-        """Write outcomes back to the source in its batch size; runs until the pass ends."""
+        """Write outcomes back to the source in its batch size, STATUS_WRITERS calls at once; runs until the pass
+        ends and its last write-back is done."""
         batch: list[_Done] = []
         closing = False
+        sent: list[Future[None]] = []
         while not closing:
             try:
                 item = self._done.get(timeout=0.05 if batch else None)
@@ -749,8 +769,10 @@ class _Pass:
                 if len(batch) < self.source.write_batch:
                     continue
             if batch:
-                self._guard(self._write_back, batch)
+                sent = [f for f in sent if not f.done()]
+                sent.append(self._writers.submit(self._guard, self._write_back, batch))
                 batch = []
+        wait(sent)
 
     def _write_back(self, batch: list[_Done]) -> None:
         writes = [d for d in batch if d.write is not None]
