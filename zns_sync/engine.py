@@ -53,6 +53,9 @@ _T = TypeVar("_T")
 # Status writes (claims, completions) a pass keeps in flight at once, each a call of the source's batch size: a
 # chunk's claims and the completer's write-backs do not wait for one another (Zuora allows 40 concurrent requests).
 STATUS_WRITERS = 4
+# Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
+# are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
+SPARE = 2
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
 
 
@@ -355,12 +358,12 @@ class _Pass:
         # Twice as many workers as destination slots: while one wave of requests is on the wire (the window
         # holds `concurrency` of them), the next wave is claimed and rendered, ready to go.
         try:
-            with ThreadPoolExecutor(2 * concurrency, thread_name_prefix=f"sync-{self.flow.name}") as pool:
-                self._run_chunks(pool, self._chunks(self._admitted(self._planned_slices())), 3 * concurrency)
+            with ThreadPoolExecutor(concurrency + SPARE, thread_name_prefix=f"sync-{self.flow.name}") as pool:
+                self._run_chunks(pool, self._chunks(self._admitted(self._planned_slices())), concurrency + SPARE)
                 while self._deferred:  # the next plan of each group, once the last one's writes are done
                     waiting, self._deferred = self._deferred, []
                     self._groups.clear()
-                    self._run_chunks(pool, self._chunks(self._admitted([waiting]), every=True), 3 * concurrency)
+                    self._run_chunks(pool, self._chunks(self._admitted([waiting]), every=True), concurrency + SPARE)
         finally:
             self._done.put(None)
             completer.join()
