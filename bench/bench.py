@@ -126,7 +126,7 @@ def _sample_rss(pid: int, peak: list[int]) -> None:
 
 
 def _calls(box: Sandbox) -> tuple[int, int]:
-    return sum(box.netsuite.counters.calls.values()), int(box.zuora.counters["requests"])
+    return sum(box.netsuite.counters.calls.values()), int(box.zuora.counters.get("requests", 0))
 
 
 class Bench:

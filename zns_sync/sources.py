@@ -245,6 +245,7 @@ class ZuoraRestSource(ZuoraSource):
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
         alternatives = self._where(scope, since) or [[]]
         selected = [row["Id"] for page in self._listed(alternatives) for row in page]
+        self.expected = len(selected)
         for start in range(0, len(selected), MAX_REST_PAGE_SIZE):
             ids = selected[start : start + MAX_REST_PAGE_SIZE]
             records = self.lookup(ids)
