@@ -21,10 +21,13 @@ from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
 FIELDS = NetSuiteFields()
+ITEMS = ("InventoryItem", "NonInventorySaleItem", "ServiceSaleItem")
 # Zuora object -> (NetSuite record types it may become, the custom field holding the Zuora Id, the externalId kind).
 COUNTERPARTS = {
     "Account": (("Customer",), FIELDS.customer_zuora_id, "account"),
-    "ProductRatePlanCharge": (("NonInventorySaleItem", "ServiceSaleItem"), FIELDS.item_zuora_id, "charge"),
+    "Product": (ITEMS, FIELDS.item_zuora_id, "product"),
+    "ProductRatePlan": (ITEMS, FIELDS.item_zuora_id, "rate-plan"),
+    "ProductRatePlanCharge": (ITEMS, FIELDS.item_zuora_id, "charge"),
     "Invoice": (("Invoice", "CreditMemo"), FIELDS.transaction_zuora_id, "invoice"),
     "DebitMemo": (("Invoice",), FIELDS.transaction_zuora_id, "debit-memo"),
     "CreditMemo": (("CreditMemo",), FIELDS.transaction_zuora_id, "credit-memo"),
@@ -110,6 +113,9 @@ def assert_consistent(box: Sandbox) -> dict[str, int]:
                 assert money(record.get("total")) == money(row["Amount"]), f"refund {row['Id']} amounts differ"
             if zuora_object in ("CreditMemo", "InvoiceItemAdjustment", "DebitMemo"):
                 assert_memo_mapped(box, zuora_object, row, record)
+            if zuora_object == "ProductRatePlan":  # a sub-item of its product's item (reference 6.4)
+                product = box.zuora.store.get("Product", row["ProductId"]) or {}
+                assert (record.get("parent") or {}).get("internalId") == product.get("IntegrationId__NS"), row
         assert complete == sum(zuora_ids.values()), f"{zuora_object}: NetSuite records without a complete source"
         synced[zuora_object] = complete
     assert_payments_applied(box)
@@ -288,14 +294,14 @@ def assert_netsuite_origin_consistent(box: Sandbox, *, settled: bool = True) -> 
             assert account["Status"] == "Active", account
             for role in ("BillToId", "SoldToId"):
                 assert (zuora.get("Contact", account[role]) or {}).get("AccountId") == account["Id"], (account, role)
-    invoices = {row["Id"]: row for row in zuora.all("Invoice")}
+    documents = {row["Id"]: row for row in [*zuora.all("Invoice"), *zuora.all("DebitMemo")]}
     for payment, record in _complete_transactions(box, "Payment", "CustomerPayment", settled):
         complete["CustomerPayment"] += 1
         assert custom(record, FIELDS.transaction_origin) == "NETSUITE", record
-        applied = {
-            str(invoices[a["InvoiceId"]]["IntegrationId__NS"]): money(a["Amount"])
+        applied = {  # each NetSuite invoice: a Zuora invoice's or (Invoice Settlement) a debit memo's
+            str(documents[a.get("InvoiceId") or a["DebitMemoId"]]["IntegrationId__NS"]): money(a["Amount"])
             for a in [*zuora.all("InvoicePayment"), *zuora.all("PaymentPart")]  # Invoice Settlement off / on
-            if a["PaymentId"] == payment["Id"] and a.get("InvoiceId")
+            if a["PaymentId"] == payment["Id"]
         }
         assert applied == applications(record), f"payment {payment['Id']}: {applied} != {applications(record)}"
     for refund, record in _complete_transactions(box, "Refund", "CustomerRefund", settled):

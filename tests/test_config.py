@@ -45,6 +45,8 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
     assert settings.zuora.client_secret.reveal() == "zuora-very-secret"
     assert settings.netsuite.concurrency == 4
     assert settings.sync.cutover_dates == {"invoice": dt.date(2024, 1, 1)}
+    assert settings.sync.new_and_modified == {"customer": False, "item": False}
+    assert settings.sync.custom_fields == {}
 
 
 def test_defaults_and_derived_urls(tmp_path: Path) -> None:
@@ -67,6 +69,12 @@ def test_defaults_and_derived_urls(tmp_path: Path) -> None:
         ("{invoice_settlement: false}", ("customer", "item", "invoice", "payment", "refund", "adjustment")),
         ("{standard_invoice_sync: false}", ("customer", "item", "invoice", "debit-memo")),
         ("{invoice_settlement: false, standard_invoice_sync: false}", ("customer", "item", "invoice")),
+        # The catalog sync brings products and rate plans, which the run order puts before the charges (reference 2).
+        (
+            "{force_catalog_sync: true, standard_invoice_sync: false}",
+            ("customer", "item", "invoice", "debit-memo", "product", "rate-plan"),
+        ),
+        ("{force_catalog_sync: true, types: [customer, rate-plan]}", ("customer", "rate-plan", "product")),
     ],
 )
 def test_the_default_types_follow_the_documented_order_of_each_mode(
@@ -132,8 +140,51 @@ def test_settings_are_frozen_and_secrets_hidden(tmp_path: Path) -> None:
             "sync.types[0]: 'adjustment' runs only with Invoice Settlement off, and sync.invoice_settlement is true",
         ),
         (
+            ("netsuite:", "sync:\n  types: [customer, product]\nnetsuite:"),
+            "sync.types[1]: 'product' runs only with the product catalog sync, and sync.force_catalog_sync is false",
+        ),
+        (
+            ("netsuite:", "sync:\n  item_id_mapping: number\nnetsuite:"),
+            "sync.item_id_mapping: must be one of",
+        ),
+        (
             ("netsuite:", "sync:\n  standard_invoice_sync: false\n  types: [invoice, refund]\nnetsuite:"),
             "sync.types[1]: 'refund' does not run when NetSuite calculates tax (sync.standard_invoice_sync is false",
+        ),
+        (
+            ("netsuite:", "sync:\n  new_and_modified: {invoice: true}\nnetsuite:"),
+            "sync.new_and_modified.invoice: only master data is updated when modified (types: customer, item",
+        ),
+        (
+            ("netsuite:", "sync:\n  new_and_modified: {customer: yes please}\nnetsuite:"),
+            "sync.new_and_modified.customer: must be true or false",
+        ),
+        (
+            ("netsuite:", "sync:\n  custom_fields: {refund: []}\nnetsuite:"),
+            "sync.custom_fields.refund: custom field sync covers customer, item, invoice, credit-memo, payment",
+        ),
+        (
+            ("netsuite:", "sync:\n  custom_fields: {customer: [{zuora: Region__c, netsuite: region}]}\nnetsuite:"),
+            "sync.custom_fields.customer[0]: netsuite: 'region' is not a NetSuite custom field script id",
+        ),
+        (
+            (
+                "netsuite:",
+                "sync:\n  custom_fields: {customer: [{zuora: R__c, netsuite: custentityr, type: blob}]}\nnetsuite:",
+            ),
+            "sync.custom_fields.customer[0].type: must be one of 'text', 'integer', 'decimal', 'checkbox', 'date'",
+        ),
+        (
+            ("netsuite:", "sync:\n  custom_fields: {customer: [{zuora: R__c, netsuit: custentityr}]}\nnetsuite:"),
+            "sync.custom_fields.customer[0].netsuit: unknown key",
+        ),
+        (
+            (
+                "netsuite:",
+                "sync:\n  invoice_settlement: false\n"
+                "  custom_fields: {customer: [{zuora: R__c, netsuite: custentityr}]}\nnetsuite:",
+            ),
+            "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)",
         ),
     ],
 )

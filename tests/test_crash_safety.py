@@ -9,6 +9,7 @@ third of it per phase.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,6 +30,7 @@ from checks import (
     custom,
     engine,
     netsuite_statuses,
+    set_sync,
     statuses,
     zns,
 )
@@ -98,14 +101,16 @@ def small_batches(config: Path) -> None:
     config.write_text(yaml.safe_dump(data))
 
 
-def run_to_completion(config: Path, invoice_settlement: bool = True) -> None:
-    """Run until a run writes nothing for any type and leaves no outcome unknown."""
+def run_to_completion(config: Path, invoice_settlement: bool = True, types: tuple[str, ...] = ()) -> None:
+    """Run (`types`, else the configured ones) until a run writes nothing for any type and leaves no outcome
+    unknown."""
     sync = yaml.safe_load(config.read_text())["sync"]
-    configured = sync.get("types") or SyncSettings(invoice_settlement=invoice_settlement).types
+    configured = types or sync.get("types") or SyncSettings(invoice_settlement=invoice_settlement).types
+    chosen = [arg for name in types for arg in ("--type", name)]
     for _ in range(5):
-        done = zns(config, "run", "--quiet")
+        done = zns(config, "run", "--quiet", *chosen)
         assert done.returncode in (0, 1), done.stderr
-        again = zns(config, "run", "--json")
+        again = zns(config, "run", "--json", *chosen)
         types = json.loads(again.stdout)["types"]
         assert set(types) == set(configured), types
         if all(c["created"] == c["linked"] == c["unknown"] == 0 for c in types.values()):
@@ -138,9 +143,10 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         assert landed == first, "too few kills landed mid-run to prove anything"
         # The types of both modes synced, the other kills land in runs of each of this mode's own types in turn
         # (debit and credit memos with Invoice Settlement, adjustments without), which come late in a full run.
-        both = list(dict.fromkeys(f.name for f in FLOWS if f.settlement is None and f.enabled_by_default))
-        zns(config, "run", "--quiet", *[arg for name in both for arg in ("--type", name)])
-        own = [f.name for f in FLOWS if f.settlement is invoice_settlement and f.enabled_by_default]
+        configured = SyncSettings(invoice_settlement=invoice_settlement).types  # the default types that run
+        both = list(dict.fromkeys(f.name for f in FLOWS if f.settlement is None and f.name in configured))
+        assert zns(config, "run", "--quiet", *[arg for name in both for arg in ("--type", name)]).returncode in (0, 1)
+        own = [f.name for f in FLOWS if f.settlement is invoice_settlement and f.name in configured]
         box.netsuite.faults.latency_per_request = 0.5  # a run of one type is short: its writes take long enough
         for index, name in enumerate(own):
             share = (KILLS - first) // len(own) + (index < (KILLS - first) % len(own))
@@ -189,18 +195,86 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
         assert statuses(box, "Refund")["Sync Complete"] == box.netsuite.store.count("CustomerRefund") >= 2
 
 
+CATALOG_PRODUCTS = 60
+
+
+def add_catalog(box: Sandbox, products: int) -> None:
+    """More products, two rate plans each: catalog runs long enough for kills to land in them."""
+    effective = {"EffectiveStartDate": dt.date(2020, 1, 1), "EffectiveEndDate": dt.date(2099, 12, 31)}
+    for index in range(products):
+        item_type = ("Inventory", "Non Inventory", "Service")[index % 3]
+        name = f"Chaos Product {index}"
+        product_id = box.zuora.store.add("Product", {"Name": name, "ItemType__NS": item_type, **effective})
+        for plan in ("Monthly", "Annual"):
+            box.zuora.store.add(
+                "ProductRatePlan",
+                {"Name": f"{name} {plan}", "ProductId": product_id, "ItemType__NS": item_type,
+                 "Price__NS": f"{index + 10}.50", **effective},
+            )  # fmt: skip
+
+
+def reopen_catalog(object_type: str) -> Callable[[Sandbox, random.Random], None]:
+    """Blank a fifth of the synced records of `object_type` by hand: they must link, not duplicate."""
+
+    def reopen(box: Sandbox, rng: random.Random) -> None:
+        for row in box.zuora.store.all(object_type):
+            if row.get("IntegrationStatus__NS") == "Sync Complete" and rng.random() < 0.2:
+                box.zuora.store.set(object_type, row["Id"], {"IntegrationStatus__NS": None, "IntegrationId__NS": None})
+
+    return reopen
+
+
+@pytest.mark.parametrize("lost_responses", [False, True], ids=["sigkill", "sigkill+lost-answers"])
+def test_catalog_runs_killed_at_random_moments_leave_one_item_per_product_and_plan(
+    tmp_path: Path, lost_responses: bool
+) -> None:
+    rng = random.Random(f"{SEED}-catalog-{lost_responses}")
+    with Sandbox(invoices=10, seed=SEED) as box:
+        add_catalog(box, CATALOG_PRODUCTS)
+        box.netsuite.faults.latency_per_request = 0.3  # a catalog run's writes take long enough to kill in
+        if lost_responses:  # NetSuite's answers to the adds, and Zuora's to the claims and completions
+            box.netsuite.faults.lost_response_rate = 0.15
+            box.zuora.faults.drop_after_rate = 0.1
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        small_batches(config)
+        set_sync(config, force_catalog_sync=True)
+        # Products first (a rate plan waits for its product's item), then rate plans, each killed in its runs.
+        for name, object_type in (("product", "Product"), ("rate-plan", "ProductRatePlan")):
+            share = max(2, KILLS // 2)
+            landed = kill_repeatedly(box, config, share, rng, reopen_catalog(object_type), name, within=1.5)
+            assert landed == share, f"too few kills landed mid-run of {name}"
+            if name == "product":
+                run_to_completion(config, types=("product",))
+        box.netsuite.faults.latency_per_request = 0.0
+        box.netsuite.faults.lost_response_rate = 0.0
+        box.zuora.faults.drop_after_rate = 0.0
+        run_to_completion(config, types=("product", "rate-plan"))
+        synced = assert_consistent(box)  # one item per product and plan, each plan's under its product's
+        products, plans = box.zuora.store.count("Product"), box.zuora.store.count("ProductRatePlan")
+        assert (synced["Product"], synced["ProductRatePlan"]) == (products, plans) and products > CATALOG_PRODUCTS
+
+
 # The NetSuite -> Zuora direction: NetSuite the customer master, NetSuite payments to Zuora.
 NS_TYPES = ["customer", "item", "invoice", "payment", "refund", "ns-payment", "ns-credit-memo", "ns-refund"]
 NS_SYNC = {"types": tuple(NS_TYPES), "invoice_settlement": False}  # the three-step payments, and credit memos
+# Invoice Settlement: one REST create per payment, applied to invoices and debit memos (no credit memo flow).
+NS_SYNC_IS = {
+    "types": ("customer", "item", "invoice", "debit-memo", "payment", "refund", "ns-payment", "ns-refund"),
+    "invoice_settlement": True,
+}
 NS_INVOICES = 40
 NS_KILLS = max(2, KILLS // 3)  # per NetSuite -> Zuora flow: its runs are short, each kill lands in its few steps
 
 
-def netsuite_master(box: Sandbox, tmp_path: Path, name: str, **zuora: object) -> Path:
+def netsuite_master(
+    box: Sandbox, tmp_path: Path, name: str, sync: dict[str, Any] | None = None, **zuora: object
+) -> Path:
     config = tmp_path / f"{name}.yaml"
     box.write_config(config, tmp_path / f"{name}-state")
     data = yaml.safe_load(config.read_text())
-    data["sync"].update(types=NS_TYPES, invoice_settlement=False)  # as NS_SYNC
+    sync = sync or NS_SYNC
+    data["sync"].update(types=list(sync["types"]), invoice_settlement=sync["invoice_settlement"])
     data["zuora"].update(zuora)
     config.write_text(yaml.safe_dump(data))
     return config
@@ -230,37 +304,46 @@ def clear_some(box: Sandbox, rng: random.Random) -> None:
 def settle(clean: Engine) -> None:
     """Run in this process until a run writes nothing and leaves no outcome unknown."""
     for _ in range(5):
-        if not any(c.created or c.linked or c.unknown for c in clean.run(NS_TYPES).values()):
+        if not any(c.created or c.linked or c.unknown for c in clean.run(clean.settings.sync.types).values()):
             return
     raise AssertionError("the tenant did not settle after five clean runs")
 
 
-def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sync", [NS_SYNC, NS_SYNC_IS], ids=["IS-off", "IS-on"])
+def test_netsuite_to_zuora_killed_at_random_with_lost_answers_and_cleared_statuses(
+    tmp_path: Path, sync: dict[str, Any]
+) -> None:
     """SIGKILL during customer and payment syncs, Zuora answers lost after it committed, statuses cleared by hand:
-    in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record."""
+    in the end, the same NetSuite statuses as a clean run, each Zuora record once, none without its NetSuite record.
+    With Invoice Settlement, payments applied to debit memos too (the demo records one)."""
+    settlement = bool(sync["invoice_settlement"])
+    tenant = {"invoices": NS_INVOICES, "seed": SEED, "invoice_settlement": settlement, "customer_master": "netsuite"}
+    netsuite_flows = tuple(name for name in sync["types"] if name.startswith("ns-"))
     with (
-        Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as control,
-        engine(control, tmp_path / "control", NS_SYNC) as clean,
+        Sandbox(**tenant) as control,
+        engine(control, tmp_path / "control", sync) as clean,
     ):  # a clean run in this process: the outcome to match
         settle(clean)
         control.record_in_netsuite(6)
         settle(clean)
         expected = netsuite_outcome(control)
     rng = random.Random(f"{SEED}-netsuite")
-    with Sandbox(invoices=NS_INVOICES, seed=SEED, invoice_settlement=False, customer_master="netsuite") as box:
+    with Sandbox(**tenant) as box:
         # One retry: a lost answer is mostly replayed under its Idempotency-Key, sometimes lost twice (looked up).
-        config = netsuite_master(box, tmp_path, "chaos", max_retries=1)
-        for flows in (("customer",), ("ns-payment", "ns-credit-memo", "ns-refund")):
+        config = netsuite_master(box, tmp_path, "chaos", sync, max_retries=1)
+        for flows in (("customer",), netsuite_flows):
             box.zuora.faults.latency_seconds = 0.15  # long enough that a kill lands between the steps
             box.zuora.faults.drop_after_rate = 0.3  # applied, then the answer lost
             assert kill_repeatedly(box, config, NS_KILLS, rng, clear_some, *flows, within=2.0) == NS_KILLS
             box.zuora.faults.latency_seconds = box.zuora.faults.drop_after_rate = 0.0
-            with engine(box, tmp_path / "chaos-state", NS_SYNC) as clean:  # no more kills: in this process
+            with engine(box, tmp_path / "chaos-state", sync) as clean:  # no more kills: in this process
                 settle(clean)
             if flows == ("customer",):
                 box.record_in_netsuite(6)
         assert assert_netsuite_origin_consistent(box)["CustomerPayment"] > 0
         assert netsuite_outcome(box) == expected
+        if settlement:  # a NetSuite payment applied to a debit memo's NetSuite invoice reached Zuora
+            assert any(p.get("DebitMemoId") for p in box.zuora.store.all("PaymentPart"))
 
 
 def test_a_customer_killed_between_its_four_steps_resumes_at_the_next(tmp_path: Path) -> None:
@@ -332,3 +415,145 @@ def test_two_hosts_running_at_once_create_each_zuora_record_once(tmp_path: Path)
         complete = assert_netsuite_origin_consistent(box)
         assert complete["Customer"] >= 5 and complete["CustomerPayment"] >= 6
         assert box.zuora.counters.get("idempotent_replays", 0) > 0  # the second host's requests were replayed
+
+
+def test_updates_of_modified_master_data_killed_at_random_land_once_on_the_next_run(tmp_path: Path) -> None:
+    """sync.new_and_modified and custom field sync under SIGKILL: runs killed while they create customers (and
+    update their custom fields) and while they update modified ones; in the end each account has one customer, with
+    its custom fields and the account's last values, every status is Sync Complete, and a last run sends nothing."""
+    rng = random.Random(f"{SEED}-modified")
+    with Sandbox(invoices=20, seed=SEED) as box:
+        zuora, netsuite = box.zuora.store, box.netsuite.store
+        for account in zuora.all("Account"):
+            zuora.set("Account", account["Id"], {"Region__c": f"EMEA & <{account['Id'][-4:]}>"})
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        data = yaml.safe_load(config.read_text())
+        data["netsuite"].update(batch_size=1, concurrency=1)  # one update a request: a kill lands between them
+        data["sync"].update(
+            types=["customer"],
+            new_and_modified={"customer": True},
+            custom_fields={"customer": [{"zuora": "Region__c", "netsuite": "custentityregion"}]},
+        )
+        config.write_text(yaml.safe_dump(data))
+        box.netsuite.faults.latency_per_request = 0.3
+        half = max(1, KILLS // 2)
+        assert kill_repeatedly(box, config, half, rng, lambda *_: None, "customer", within=2.0) == half
+        rounds = iter(range(1, 10 * KILLS))
+
+        def modify(box: Sandbox, rng: random.Random) -> None:
+            """Rename most synced accounts (a new UpdatedDate): the next run has updates to send."""
+            number = next(rounds)
+            for account in zuora.all("Account"):
+                if account.get("IntegrationStatus__NS") == "Sync Complete" and rng.random() < 0.8:
+                    zuora.set("Account", account["Id"], {"Name": f"{account['Id'][-4:]} round {number}"})
+
+        run_to_completion(config)
+        for _ in range(KILLS - half):  # each run killed once its first updates landed, the others on their way
+            modify(box, rng)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", "customer"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            written = box.netsuite.counters["records_written"]
+            deadline = time.monotonic() + 60
+            while box.netsuite.counters["records_written"] == written and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.3))
+            child.kill()
+            child.wait()
+            assert box.netsuite.counters["records_written"] > written, "the run was killed before it updated"
+        box.netsuite.faults.latency_per_request = 0.0
+        run_to_completion(config)
+        written = box.netsuite.counters["records_written"]
+        last = json.loads(zns(config, "run", "--json").stdout)["types"]["customer"]
+        assert last["created"] == last["updated"] == last["linked"] == 0
+        assert box.netsuite.counters["records_written"] == written
+        synced = [a for a in zuora.all("Account") if a.get("IntegrationStatus__NS") == "Sync Complete"]
+        customers = [c for c in netsuite.all("Customer") if str(c.get("externalId", "")).startswith("zuora-account-")]
+        assert len(synced) >= 5 and len(customers) == len(synced)  # one customer each, nothing created twice
+        assert not [a for a in zuora.all("Account") if "custom fields" in str(a.get("IntegrationStatus__NS"))]
+        for account in synced:
+            customer = netsuite.get("Customer", account["IntegrationId__NS"]) or {}
+            assert customer["externalId"] == f"zuora-account-{account['Id']}"
+            assert customer["companyName"] == account["Name"]  # the last modification landed
+            assert custom(customer, "custentityregion") == account["Region__c"]
+
+
+# The revenue-recognition follow-up (reference 4.7.2): updates of lines already in NetSuite, killed at random.
+def rev_rec_lines(box: Sandbox) -> dict[str, tuple[str, dict[str, object]]]:
+    """Every NetSuite invoice line by its Zuora ID: (the record's internalId, the line)."""
+    return {
+        str(custom(line, FIELDS.line_zuora_id)): (record["internalId"], line)
+        for record in box.netsuite.store.all("Invoice")
+        for line in record["itemList"]["item"]
+    }
+
+
+def test_revenue_recognition_killed_at_random_updates_each_line_once(tmp_path: Path) -> None:
+    with Sandbox(invoices=INVOICES, seed=SEED) as box:
+        zuora = box.zuora.store
+        product_of = {r["Id"]: r["ProductRatePlanChargeId"] for r in zuora.all("RatePlanCharge")}
+        charges = {c["Id"] for c in zuora.all("ProductRatePlanCharge") if c.get("ItemType__NS")}
+        for charge in charges:
+            zuora.set(
+                "ProductRatePlanCharge",
+                charge,
+                {"RevRecCode": "Straight Line Monthly", "RevRecStart__NS": "Rev Rec Trigger Date"},
+            )
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        data = yaml.safe_load(config.read_text())
+        data["sync"]["revenue_recognition"] = True
+        data["netsuite"]["batch_size"] = 5  # several updateList calls a run: kills land between them
+        config.write_text(yaml.safe_dump(data))
+        assert (
+            zns(config, "run", "--quiet", "--type", "customer", "--type", "item", "--type", "invoice").returncode == 1
+        )
+        before = rev_rec_lines(box)
+        deferred = [
+            i for i in zuora.all("InvoiceItem") if i["Id"] in before and product_of[i["RatePlanChargeId"]] in charges
+        ]
+        assert len(deferred) >= 40 and all(before[i["Id"]][1]["deferRevRec"] is True for i in deferred)
+        rng = random.Random(f"{SEED}-revenue-recognition")
+        untriggered = list(deferred)
+        rng.shuffle(untriggered)
+
+        def trigger_more(box: Sandbox, rng: random.Random) -> None:
+            """Zuora gets the trigger dates of a few more items (the last run updated what it had)."""
+            for item in [untriggered.pop() for _ in range(min(40, len(untriggered)))]:
+                zuora.set(
+                    "InvoiceItem",
+                    item["Id"],
+                    {"RevRecStartDate": item["ServiceStartDate"] + dt.timedelta(days=rng.randint(1, 9))},
+                )
+
+        trigger_more(box, rng)
+        # The reads and updates of a run take seconds: kills land before, between and after its updateList calls.
+        box.netsuite.faults.latency_per_request = 0.1
+        box.netsuite.faults.latency_per_record = 0.15
+        box.netsuite.faults.lost_response_rate = 0.15
+        kills = max(3, KILLS // 2)
+        landed = kill_repeatedly(box, config, kills, rng, trigger_more, "revenue-recognition", within=6.0)
+        assert landed == kills, "too few kills landed mid-run of revenue-recognition"
+        box.netsuite.faults.latency_per_request = box.netsuite.faults.latency_per_record = 0.0
+        box.netsuite.faults.lost_response_rate = 0.0
+        for _ in range(3):
+            done = json.loads(zns(config, "run", "--json", "--type", "revenue-recognition").stdout)
+            if done["types"]["revenue-recognition"]["selected"] == 0:
+                break
+        else:
+            raise AssertionError("revenue-recognition did not settle after three clean runs")
+        after = rev_rec_lines(box)
+        assert after.keys() == before.keys()  # no line added or dropped, no record created
+        assert box.netsuite.store.count("Invoice") == len({record for record, _ in before.values()})
+        for item in zuora.all("InvoiceItem"):
+            if item["Id"] not in before:
+                continue
+            old, new = before[item["Id"]][1], after[item["Id"]][1]
+            assert (new["line"], new["amount"]) == (old["line"], old["amount"])
+            if item.get("RevRecStartDate"):
+                assert new["deferRevRec"] is False and str(new["revRecStartDate"])[:10] == str(item["RevRecStartDate"])
+            else:
+                assert new == old
+        assert not [s for s in statuses(box, "Invoice") if "Revenue Recognition" in s]

@@ -144,7 +144,8 @@ def test_customers_whose_status_was_cleared_by_hand_link_and_never_duplicate(ns_
 @pytest.mark.parametrize("ns_box", [True, False], ids=["IS-on", "IS-off"], indirect=True)
 def test_netsuite_payments_and_refunds_reach_zuora(ns_box: Sandbox, ns_config: Path, tmp_path: Path) -> None:
     invoice_settlement = ns_box.invoice_settlement  # the tenant's, and the config's
-    set_sync(ns_config, invoice_settlement=invoice_settlement, types=[*FIRST, "ns-payment", "ns-refund"])
+    first = [*FIRST, "debit-memo"] if invoice_settlement else FIRST  # IS: payments apply to debit memos too
+    set_sync(ns_config, invoice_settlement=invoice_settlement, types=[*first, "ns-payment", "ns-refund"])
     assert zns(ns_config, "run", "--quiet").returncode == 1
     odd = ns_box.record_in_netsuite(4)
     ran = zns(ns_config, "run", "--json", "--type", "ns-payment")
@@ -153,7 +154,9 @@ def test_netsuite_payments_and_refunds_reach_zuora(ns_box: Sandbox, ns_config: P
     complete = assert_netsuite_origin_consistent(ns_box)
     # IS on: partly applied and unapplied payments sync (the rest unapplied in Zuora); IS off: only fully applied.
     synced = [label for label in odd if re.fullmatch(r"ns_payment_\d", label)] + ["ns_payment_over_several_invoices"]
-    synced += ["ns_payment_partly_applied", "ns_payment_unapplied"] if invoice_settlement else []
+    synced += (
+        ["ns_payment_partly_applied", "ns_payment_unapplied", "ns_payment_to_debit_memo"] if invoice_settlement else []
+    )
     synced += [] if invoice_settlement else ["ns_payment_sync_updates_no"]  # Sync Updates gates IS only
     assert counts["created"] == complete["CustomerPayment"] == len(synced)
     for label in synced:
@@ -176,6 +179,10 @@ def test_netsuite_payments_and_refunds_reach_zuora(ns_box: Sandbox, ns_config: P
         partly = ns_box.netsuite.store.get("CustomerPayment", odd["ns_payment_partly_applied"]) or {}
         partial = ns_box.zuora.store.get("Payment", custom(partly, FIELDS.transaction_zuora_id)) or {}
         assert partial["Amount"] == partly["payment"]  # the unapplied 25.00 stays unapplied in Zuora
+        to_memo = ns_box.netsuite.store.get("CustomerPayment", odd["ns_payment_to_debit_memo"]) or {}
+        memo_payment = custom(to_memo, FIELDS.transaction_zuora_id)
+        parts = [p for p in ns_box.zuora.store.all("PaymentPart") if p["PaymentId"] == memo_payment]
+        assert any(p.get("DebitMemoId") for p in parts), parts  # applied to the debit memo (checks: the amounts)
         assert_zuora_requests_follow_openapi(ns_box, "/v1/payments")
     else:
         steps = history(tmp_path / "state", several["internalId"], "ns-payment")

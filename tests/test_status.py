@@ -27,6 +27,8 @@ LINKING_CUSTOMER = status.in_flight(Action.LINKING, "Customer")
         ("Ignore", Phase.IGNORED, False),
         ("Error", Phase.ERROR, True),
         ("Syncing customer", Phase.IN_FLIGHT, True),  # legacy value: never trusted as done
+        ("Updating custom fields", Phase.IN_FLIGHT, True),  # custom field sync (reference 3.3, 4.18)
+        ("Error updating custom fields", Phase.ERROR, True),  # spelled in lower case by the connector
     ],
 )
 def test_parse(text: str | None, phase: Phase, recover: bool) -> None:

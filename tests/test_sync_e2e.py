@@ -225,8 +225,14 @@ def test_independent_passes_run_together_within_one_netsuite_window(box: Sandbox
     box.netsuite.faults.latency_per_request = 0.05
     with engine(box, tmp_path / "state", concurrency=2, batch_size=3) as e:
         order = [[flow.name for flow in stage] for stage in stages([e.flow(n) for n in ordered(list(TYPES))])]
-        assert order[0] == ["customer", "item"]
-        assert all(len(stage) == 1 for stage in order[1:])
+        assert order[:2] == [["customer", "product"], ["rate-plan", "item"]]  # a rate plan's item needs its product's
+        assert all(len(stage) == 1 for stage in order[2:])
+        assert [
+            [f.name for f in stage] for stage in stages([e.flow("customer"), e.flow("item"), e.flow("invoice")])
+        ] == [
+            ["customer", "item"],
+            ["invoice"],
+        ]
         counts = e.run(["item", "customer", "invoice"])
         assert list(counts) == ["customer", "item", "invoice"]
         assert e.window.throttles == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zns_sync.config import Settings
+from zns_sync.flows.classifications import CLASSIFICATIONS
+from zns_sync.flows.names import SUBSIDIARY, TAX_CODE, NetSuiteNames
 from zns_sync.journal import make_state_dir
 from zns_sync.netsuite import NetSuiteClient
 from zns_sync.zuora import ZuoraClient
@@ -20,12 +22,14 @@ class CheckReport:
     concurrency_limit: int | None
     limit_type: str | None
     concurrency: int  # netsuite.concurrency
+    unknown_names: tuple[str, ...] = ()  # default names of the config that match no NetSuite record
 
     @property
     def warnings(self) -> list[str]:
+        found = list(self.unknown_names)
         if self.concurrency_limit is not None and self.concurrency > self.concurrency_limit:
-            return [f"netsuite.concurrency {self.concurrency} is above the limit {self.concurrency_limit}"]
-        return []
+            found.insert(0, f"netsuite.concurrency {self.concurrency} is above the limit {self.concurrency_limit}")
+        return found
 
 
 def check(settings: Settings) -> CheckReport:
@@ -35,6 +39,7 @@ def check(settings: Settings) -> CheckReport:
     make_state_dir(settings.state_dir)  # the WSDL cache lives there
     with NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir) as netsuite:
         governance = netsuite.get_integration_governance_info()
+        unknown = unknown_default_names(settings, NetSuiteNames(netsuite))
     limit = governance.get("integrationConcurrencyLimit")
     return CheckReport(
         config=str(settings.source),
@@ -43,4 +48,15 @@ def check(settings: Settings) -> CheckReport:
         concurrency_limit=limit if isinstance(limit, int) else None,
         limit_type=governance.get("limitType"),
         concurrency=settings.netsuite.concurrency,
+        unknown_names=tuple(unknown),
     )
+
+
+def unknown_default_names(settings: Settings, names: NetSuiteNames) -> list[str]:
+    """The defaults the config gives by name (classifications, the tax code) that match no NetSuite record: every
+    record that would take one is skipped until it is fixed."""
+    wanted = [(f"classifications.default_{c.netsuite}", c.default(settings), c.listed) for c in CLASSIFICATIONS]
+    if settings.uses_subsidiaries:
+        wanted.append(("classifications.default_subsidiary", settings.classifications.default_subsidiary, SUBSIDIARY))
+    wanted.append(("sync.default_tax_code", settings.sync.default_tax_code, TAX_CODE))
+    return [listed.miss(value, key) for key, value, listed in wanted if value and names.id(listed, value) is None]

@@ -43,6 +43,8 @@ ZUORA_PRESETS: dict[str, str] = {
 # Every record type of product.md section 3, in the documented order.
 ALL_TYPES = (
     "customer",
+    "product",
+    "rate-plan",
     "item",
     "invoice",
     "debit-memo",
@@ -50,6 +52,7 @@ ALL_TYPES = (
     "payment",
     "refund",
     "adjustment",
+    "revenue-recognition",
     "ns-payment",
     "ns-refund",
     "ns-credit-memo",
@@ -69,6 +72,13 @@ def default_types() -> tuple[str, ...]:
     from zns_sync.flows import DEFAULT_TYPES
 
     return DEFAULT_TYPES
+
+
+def catalog_types() -> tuple[str, ...]:
+    """The product catalog's record types: they run only with the catalog sync on (reference 4.3)."""
+    from zns_sync.flows import CATALOG_TYPES
+
+    return CATALOG_TYPES
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -246,6 +256,51 @@ class NetSuiteDefaults:
     entity_status: str | None = dataclasses.field(default=None, metadata=_meta("customer status"))
 
 
+LINE_SOURCES = ("account", "charge")
+
+
+@dataclasses.dataclass(frozen=True)
+class Classifications:
+    """Subsidiary, department, class and location by NetSuite full name (`Parent : Child`, reference 7.4)."""
+
+    use_subsidiaries: bool | None = dataclasses.field(
+        default=None, metadata=_meta("OneWorld: subsidiaries sent and checked (null: when a default is set)")
+    )
+    default_subsidiary: str | None = dataclasses.field(default=None, metadata=_meta("new customers and items"))
+    default_department: str | None = dataclasses.field(default=None, metadata=_meta("customers, items, transactions"))
+    default_class: str | None = dataclasses.field(default=None, metadata=_meta("customers, items, transactions"))
+    default_location: str | None = dataclasses.field(default=None, metadata=_meta("customers, items, transactions"))
+    invoice_line_department: str = dataclasses.field(
+        default="charge", metadata=_meta("lines: the account's, or the item's", choices=LINE_SOURCES)
+    )
+    invoice_line_class: str = dataclasses.field(
+        default="charge", metadata=_meta("lines: the account's, or the item's", choices=LINE_SOURCES)
+    )
+    invoice_line_location: str = dataclasses.field(
+        default="charge", metadata=_meta("lines: the account's, or the item's", choices=LINE_SOURCES)
+    )
+
+
+CUSTOM_FIELD_TYPES = ("text", "integer", "decimal", "checkbox", "date", "datetime")
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomField:
+    """One row of custom field sync (reference 4.18): a Zuora field copied to a NetSuite custom field."""
+
+    zuora: str = dataclasses.field(metadata=_meta("the Zuora field (Region__c, or a standard field)"))
+    netsuite: str = dataclasses.field(metadata=_meta("the NetSuite custom field's script id"))
+    type: str = dataclasses.field(
+        default="text", metadata=_meta("the NetSuite field's type", choices=CUSTOM_FIELD_TYPES)
+    )
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", self.zuora):
+            raise ValueError(f"zuora: {self.zuora!r} is not a Zuora field name")
+        if not re.fullmatch(r"cust[a-z]*[a-z0-9_]+", self.netsuite):
+            raise ValueError(f"netsuite: {self.netsuite!r} is not a NetSuite custom field script id (custentity...)")
+
+
 @dataclasses.dataclass(frozen=True)
 class SyncSettings:
     """What to sync and how."""
@@ -265,8 +320,44 @@ class SyncSettings:
     use_account_number_as_entity_id: bool = dataclasses.field(
         default=True, metadata=_meta("Customer ID from AccountNumber (else NetSuite auto-numbers)")
     )
+    customer_entity_id: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta(
+            "Customer ID from the account's number, its name, or NetSuite's auto-number (null: as "
+            "use_account_number_as_entity_id says)",
+            choices=("number", "name", "auto"),
+        ),
+    )
+    customer_type: str = dataclasses.field(
+        default="company",
+        metadata=_meta("new customers when CustomerType__NS is empty", choices=("company", "individual")),
+    )
+    transaction_numbers: str = dataclasses.field(
+        default="auto", metadata=_meta("tranId: NetSuite's number, or the Zuora one", choices=("auto", "source"))
+    )
+    default_tax_code: str | None = dataclasses.field(
+        default=None, metadata=_meta("taxItem of customers and billing documents, a NetSuite tax code by name")
+    )
     standard_invoice_sync: bool = dataclasses.field(
         default=True, metadata=_meta("Zuora calculates tax; false: NetSuite does, and only billing types run")
+    )
+    force_catalog_sync: bool = dataclasses.field(
+        default=False, metadata=_meta("sync products and rate plans to NetSuite items (types product, rate-plan)")
+    )
+    item_id_mapping: str = dataclasses.field(
+        default="name", metadata=_meta("item Item ID: the Zuora name, or 'Zuora <Type> <Id>'", choices=("name", "id"))
+    )
+    new_and_modified: dict[str, bool] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: update synced master records modified since the last run", choices=ALL_TYPES),
+    )
+    custom_fields: dict[str, tuple[CustomField, ...]] = dataclasses.field(
+        default_factory=dict,
+        metadata=_meta("per type: Zuora fields copied to NetSuite custom fields after a create", choices=ALL_TYPES),
+    )
+    revenue_recognition: bool = dataclasses.field(
+        default=False,
+        metadata=_meta("NetSuite uses revenue recognition: billing lines carry rev rec dates and deferral (4.7.2)"),
     )
 
     def __post_init__(self) -> None:
@@ -281,14 +372,48 @@ class SyncSettings:
                 raise ConfigError(f"sync.types[{index}]: {name!r} {reason}")
         if not self.types:  # the default types (NetSuite -> Zuora ones are opt-in, reference 7.2) that run as set
             object.__setattr__(self, "types", tuple(n for n in default_types() if self.refusal(n) is None))
+        if self.force_catalog_sync:  # the catalog sync brings its types (reference 4.3)
+            object.__setattr__(self, "types", (*self.types, *(n for n in catalog_types() if n not in self.types)))
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", self.external_id_prefix):
             raise ConfigError("sync.external_id_prefix: must be 1 to 40 letters, digits, '.', '_' or '-'")
+        from zns_sync.flows import custom_field_types, modifiable_types  # imported late, as in supported_types
+
+        for name in self.new_and_modified:
+            if name not in modifiable_types():
+                raise ConfigError(
+                    f"sync.new_and_modified.{name}: only master data is updated when modified "
+                    f"(types: {', '.join(modifiable_types())})"
+                )
+        for name in self.custom_fields:
+            if name not in custom_field_types():
+                raise ConfigError(
+                    f"sync.custom_fields.{name}: custom field sync covers {', '.join(custom_field_types())} "
+                    "(reference 4.18)"
+                )
+        if any(self.custom_fields.values()) and not self.invoice_settlement:
+            raise ConfigError(
+                "sync.custom_fields: custom field sync runs only with Invoice Settlement on (reference 4.18)"
+            )
+
+    @property
+    def entity_id_source(self) -> str:
+        """Where a customer's ID comes from: `number`, `name` or `auto` (reference 6.1, 6.2)."""
+        if self.customer_entity_id is not None:
+            return self.customer_entity_id
+        return "number" if self.use_account_number_as_entity_id else "auto"
 
     def refusal(self, name: str) -> str | None:
-        """Why record type `name` cannot run with invoice_settlement and standard_invoice_sync as set, if it cannot."""
+        """Why record type `name` cannot run with invoice_settlement, standard_invoice_sync and revenue_recognition
+        as set, if it cannot."""
         from zns_sync.flows import refusal  # imported late, as in supported_types
 
-        return refusal(name, self.invoice_settlement, self.standard_invoice_sync)
+        return refusal(
+            name,
+            self.invoice_settlement,
+            self.standard_invoice_sync,
+            catalog_sync=self.force_catalog_sync,
+            revenue_recognition=self.revenue_recognition,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,11 +425,21 @@ class Settings:
     sync: SyncSettings = dataclasses.field(default_factory=SyncSettings)
     netsuite_fields: NetSuiteFields = dataclasses.field(default_factory=NetSuiteFields)
     netsuite_defaults: NetSuiteDefaults = dataclasses.field(default_factory=NetSuiteDefaults)
+    classifications: Classifications = dataclasses.field(default_factory=Classifications)
     state_dir: Path = dataclasses.field(default=Path("~/.local/state/zns-sync"), metadata=_meta("state folder"))
     source: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(os.path.expanduser(str(self.state_dir))))
+
+    @property
+    def uses_subsidiaries(self) -> bool:
+        """OneWorld: subsidiaries are sent and checked (reference 7.1 "NetSuite Use Subsidiaries"); unless said,
+        when a default subsidiary is set (by name, or by internal id in netsuite_defaults)."""
+        said = self.classifications.use_subsidiaries
+        if said is not None:
+            return said
+        return bool(self.classifications.default_subsidiary or self.netsuite_defaults.subsidiary)
 
 
 def effective_config(settings: Settings) -> dict[str, Any]:

@@ -9,6 +9,7 @@ docs/architecture.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -56,6 +57,8 @@ STATUS_WRITERS = 4
 # Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
 # are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
 SPARE = 2
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a first run with new_and_modified reads every synced record (4.1)
+WATERMARK_MARGIN = dt.timedelta(minutes=10)  # the overlap of two runs' modified passes (Engine._modified)
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
 
 
@@ -87,6 +90,7 @@ class Counts:
     selected: int = 0
     created: int = 0
     linked: int = 0
+    updated: int = 0  # synced records modified since the last run, updated in the destination (new_and_modified)
     skipped: int = 0
     blocked: int = 0
     errors: int = 0
@@ -94,9 +98,13 @@ class Counts:
     excluded: int = 0
     seconds: float = 0.0
 
+    def __add__(self, other: Counts) -> Counts:
+        """Both passes of one type (its new records, then its modified ones) as one."""
+        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
     @property
     def per_second(self) -> float:
-        done = self.created + self.linked
+        done = self.created + self.linked + self.updated
         return done / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -239,23 +247,70 @@ class Engine:
         return SOURCES[flow.source](flow, self.context)
 
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
-        """One pass over each type, in the documented order; passes whose records do not depend on each other
-        (`Flow.depends_on`) run at the same time, sharing the destinations' windows (a dry run: one after the other,
-        so its previews come in order)."""
+        """The passes of each type (`_passes`), in the documented order; those of types whose records do not depend
+        on each other (`Flow.depends_on`) run at the same time, sharing the destinations' windows (a dry run: one
+        after the other, so that its previews come in order)."""
         mode = DRY_RUN if dry_run else RUN
         names = ordered(types)
         flows = [self.flow(name) for name in names]
         counts: dict[str, Counts] = {}
         for stage in [[flow] for flow in flows] if dry_run else stages(flows):
             if len(stage) == 1:
-                counts[stage[0].name] = _Pass(self, stage[0], mode, limit).execute().counts
+                counts[stage[0].name] = self._passes(stage[0], mode, limit)
                 continue
             with ThreadPoolExecutor(len(stage), thread_name_prefix="pass") as passes:
-                futures = [passes.submit(_Pass(self, flow, mode, limit).execute) for flow in stage]
+                futures = [passes.submit(self._passes, flow, mode, limit) for flow in stage]
                 wait(futures)
             for flow, future in zip(stage, futures, strict=True):
-                counts[flow.name] = future.result().counts  # the first pass's error, if any, is raised
+                counts[flow.name] = future.result()  # the first pass's error, if any, is raised
         return {name: counts[name] for name in names}
+
+    def _passes(self, flow: Flow, mode: Mode, limit: int | None) -> Counts:
+        """A type's pass, and for master data with sync.new_and_modified a second pass over its synced records
+        modified since the last run."""
+        counts = _Pass(self, flow, mode, limit).execute().counts
+        if flow.modified_field is not None:
+            modified = self._modified(flow, mode, limit)
+            if modified is not None:
+                counts += modified
+        return counts
+
+    def watermark(self, flow: Flow, now: dt.datetime) -> dt.datetime:
+        """Where the next pass over the process's modified records starts (`_modified`), at `now`."""
+        since = self.journal.watermark(_process(flow))
+        if since is not None:
+            return since
+        switched = self.journal.watermark_off(_process(flow)) or self.journal.ran_before(flow.name)
+        return now if switched else EPOCH
+
+    def _modified(self, flow: Flow, mode: Mode, limit: int | None) -> Counts | None:
+        """The pass over a master-data process's synced records modified after its watermark (reference 4.1).
+
+        The watermark is kept per process in the journal. First run: 1970. Switched on after runs without it: now
+        (that run selects nothing; re-save a record to send it). Then the start of the last pass in which every
+        selected record was updated or found unchanged, less WATERMARK_MARGIN, and never back before where it was
+        (a switch-on's now holds). The margin: records a person saves during a pass, after the source read them,
+        and clocks (ours and the source's) that differ by less than the margin are caught by the next run. The
+        overlap costs nothing: a record whose counterpart already holds its values sends nothing (`Flow.changes`),
+        which is also why our own write-backs (a status, a sync date), which make a record modified in its system,
+        never loop. A pass with a record that failed, was refused, or whose outcome is unknown, a pass cut by
+        --limit, a dry run or a crash keeps the watermark where it was: those records are selected again. None
+        when the setting is off (recorded, so that switching it on later starts from now).
+        """
+        process = _process(flow)
+        journal = self.journal
+        started = dt.datetime.now(dt.UTC)
+        if not self.settings.sync.new_and_modified.get(flow.name, False):
+            if not mode.dry:
+                journal.set_watermark(process, None)
+            return None
+        since = self.watermark(flow, started)
+        if journal.watermark(process) is None and not mode.dry:
+            journal.set_watermark(process, since)  # a first run's 1970, a switch-on's now: kept if this pass fails
+        counts = _Pass(self, flow, mode, limit, pages=self.source(flow).modified(since)).execute().counts
+        if not mode.dry and limit is None and not counts.failed:
+            journal.set_watermark(process, max(since, started - WATERMARK_MARGIN))  # never back before a switch-on
+        return counts
 
     def preview(self, name: str, rows: list[dict[str, Any]]) -> list[Preview]:
         """What a run would do with these source records, read already: a dry run over them alone."""
@@ -295,6 +350,11 @@ class Engine:
                     oldest = record
             report[name] = (counts, oldest)
         return report
+
+
+def _process(flow: Flow) -> str:
+    """A process's name in the journal's watermarks: its source and type (customer runs one way or the other)."""
+    return f"{flow.source}:{flow.name}"
 
 
 def ordered(types: Sequence[str]) -> list[str]:
@@ -532,7 +592,9 @@ class _Pass:
             if self.mode.recover_only:
                 self._not_recovered(cursor)
             elif self.mode.dry:
-                self._count("created" if any(w.step.creates for w in plan.writes[cursor.index :]) else "linked")
+                rest = plan.writes[cursor.index :]
+                creates, silent = any(w.step.creates for w in rest), all(w.step.silent for w in rest)
+                self._count("created" if creates else "updated" if silent else "linked")
                 for step in range(cursor.index, len(plan.writes)):
                     self._preview_write(replace(cursor, index=step))
             else:
@@ -607,10 +669,10 @@ class _Pass:
         A record whose status already names the step (the steps of one status, a claim of an earlier run) is not
         written again.
         """
-        claimed = [c for c in cursors if c.status == c.write.step.in_flight]
+        claimed = [c for c in cursors if c.status == c.write.step.in_flight or c.write.step.silent]
         writes = []
         for cursor in cursors:
-            if cursor.status != cursor.write.step.in_flight:
+            if cursor.status != cursor.write.step.in_flight and not cursor.write.step.silent:
                 check_transition(cursor.status, cursor.write.step.in_flight)
                 status = StatusWrite(cursor.plan.source_id, cursor.write.step.in_flight, self._tta(TTA.PROCESSING))
                 writes.append((cursor, status))
@@ -735,6 +797,10 @@ class _Pass:
         return value if self.flow.transactional else None
 
     def _finish(self, cursor: _Cursor, outcome: str, action: str, counterpart: str | None) -> None:
+        if cursor.write.step.silent:  # its status stays Sync Complete: nothing is written back (reference 1.3)
+            plan = cursor.plan
+            self._done.put(_Done(plan.source_id, plan.number, cursor.before, "updated", action, None, counterpart))
+            return
         check_transition(cursor.status, COMPLETE)
         counterpart = cursor.plan.counterpart or counterpart
         extra = dict(self.flow.completion_fields)
@@ -743,14 +809,23 @@ class _Pass:
         self._done.put(_Done(plan.source_id, plan.number, cursor.before, outcome, action, write, counterpart))
 
     def _fail(self, cursor: _Cursor, action: str, message: str) -> None:
+        if cursor.write.step.silent:  # the status stays Sync Complete; the watermark keeps the record selected
+            plan = cursor.plan
+            note = f"{message}; the status stays {cursor.status.text}, the next run sends the update again"
+            self._done.put(_Done(plan.source_id, plan.number, cursor.before, "error", action, None, None, note))
+            return
         after = cursor.write.step.failed
         check_transition(cursor.status, after)
-        write = StatusWrite(cursor.plan.source_id, after, self._tta(TTA.ERROR))
+        created = cursor.done[-1] if cursor.write.step.after_create and cursor.done else None
+        write = StatusWrite(cursor.plan.source_id, after, self._tta(TTA.ERROR), created)
         plan = cursor.plan
-        self._done.put(_Done(plan.source_id, plan.number, cursor.before, "error", action, write, None, message))
+        self._done.put(_Done(plan.source_id, plan.number, cursor.before, "error", action, write, created, message))
 
     def _leave_in_flight(self, cursor: _Cursor, action: str, message: str) -> None:
-        note = f"{message}; left '{cursor.status.text}' for recovery"
+        if cursor.write.step.silent:
+            note = f"{message}; the status stays {cursor.status.text}, the next run sends the update again"
+        else:
+            note = f"{message}; left '{cursor.status.text}' for recovery"
         plan = cursor.plan
         self._done.put(_Done(plan.source_id, plan.number, cursor.before, "unknown", action, None, None, note))
 
@@ -785,13 +860,16 @@ class _Pass:
         for done in batch:
             outcome, message = done.outcome, done.message
             after = done.write.status.text if done.write is not None else None
+            if done.outcome == "updated":  # a modified record's update: its status stays as it was
+                after = done.status_before.text
             if done.source_id in refused:
                 outcome, after = "unknown", None
                 message = (
                     f"{self.destination.name} id {done.counterpart_id}; "
                     f"the source refused the status write: {refused[done.source_id]}"
                 )
-            self._count({"created": "created", "linked": "linked", "error": "errors"}.get(outcome, "unknown"))
+            counted = {"created": "created", "linked": "linked", "updated": "updated", "error": "errors"}
+            self._count(counted.get(outcome, "unknown"))
             attempts.append(
                 Attempt(
                     self.flow.name,

@@ -7,6 +7,7 @@ dependencies and validation, and the engine's own dry run for this one record.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -62,6 +63,15 @@ def explain(engine: Engine, name: str, key: str) -> Explanation:
     row = engine.find(name, key)
     flow = engine.flow(name)
     rules = engine.source(flow).rules(row)
+    if flow.modified(row) and flow.modified_field:  # selected as modified instead (sync.new_and_modified)
+        since = engine.watermark(flow, dt.datetime.now(dt.UTC))
+        changed = _moment(row.get(flow.modified_field))
+        rules[0] = Rule(
+            f"Sync Complete and {flow.modified_field} after the watermark {since.isoformat(timespec='seconds')} "
+            "(sync.new_and_modified: its counterpart is updated)",
+            str(row.get(flow.modified_field) or "null"),
+            changed is not None and changed > since,
+        )
     selected = all(rule.met for rule in rules)
     page = flow.lookups([row])
     dependencies = list(flow.dependencies(row, page))
@@ -71,7 +81,7 @@ def explain(engine: Engine, name: str, key: str) -> Explanation:
         unsynced = [d.name for d in dependencies if not d.synced]
         rules.append(Rule("every dependency is synced", "; ".join(unsynced) or "yes", not unsynced))
         if not unsynced:  # as a run, validation of the record's own data follows its dependencies
-            problem = flow.validate(row, page)
+            problem = flow.problem(row, page)
             rules.append(
                 Rule("its own data maps to the destination", problem.reason if problem else "yes", not problem)
             )
@@ -82,3 +92,15 @@ def explain(engine: Engine, name: str, key: str) -> Explanation:
         name, row["Id"], flow.number_of(row), status, counterpart, selected, rules, dependencies,
         engine.preview(name, [row]) if selected else [], history,
     )  # fmt: skip
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A modified date as the source gives it (a Zuora dateTime string, a NetSuite datetime), as an aware datetime."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

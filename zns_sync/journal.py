@@ -45,6 +45,11 @@ create table if not exists attempts (
     message text,
     number text
 );
+create table if not exists watermarks (
+    process text primary key,
+    since text,
+    updated_at text not null
+);
 create index if not exists attempts_by_source on attempts(type, source_id);
 create index if not exists attempts_by_run on attempts(run_id);
 """
@@ -198,6 +203,39 @@ class Journal:
             )
         for a in attempts:
             self._emit({"event": "attempt", "run": self.run_id, "at": now, **asdict(a)})
+
+    # -- the watermarks of sync.new_and_modified (engine.Engine._modified) -----------------------------------------
+    def watermark(self, process: str) -> dt.datetime | None:
+        """Where a process's next pass over modified records starts, if it has one (`source:type`)."""
+        with self._lock:
+            row = self._db.execute("select since from watermarks where process = ?", (process,)).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def watermark_off(self, process: str) -> bool:
+        """Whether the process last ran with new_and_modified off (a row without a watermark)."""
+        with self._lock:
+            row = self._db.execute("select since from watermarks where process = ?", (process,)).fetchone()
+        return row is not None and row[0] is None
+
+    def set_watermark(self, process: str, since: dt.datetime | None) -> None:
+        """Store a process's watermark; None records that it ran with new_and_modified off."""
+        value = since.astimezone(dt.UTC).isoformat() if since is not None else None
+        with self._lock, self._db:
+            self._db.execute(
+                "insert into watermarks(process, since, updated_at) values (?,?,?)"
+                " on conflict(process) do update set since = excluded.since, updated_at = excluded.updated_at",
+                (process, value, utc_now()),
+            )
+
+    def ran_before(self, type_: str) -> bool:
+        """Whether a run before the current one synced this type (not a dry run)."""
+        with self._lock:
+            row = self._db.execute(
+                "select 1 from runs where command in ('run', 'demo') and dry_run = 0 and id != ?"
+                " and (',' || types || ',') like ? limit 1",
+                (self.run_id or -1, f"%,{type_},%"),
+            ).fetchone()
+        return row is not None
 
     def runs(self, limit: int = 20) -> list[RunRow]:
         """The most recent runs, newest first."""

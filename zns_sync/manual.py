@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zns_sync.engine import SYSTEM_NAMES, Engine
+from zns_sync.errors import UsageError
 from zns_sync.flows.base import Flow
 from zns_sync.journal import Attempt, current_user
 from zns_sync.sources import StatusWrite
@@ -45,8 +46,14 @@ class _Decision:
 def apply(engine: Engine, procedure: Procedure, name: str, keys: Sequence[str], *, dry_run: bool) -> list[Attempt]:
     """Apply a procedure to the `name` records with these ids or numbers; one Attempt each, in order.
 
-    Every key is found first: an unknown one, or one of another type, is a UsageError and nothing is written.
+    Every key is found first: an unknown one, or one of another type, is a UsageError and nothing is written; so is
+    a follow-up type (revenue-recognition), whose records are another type's.
     """
+    follows = engine.flow(name).follows
+    if follows is not None:
+        raise UsageError(
+            f"{procedure.value} {name}: its records are {follows} records; {procedure.value} them as {follows}"
+        )
     rows = list({row["Id"]: row for row in (engine.find(name, key) for key in keys)}.values())
     flow = engine.flow(name)
     refs = [flow.counterpart_refs(row) for row in rows]

@@ -72,6 +72,9 @@ def reconcile(engine: Engine, types: Sequence[str], since: dt.date | None = None
     names = ordered(types)
     for name in names:
         flow = engine.flow(name)
+        if flow.follows is not None:
+            result.skipped[name] = f"not reconciled: it updates what {flow.follows} creates (reconcile {flow.follows})"
+            continue
         if flow.destination != "netsuite":
             result.skipped[name] = (
                 f"not reconciled: {SYSTEM_NAMES[flow.source]} -> {SYSTEM_NAMES[flow.destination]} "

@@ -27,7 +27,7 @@ from zns_sync.journal import Attempt, RunRow
 from zns_sync.reconcile import Reconciliation, Totals
 from zns_sync.sources import Progress as RecordProgress
 
-COUNT_COLUMNS = ("selected", "created", "linked", "skipped", "blocked", "errors", "unknown")
+COUNT_COLUMNS = ("selected", "created", "linked", "updated", "skipped", "blocked", "errors", "unknown")
 # Where output is not a terminal (cron mail, a pipe, a log file) tables may be wider than rich's default 80.
 PIPE_WIDTH = 132
 # Column kinds: a key (an id, a number, a name: one word, never wrapped), a count (right-aligned), free text.
@@ -140,7 +140,7 @@ class ProgressObserver:
 
 
 def summary_table(results: Mapping[str, Counts], *, title: str) -> Table:
-    """Per type: selected, created, linked, skipped, blocked, errors, seconds, records per second."""
+    """Per type: selected, created, linked, updated, skipped, blocked, errors, unknown, seconds, records per second."""
     table = _table(title, [("type", KEY), *((c, COUNT) for c in COUNT_COLUMNS), ("seconds", COUNT), ("rec/s", COUNT)])
     for name, counts in results.items():
         cells = (getattr(counts, column) for column in COUNT_COLUMNS)
@@ -204,7 +204,7 @@ def runs_table(runs: Iterable[RunRow]) -> Table:
             table, run.id, run.command + (" --dry-run" if run.dry_run else ""), run.types.replace(",", ", "), run.user,
             run.started_at,
             run.ended_at or "(running or killed)", "" if run.exit_code is None else run.exit_code,
-            totals["selected"], totals["created"] + totals["linked"], problems,
+            totals["selected"], totals["created"] + totals["linked"] + totals["updated"], problems,
         )  # fmt: skip
     return table
 

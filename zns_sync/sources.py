@@ -101,6 +101,11 @@ class Source(ABC):
         those dated (the flow's `date_field`) on or after it."""
 
     @abstractmethod
+    def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
+        """The flow's `Sync Complete` records (`modified_criteria`) whose `modified_field` is after `since`, a page
+        at a time (sync.new_and_modified)."""
+
+    @abstractmethod
     def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The flow's records with these ids, by id, whatever their progress (the flow's fields)."""
 
@@ -138,16 +143,17 @@ class ZuoraSource(Source):
         dated = [zoql.ge(self.flow.date_field, since)] if since is not None and self.flow.date_field else []
         if scope is Scope.ANY:
             return [group + dated for group in self.flow.scope() if group + dated] or None
-        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in _status_conditions(scope)]
+        statuses = _status_conditions(scope, self.flow)
+        return [mine + theirs + dated for mine in self.flow.own_criteria() for theirs in statuses]
 
     def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        return self.context.zuora_by_id(self.flow.source_object, self.flow.fields, ids)
+        return self.context.zuora_by_id(self.flow.source_object, self.flow.selected_fields(), ids)
 
     def find(self, key: str) -> dict[str, Any] | None:
         alternatives = [[zoql.eq("Id", key)]]
         if self.flow.number_field:
             alternatives.append([zoql.eq(self.flow.number_field, key)])
-        query = zoql.select(self.flow.source_object, self.flow.fields, where=alternatives)
+        query = zoql.select(self.flow.source_object, self.flow.selected_fields(), where=alternatives)
         return next(iter(self.zuora.query(query)), None)
 
     def outside(self, row: Mapping[str, Any]) -> str | None:
@@ -158,11 +164,15 @@ class ZuoraSource(Source):
         return "; ".join(f"{c} does not hold ({c.field} is {row.get(c.field) or 'null'})" for c in unmet)
 
     def rules(self, row: Mapping[str, Any]) -> list[Rule]:
-        status = _status_conditions(Scope.OPEN)
+        status = _status_conditions(Scope.OPEN, self.flow)
+        wanted = (
+            "Sync Complete, or this process's in flight or error"
+            if self.flow.follows
+            else "blank, in flight or in error"
+        )
         found = [
             Rule(
-                "Integration Status is blank, in flight or in error: "
-                + " or ".join(" and ".join(map(str, group)) for group in status),
+                f"Integration Status is {wanted}: " + " or ".join(" and ".join(map(str, group)) for group in status),
                 self.flow.status_of(row).text or "blank",
                 any(all(c.matches(row) for c in group) for group in status),
             )
@@ -182,10 +192,18 @@ class ZuoraSource(Source):
         return found
 
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
-        query = zoql.select(self.flow.source_object, self.flow.fields, where=self._where(scope, since))
+        query = zoql.select(self.flow.source_object, self.flow.selected_fields(), where=self._where(scope, since))
         for page in self.zuora.query_pages(query):
             self.expected = page.size  # the records the query matches (Zuora's `size`, with every page)
             yield page
+
+    def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
+        field = self.flow.modified_field
+        if field is None:
+            raise TypeError(f"flow {self.flow.name} declares no modified_field")
+        after = [zoql.eq(STATUS_FIELD, SYNC_COMPLETE), zoql.gt(field, since)]
+        where = [group + after for group in self.flow.modified_criteria()]
+        return self.zuora.query_pages(zoql.select(self.flow.source_object, self.flow.selected_fields(), where=where))
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
         objects = [self._render(w) for w in writes]
@@ -194,9 +212,12 @@ class ZuoraSource(Source):
     def _render(self, write: StatusWrite) -> dict[str, Any]:
         """The update of one record; None values are cleared (fieldsToNull)."""
         update: dict[str, Any] = {"Id": write.source_id, STATUS_FIELD: write.status.text}
-        if write.status.phase is Phase.COMPLETE:
+        if write.status.phase is Phase.COMPLETE and self.flow.follows is None:
+            # A follow-up leaves the counterpart id and the sync date (the first sync's, reference 5.1) as they are.
             update[INTEGRATION_ID_FIELD] = write.counterpart_id
             update[SYNC_DATE_FIELD] = sync_date()
+        elif write.counterpart_id is not None:  # a step after the create failed: the record exists (custom fields)
+            update[INTEGRATION_ID_FIELD] = write.counterpart_id
         if write.status.phase is Phase.NEW:  # a reset (`resync`): the record is new again, its counterpart forgotten
             update[INTEGRATION_ID_FIELD] = update[SYNC_DATE_FIELD] = None
             if self.flow.transactional:
@@ -214,8 +235,15 @@ class ZuoraSource(Source):
             yield Progress(row["Id"], flow.number_of(row), flow.status_of(row), str(row.get("UpdatedDate", "")))
 
 
-def _status_conditions(scope: Scope) -> list[list[zoql.Condition]]:
-    """The statuses a scope selects, as alternatives of ZOQL conditions."""
+def _status_conditions(scope: Scope, flow: Flow) -> list[list[zoql.Condition]]:
+    """The statuses a scope selects, as alternatives of ZOQL conditions.
+
+    A follow-up process (`Flow.follows`) selects what another process completed and what it left in its own
+    statuses; recovery only the latter. Never a blank record: the other process has not synced it.
+    """
+    if flow.follows is not None:
+        own = [[zoql.eq(STATUS_FIELD, status.text)] for step in flow.steps for status in (step.in_flight, step.failed)]
+        return own if scope is Scope.RECOVERY else [[zoql.eq(STATUS_FIELD, SYNC_COMPLETE)], *own]
     unfinished = [zoql.ne(STATUS_FIELD, SYNC_COMPLETE), zoql.ne(STATUS_FIELD, IGNORE)]
     if scope is Scope.OPEN:
         # ZOQL's != never matches null (product.md 8): blanks are selected explicitly.
@@ -288,8 +316,10 @@ class ZuoraRestSource(ZuoraSource):
         return tuple(sorted(filters.items()))
 
     def _row(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """A REST record under the flow's field names; null fields left out, as ZOQL leaves them out."""
-        return {name: record[rest] for name, rest in self.rest.fields.items() if record.get(rest) is not None}
+        """A REST record under the flow's field names, and the custom fields custom field sync reads (named alike in
+        REST); null fields left out, as ZOQL leaves them out."""
+        names = {**self.rest.fields, **{c.zuora: c.zuora for c in self.flow.custom_fields}}
+        return {name: record[rest] for name, rest in names.items() if record.get(rest) is not None}
 
     def write(self, writes: Sequence[StatusWrite]) -> list[Saved]:
         updates = [{self.rest.fields.get(k, k): v for k, v in self._render(w).items()} for w in writes]
@@ -365,6 +395,15 @@ class NetSuiteSource(Source):
                 dated = [row for row in page if self._since(row, since)]
                 if dated:
                     yield dated
+
+    def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
+        # The pass writes nothing to these records (updates go to Zuora, statuses stay): read first page first.
+        field = self.flow.modified_field
+        if field is None:
+            raise TypeError(f"flow {self.flow.name} declares no modified_field")
+        complete = (CustomFieldCondition(self.search.status_field, "is", SYNC_COMPLETE),)
+        after = {field: {"operator": "after", "searchValue": since}}
+        return self._pages(complete, changing=False, criteria=after)
 
     def _since(self, row: Mapping[str, Any], since: dt.date | None) -> bool:
         if since is None or not self.flow.date_field:

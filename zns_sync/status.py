@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 SYNC_COMPLETE = "Sync Complete"
 IGNORE = "Ignore"
+CUSTOM_FIELDS = "custom fields"  # the noun of custom field sync (reference 4.18): `Updating custom fields`
+# The revenue-recognition follow-up's noun: `Updating Revenue Recognition`, `Error Updating Revenue Recognition`
+# (reference 3.3, named on the Zuora custom-fields page only).
+REVENUE_RECOGNITION = "Revenue Recognition"
 
 
 class Phase(enum.Enum):
@@ -50,7 +54,10 @@ class Status:
             return IGNORE
         assert self.action is not None and self.noun is not None
         words = f"{self.action.value} {self.noun}"
-        return f"Error {words}" if self.phase is Phase.ERROR else words
+        if self.phase is not Phase.ERROR:
+            return words
+        # The connector spells this one error in lower case (reference 3.3); `parse` reads either case.
+        return f"Error {words.lower()}" if self.noun == CUSTOM_FIELDS else f"Error {words}"
 
     @property
     def needs_recovery(self) -> bool:

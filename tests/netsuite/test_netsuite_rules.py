@@ -77,7 +77,9 @@ def _refund(customer: str, ref: dict[str, Any], external_id: str, doc: str, amou
 
 
 def _state(emulator: NetSuiteEmulator, *keys: tuple[str, str]) -> list[Any]:
-    return [emulator.store.get(record_type, internal_id) for record_type, internal_id in keys]
+    """The records' data; lastModifiedDate left out: every save moves it, even one that changes nothing."""
+    records = [emulator.store.get(record_type, internal_id) or {} for record_type, internal_id in keys]
+    return [{k: v for k, v in record.items() if k != "lastModifiedDate"} for record in records]
 
 
 def _money_of(record: dict[str, Any] | None, *fields: str) -> tuple[Any, ...]:
@@ -340,3 +342,90 @@ def test_references_resolve_by_external_id_and_unknown_ones_are_refused(
 def test_bad_field_names_fail_before_sending(client: NetSuiteClient) -> None:
     with pytest.raises(ValueError, match=r"Invoice.itemList.item\[0\].bogus: not a field of InvoiceItem"):
         client.to_zeep(NsRecord("Invoice", {"itemList": [{"bogus": 1}]}))
+
+
+def test_an_item_is_a_sub_item_only_of_an_existing_item_of_its_own_type(client: NetSuiteClient) -> None:
+    [parent] = client.add_list([NsRecord("InventoryItem", {"itemId": "Hardware"}, "p-inv")])
+    parent_ref = RecordRef(internal_id=str(parent.internal_id))
+    child, stranger, orphan = client.add_list(
+        [
+            NsRecord("InventoryItem", {"itemId": "Hardware Annual", "parent": parent_ref}, "c-inv"),
+            NsRecord("ServiceSaleItem", {"itemId": "Hardware Support", "parent": parent_ref}, "c-svc"),
+            NsRecord("InventoryItem", {"itemId": "Nowhere", "parent": RecordRef(internal_id="31337")}, "c-none"),
+        ]
+    )
+    assert child.success
+    for refused, key in ((stranger, parent.internal_id), (orphan, "31337")):
+        assert (refused.code, refused.message) == ("INVALID_KEY_OR_REF", f"Invalid parent reference key {key}.")
+
+
+def test_every_save_moves_last_modified_date_and_searches_select_on_it(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, customers: list[str]
+) -> None:
+    alpha, beta = customers
+    first = emulator.store.get("Customer", alpha) or {}
+    assert first["lastModifiedDate"] < (emulator.store.get("Customer", beta) or {})["lastModifiedDate"]
+    since = dt.datetime.fromisoformat((emulator.store.get("Customer", beta) or {})["lastModifiedDate"])
+    assert client.update(NsRecord("Customer", {"comments": "saved"}, internal_id=alpha)).success
+
+    def found(operator: str, value: dt.datetime) -> list[str]:
+        criteria = {"lastModifiedDate": {"operator": operator, "searchValue": value}}
+        return sorted(str(r["internalId"]) for r in client.search("customer", criteria=criteria))
+
+    assert found("after", since) == [alpha]  # saved again since: a status written by an integration moves it too
+    assert found("onOrAfter", since) == sorted([alpha, beta])
+    assert found("before", since) == []
+    assert found("notAfter", since) == [beta]
+
+
+def test_custom_fields_of_any_type_and_the_type_a_defined_field_takes(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, customers: list[str]
+) -> None:
+    alpha, _ = customers
+    emulator.store.custom_field_types.update(custentityseats="integer", custentitynote="text")
+    values = {
+        "custentitynote": "R&D <north>",
+        "custentityseats": 12,
+        "custentityvip": True,
+        "custentityrate": Decimal("1.5"),
+        "custentityrenewal": dt.date(2027, 1, 31),
+        "custentitybundle": "any type, not defined",
+    }
+    assert client.update(NsRecord("Customer", {"customFieldList": values}, internal_id=alpha)).success
+    [read] = client.get_list([RecordRef(internal_id=alpha, type="customer")])
+    held = (read.record or {})["customFieldList"]
+    assert held["custentitynote"] == "R&D <north>" and held["custentityseats"] == 12 and held["custentityvip"] is True
+    assert held["custentityrate"] == 1.5 and str(held["custentityrenewal"])[:10] == "2027-01-31"
+    refused = client.update(NsRecord("Customer", {"customFieldList": {"custentityseats": "12"}}, internal_id=alpha))
+    assert not refused.success and refused.code == "INVALID_CSTM_FIELD_DATA_TYP"
+    assert custom_value(emulator, alpha, "custentityseats") == 12  # refused whole: nothing changed
+
+
+def custom_value(emulator: NetSuiteEmulator, customer: str, script_id: str) -> Any:
+    return ((emulator.store.get("Customer", customer) or {}).get("customFieldList") or {}).get(script_id)
+
+
+def test_item_lines_are_numbered_and_updated_by_number(
+    client: NetSuiteClient, emulator: NetSuiteEmulator, ref: dict[str, Any], customers: list[str]
+) -> None:
+    """The item sublist is keyed by `line`: NetSuite numbers the lines of a new transaction; an update with
+    replaceAll false changes the lines it names and keeps the others; a line that does not exist is refused."""
+    (added,) = client.add_list([_invoice(customers[0], ref, "inv-lines", "10.00", "20.00", "30.00")])
+    invoice = str(added.internal_id)
+    lines = emulator.store.get("Invoice", invoice)["itemList"]["item"]  # type: ignore[index]
+    assert [line["line"] for line in lines] == [1, 2, 3]
+    deferred = {"line": 2, "deferRevRec": False, "revRecStartDate": dt.date(2024, 5, 3)}
+    update = {"itemList": {"item": [deferred], "replaceAll": False}}
+    (done,) = client.update_list([NsRecord("Invoice", update, internal_id=invoice)])
+    assert done.success, done.message
+    after = emulator.store.get("Invoice", invoice)["itemList"]["item"]  # type: ignore[index]
+    assert after[0] == lines[0] and after[2] == lines[2]
+    assert after[1]["deferRevRec"] is False and after[1]["amount"] == lines[1]["amount"]
+    assert emulator.store.get("Invoice", invoice)["total"] == 60.0  # type: ignore[index]
+    missing = {"itemList": {"item": [{"line": 9, "deferRevRec": False}], "replaceAll": False}}
+    (refused,) = client.update_list([NsRecord("Invoice", missing, internal_id=invoice)])
+    assert not refused.success and refused.code == "USER_ERROR"
+    assert emulator.store.get("Invoice", invoice)["itemList"]["item"] == after  # type: ignore[index]
+    project = {"itemList": {"item": [{"line": 1, "job": RecordRef(internal_id="424242")}], "replaceAll": False}}
+    (unknown,) = client.update_list([NsRecord("Invoice", project, internal_id=invoice)])
+    assert not unknown.success and unknown.code == "INVALID_KEY_OR_REF"  # a project (job) that does not exist

@@ -161,3 +161,25 @@ def test_client_refuses_failures_inside_http_200(answer: dict[str, object], frag
     with client, pytest.raises(ZuoraError) as caught:
         client.payment_parts("P-1")
     assert fragment in str(caught.value)
+
+
+def test_a_payment_applies_to_debit_memos_at_most_their_open_balance(
+    emulator: ZuoraEmulator, raw: httpx.Client
+) -> None:
+    store = emulator.store
+    account = store.add("Account", {"Name": "Memo Co", "Currency": "USD", "Status": "Active"})
+    method = store.add("PaymentMethod", {"AccountId": account, "Type": "Check"})
+    invoice = store.add("Invoice", {"AccountId": account, "Status": "Posted", "Amount": 50.0, "Balance": 50.0})
+    memo = store.add("DebitMemo", {"AccountId": account, "Status": "Posted", "Amount": 30.0, "Balance": 30.0})
+    body = {"accountId": account, "amount": 80.0, "currency": "USD", "effectiveDate": "2024-12-01",
+            "type": "External", "paymentMethodId": method, "invoices": [{"invoiceId": invoice, "amount": 50.0}],
+            "debitMemos": [{"debitMemoId": memo, "amount": 30.01}]}  # fmt: skip
+    refused = raw.post("/v1/payments", json=body).json()
+    assert refused["success"] is False and "exceeds the open balance 30.00 of debit memo" in json.dumps(refused)
+    assert store.all("Payment") == [] and store.get("Invoice", invoice)["Balance"] == 50.0  # all or nothing
+    body["debitMemos"] = [{"debitMemoId": memo, "amount": 30.0}]
+    created = raw.post("/v1/payments", json=body).json()
+    assert created["success"] is True
+    parts = {(p.get("InvoiceId"), p.get("DebitMemoId"), p["Amount"]) for p in store.all("PaymentPart")}
+    assert parts == {(invoice, None, 50.0), (None, memo, 30.0)}
+    assert (store.get("Invoice", invoice)["Balance"], store.get("DebitMemo", memo)["Balance"]) == (0.0, 0.0)

@@ -25,6 +25,7 @@ from zns_sync.flows.base import (
 from zns_sync.flows.billing import (
     INVOICE_FIELDS,
     INVOICE_ITEM,
+    TRIGGER_FIELD,
     BillingFlow,
     ChargeRef,
     Line,
@@ -46,6 +47,8 @@ class _Page:
     invoices: Mapping[str, Mapping[str, Any]]
     charges: Mapping[ChargeRef, Mapping[str, Any]]
     taxes: Mapping[str, Mapping[str, Any]]  # the adjusted taxation items, by Id
+    invoice_items: Mapping[str, Mapping[str, Any]]  # the adjusted invoice items (their rev rec trigger date)
+    subscriptions: Mapping[str, Mapping[str, Any]]  # their subscriptions (with revenue recognition)
 
 
 class AdjustmentFlow(BillingFlow):
@@ -63,7 +66,7 @@ class AdjustmentFlow(BillingFlow):
     fields = (
         "Id", "AccountId", "InvoiceId", "InvoiceNumber", "SourceId", "SourceType", "Type", "Amount",
         "AdjustmentDate", "AdjustmentNumber", "Comment", "Status", "TransferredToAccounting", "IntegrationId__NS",
-        "IntegrationStatus__NS", "UpdatedDate",
+        "IntegrationStatus__NS", "UpdatedDate", "ServiceStartDate", "ServiceEndDate",
     )  # fmt: skip
     steps = (CREATING_CREDIT_MEMO, CREATING_INVOICE)
 
@@ -71,19 +74,24 @@ class AdjustmentFlow(BillingFlow):
         ctx = self.context
         items = [str(r.get("SourceId") or "") for r in rows if r.get("SourceType") != TAX]
         taxes = [str(r.get("SourceId") or "") for r in rows if r.get("SourceType") == TAX]
-        accounts, invoices, charges, tax_items = ctx.concurrently(
+        accounts, invoices, charges, tax_items, invoice_items = ctx.concurrently(
             lambda: self.accounts(rows),
             lambda: ctx.zuora_by_id("Invoice", INVOICE_FIELDS, [str(r["InvoiceId"]) for r in rows]),
             lambda: self.charges.resolve((INVOICE_ITEM, i) for i in items if i),
             lambda: ctx.zuora_by_id("TaxationItem", ("Id", "AccountingCode"), taxes),
+            lambda: self.invoice_items(i for i in items if i),
         )
-        return _Page(accounts, invoices, charges, tax_items)
+        subscriptions = self.subscriptions(str(i.get("SubscriptionId") or "") for i in invoice_items.values())
+        return _Page(accounts, invoices, charges, tax_items, invoice_items, subscriptions)
 
     def _line(self, row: Mapping[str, Any], page: _Page) -> Line:
         source = str(row.get("SourceId") or "")
         if row.get("SourceType") == TAX:
             return tax_line(row["Id"], row.get("Amount"), page.taxes.get(source, {}).get("AccountingCode"), None)
-        return charge_line(row["Id"], (INVOICE_ITEM, source), page.charges, row.get("Amount"))
+        adjusted = page.invoice_items.get(source, {})  # its trigger date and subscription are the adjusted item's
+        period = self.period(row.get("ServiceStartDate"), row.get("ServiceEndDate"), adjusted.get(TRIGGER_FIELD),
+                             adjusted.get("SubscriptionId"), page.subscriptions)  # fmt: skip
+        return charge_line(row["Id"], (INVOICE_ITEM, source), page.charges, row.get("Amount"), period=period)
 
     # -- selection and validations (reference 2.3, 4.14) ----------------------------------------------------
     def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
@@ -115,6 +123,7 @@ class AdjustmentFlow(BillingFlow):
             memo=row.get("Comment"),
             number=row.get("AdjustmentNumber"),
             custom=related,
+            **self.document_named(row, page.accounts),
         )
         if not credit:
             return [self.create(CREATING_INVOICE, "Invoice", fields, row["Id"])]

@@ -19,13 +19,16 @@ from dataclasses import fields as dataclass_fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from zns_sync.config import Settings
+from zns_sync.config import CustomField, Settings
+from zns_sync.flows.classifications import CLASSIFICATIONS, Classified, Classifier
+from zns_sync.flows.names import NetSuiteNames
 from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef, record_type_enum
-from zns_sync.status import TTA_SELECTABLE, Action, Phase, Status
+from zns_sync.status import CUSTOM_FIELDS, TTA_SELECTABLE, Action, Phase, Status
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
 
 STATUS_FIELD = "IntegrationStatus__NS"
+CLASSIFICATION_FIELDS = tuple(c.zuora for c in CLASSIFICATIONS)  # an account's department, class and location
 # Zuora lookups (accounts, lines, charges of a page) in flight at once; far below Zuora's concurrency limits.
 ZUORA_LOOKUP_THREADS = 4
 # Per-record REST reads (a payment's parts) in flight at once: Zuora allows 40 concurrent requests per tenant by
@@ -53,6 +56,12 @@ class Step:
     action: Action
     noun: str
     updates: bool = False  # sent as an update though its status says Creating (activating a draft account)
+    # An update of an already-synced record modified since (sync.new_and_modified): neither claimed nor completed,
+    # so its status stays `Sync Complete` and nothing is written back that would make it modified again (1.3).
+    silent: bool = False
+    # Changes the record the step before created: refused, its error keeps that record's id as the counterpart (the
+    # record exists; the documents that need it go on), and the next run sends it again (custom field sync).
+    after_create: bool = False
 
     @property
     def creates(self) -> bool:
@@ -66,6 +75,10 @@ class Step:
     @property
     def failed(self) -> Status:
         return Status(Phase.ERROR, self.action, self.noun)
+
+
+# Custom field sync (reference 4.18): an update of the record just created, under a status of its own.
+UPDATING_CUSTOM_FIELDS = Step(Action.UPDATING, CUSTOM_FIELDS, after_create=True)
 
 
 @dataclass(frozen=True)
@@ -236,7 +249,7 @@ class FlowContext:
     settings: Settings
     zuora: ZuoraClient
     netsuite: NetSuiteClient
-    _cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    _names: NetSuiteNames | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-lookup")
@@ -272,15 +285,13 @@ class FlowContext:
         """The deterministic externalId of the NetSuite counterpart of a Zuora record (product.md 8)."""
         return f"{self.settings.sync.external_id_prefix}-{kind}-{zuora_id}"
 
-    def netsuite_names(self, record_type: str, key: str) -> dict[str, str]:
-        """NetSuite `record_type` records (read once a run) as {value of `key`: internalId}."""
+    @property
+    def names(self) -> NetSuiteNames:
+        """NetSuite records by name (currencies, terms, classifications, accounts ...), looked up once a run."""
         with self._lock:
-            if record_type not in self._cache:
-                rows = self.netsuite.get_all(record_type)
-                self._cache[record_type] = {
-                    str(row[key]): str(row["internalId"]) for row in rows if row.get(key) is not None
-                }
-            return self._cache[record_type]
+            if self._names is None:
+                self._names = NetSuiteNames(self.netsuite)
+            return self._names
 
     def zuora_by_id(self, object_name: str, fields: Sequence[str], ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Zuora records by Id, fetched in as few queries as the 200-condition limit allows."""
@@ -304,6 +315,7 @@ class Flow(ABC):
     name: ClassVar[str]  # the --type name
     customer_master: ClassVar[str | None] = None  # the sync.customer_master it serves (None: either)
     enabled_by_default: ClassVar[bool] = True  # in the default sync.types (reference 7.2: NS -> Zuora is opt-in)
+    catalog: ClassVar[bool] = False  # runs only with the catalog sync on (reference 4.3: products, rate plans)
     # The types whose records must be synced before this type's (reference 2.3): a run writes this type's records
     # while those of the types before it that it does not name still sync. None: every type before it in the order.
     depends_on: ClassVar[tuple[str, ...] | None] = None
@@ -323,10 +335,42 @@ class Flow(ABC):
     completion_fields: ClassVar[Mapping[str, str]] = {}  # written with Sync Complete (Origin__NS = ZUORA)
     settlement: ClassVar[bool | None] = None  # runs only with Invoice Settlement on (True) or off (False)
     bills: ClassVar[bool] = False  # a billing document whose tax NetSuite may calculate (invoice, debit memo)
+    # Master data (accounts, charges, NetSuite customers): the source field saying when a record last changed. A flow
+    # that declares it and implements `changes` updates its synced records modified since the last run when
+    # sync.new_and_modified names its type (reference 1.3, 4.1-4.5).
+    modified_field: ClassVar[str | None] = None
+    # The type's newly created records take the custom fields sync.custom_fields maps (reference 4.18).
+    takes_custom_fields: ClassVar[bool] = False
+    revenue_recognition: ClassVar[bool] = False  # runs only with sync.revenue_recognition (reference 4.7.2)
+    # A follow-up: the type whose completed records this one updates (revenue-recognition: invoice, reference 4.7.2).
+    # It selects that type's `Sync Complete` records and those in its own statuses, never blank ones.
+    follows: ClassVar[str | None] = None
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context
         self.settings = context.settings
+        self.classifier = Classifier(context.settings, context.names)
+
+    @property
+    def custom_fields(self) -> tuple[CustomField, ...]:
+        """The custom fields sync.custom_fields maps for this type (none unless the flow takes them)."""
+        return self.settings.sync.custom_fields.get(self.name, ()) if self.takes_custom_fields else ()
+
+    def selected_fields(self) -> tuple[str, ...]:
+        """The source fields read: the flow's, and the Zuora fields its custom field sync copies."""
+        extra = [c.zuora for c in self.custom_fields if c.zuora not in self.fields]
+        return (*self.fields, *dict.fromkeys(extra))
+
+    @property
+    def declared_steps(self) -> tuple[Step, ...]:
+        """Every step a record may take: the flow's, and custom field sync's when the flow takes it."""
+        return (*self.steps, UPDATING_CUSTOM_FIELDS) if self.takes_custom_fields else self.steps
+
+    def modified(self, row: Mapping[str, Any]) -> bool:
+        """A synced record of a type sync.new_and_modified names: selected because it changed since the last run,
+        it is updated, its status untouched."""
+        on = self.modified_field is not None and self.settings.sync.new_and_modified.get(self.name, False)
+        return on and self.status_of(row).phase is Phase.COMPLETE
 
     # -- selection (reference section 4) ---------------------------------------------------------------
     def own_criteria(self) -> list[list[zoql.Condition]]:
@@ -338,6 +382,11 @@ class Flow(ABC):
 
     def scope(self) -> list[list[zoql.Condition]]:
         """The records this process covers whatever their progress (for `status`); by default its criteria."""
+        return self.own_criteria()
+
+    def modified_criteria(self) -> list[list[zoql.Condition]]:
+        """The synced records whose changes are sent (with `Sync Complete` and the watermark the source adds);
+        by default the process's own criteria."""
         return self.own_criteria()
 
     def rule_note(self, field: str) -> str | None:
@@ -416,9 +465,52 @@ class Flow(ABC):
         unsynced = next((d for d in self.dependencies(row, page) if not d.synced), None)
         return unsynced.problem if unsynced is not None else self.validate(row, page)
 
+    # -- custom field sync (reference 4.18) ----------------------------------------------------------------------
+    def custom_field_values(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The NetSuite custom fields sync.custom_fields maps, by script id, from the record's Zuora fields, typed as
+        the NetSuite field is (the client picks the CustomFieldRef type from the value); empty values are not sent.
+        ValueError names a value the field's type cannot take."""
+        values: dict[str, Any] = {}
+        for mapping in self.custom_fields:
+            value = row.get(mapping.zuora)
+            if value is None or value == "":
+                continue
+            try:
+                values[mapping.netsuite] = _typed(value, mapping.type)
+            except (ValueError, InvalidOperation):
+                fit = f"does not fit {mapping.netsuite} (type {mapping.type})"
+                raise ValueError(f"{mapping.zuora} {value!r} {fit}") from None
+        return values
+
+    def _custom_field_writes(self, row: Mapping[str, Any], writes: Sequence[Write]) -> tuple[Write, ...]:
+        """After the create of a new record, the update of its custom fields, under `Updating custom fields`.
+
+        A step of its own rather than part of the create, as the connector does it: a mapping NetSuite refuses (a
+        script id that does not exist, a value its type refuses) leaves the record created, with its counterpart
+        id, for the documents that depend on it, and says so in a status of its own (`Error updating custom
+        fields`); the next run sends the update again (an update carries absolute values). The record is named as
+        the create named it (its externalId), or, resumed after a run that created it, as the link does (the id the
+        source record holds). A link of an existing counterpart is not a new record: no custom fields.
+        """
+        last = writes[-1] if writes else None
+        due = self.status_of(row).noun == CUSTOM_FIELDS  # created by an earlier run; its custom fields still due
+        if last is None or not isinstance(last.record, NsRecord) or not (last.step.creates or due):
+            return ()
+        values = self.custom_field_values(row)
+        if not values:
+            return ()
+        ns = last.record
+        record = NsRecord(ns.record_type, {"customFieldList": values}, ns.external_id, ns.internal_id)
+        return (Write(UPDATING_CUSTOM_FIELDS, record, None),)
+
     @abstractmethod
     def writes(self, row: Mapping[str, Any], page: Any) -> Sequence[Write]:
         """The record's steps with their destination records, in order; called only for valid records."""
+
+    def changes(self, row: Mapping[str, Any], page: Any) -> Sequence[Write]:
+        """A modified record's silent updates (`Step.silent`) carrying only the values that differ from its
+        counterpart's as `lookups` read it (`changed`); none when the counterpart already holds them."""
+        raise NotImplementedError(f"flow {self.name} declares modified_field but no changes()")
 
     def group(self, row: Mapping[str, Any], page: Any) -> str | None:
         """Records sharing a group never write at the same time (they change one destination record)."""
@@ -445,8 +537,20 @@ class Flow(ABC):
             if problem is not None:
                 yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
                 continue
-            writes = tuple(self.writes(row, page))
-            undeclared = [w.step for w in writes if w.step not in self.steps]
+            if self.modified(row):
+                writes = tuple(self.changes(row, page))
+                if not writes:
+                    yield Excluded(row["Id"], "modified, but its counterpart already holds every value", number)
+                    continue
+            else:
+                writes = tuple(self.writes(row, page))
+                try:
+                    writes += self._custom_field_writes(row, writes)
+                except ValueError as exc:  # a Zuora value the NetSuite field's type cannot take: a person fixes it
+                    reason = f"{exc} (sync.custom_fields.{self.name})"
+                    yield Refusal(row["Id"], self.status_of(row), "skipped", reason, number)
+                    continue
+            undeclared = [w.step for w in writes if w.step not in self.declared_steps]
             if undeclared:  # a status no document names, which `status` and recovery would not know
                 raise ValueError(f"flow {self.name} planned undeclared steps {undeclared}; declare them in `steps`")
             status, group, also = self.status_of(row), self.group(row, page), self.completes_also(row, page)
@@ -464,7 +568,9 @@ class Flow(ABC):
         return Write(step, NsRecord(record_type, fields, internal_id=internal_id), None)
 
 
-ACCOUNT_FIELDS = ("Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS")
+ACCOUNT_FIELDS = (
+    "Id", "AccountNumber", "Name", INTEGRATION_ID_FIELD, STATUS_FIELD, "SynctoNetSuite__NS", *CLASSIFICATION_FIELDS,
+)  # fmt: skip
 ACCOUNT_NUMBER = "AccountNumber"
 
 
@@ -481,6 +587,25 @@ class TransactionFlow(Flow):
     amount_field = "Amount"
     counterpart_amount_field: ClassVar[str] = "total"  # the NetSuite field holding what `amount_field` became
     customer_field: ClassVar[str] = "customer"  # the NetSuite field naming the customer (an invoice's: entity)
+
+    def named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Classified:
+        """The header's department, class and location: the account's, else the defaults (reference 7.4)."""
+        account_id = str(row["AccountId"])
+        account = accounts.get(account_id) or {}
+        return self.classifier.header(account, record_name("account", account_id, account.get(ACCOUNT_NUMBER)))
+
+    def problem(self, row: Mapping[str, Any], page: Any) -> Problem | None:
+        """Also skipped when a name the NetSuite record needs matches no NetSuite record (reference 7.4, 7.5)."""
+        found = super().problem(row, page)
+        if found is not None:
+            return found
+        problem = self.named(row, page.accounts).problem  # every transaction's page reads its rows' accounts
+        return skipped(problem) if problem is not None else None
+
+    def tran_id(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """`tranId` from the Zuora number when Transaction Number Mapping says so (reference 7.1), else nothing."""
+        number = self.number_of(row)
+        return {"tranId": number} if number and self.settings.sync.transaction_numbers == "source" else {}
 
     def scope(self) -> list[list[zoql.Condition]]:
         base = [zoql.eq("Status", self.status_value)]
@@ -570,6 +695,69 @@ def zuora_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
+
+
+def _typed(value: Any, kind: str) -> Any:
+    """A Zuora value as the Python value of a NetSuite custom field of type `kind` (config.CUSTOM_FIELD_TYPES)."""
+    if kind == "checkbox":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false", "yes", "no"):
+            return str(value).lower() in ("true", "yes")
+        raise ValueError(value)
+    if kind == "integer":
+        number = Decimal(str(value))
+        if number != number.to_integral_value():
+            raise ValueError(value)
+        return int(number)
+    if kind == "decimal":
+        return Decimal(str(value))
+    if kind == "date":
+        return zuora_date(value)
+    if kind == "datetime":
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def changed(wanted: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of `wanted` whose value `current` (the counterpart as read) does not hold: what an update of a
+    modified record sends (reference 1.3: only fields that changed value; never a null: a value cleared in the
+    source stays in the destination). `customFieldList` is compared, and sent, by script id; any other mapping (a
+    sublist given whole, as an address book with replaceAll) is sent whole when any of it differs."""
+    out: dict[str, Any] = {}
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        if key == "customFieldList" and isinstance(value, Mapping):
+            held = current.get(key) or {}
+            fields = {k: v for k, v in value.items() if v is not None and not _same(v, held.get(k))}
+            if fields:
+                out[key] = fields
+        elif not _same(value, current.get(key)):
+            out[key] = value
+    return out
+
+
+def _same(wanted: Any, held: Any) -> bool:
+    """Whether a value read back from a system holds `wanted` (a mapping: every entry of it but replaceAll)."""
+    if isinstance(wanted, Mapping):
+        held = held if isinstance(held, Mapping) else {}
+        return all(_same(v, held.get(k)) for k, v in wanted.items() if k != "replaceAll" and v is not None)
+    if isinstance(wanted, list | tuple):
+        return isinstance(held, list | tuple) and len(held) == len(wanted) and all(map(_same, wanted, held))
+    if isinstance(wanted, RecordRef):
+        return isinstance(held, RecordRef) and str(held.internal_id) == str(wanted.internal_id)
+    if isinstance(wanted, bool):
+        return (held if isinstance(held, bool) else str(held).lower() == "true") == wanted
+    if isinstance(wanted, int | float | Decimal):
+        try:
+            return held is not None and Decimal(str(held)) == Decimal(str(wanted))
+        except InvalidOperation:
+            return False
+    if isinstance(wanted, dt.date):
+        return zuora_date(held) == (wanted.date() if isinstance(wanted, dt.datetime) else wanted)
+    return str(held if held is not None else "") == str(wanted)
 
 
 def without_none(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,9 +23,14 @@ from zns_sync.flows.base import (
     TransactionFlow,
     blocked,
     money,
+    record_name,
     skipped,
     without_none,
+    zuora_date,
 )
+from zns_sync.flows.classifications import Classified
+from zns_sync.flows.revrec import CHARGE_FIELDS as REVREC_CHARGE_FIELDS
+from zns_sync.flows.revrec import VARIABLE, LineRevenue, RevRecSettingError, RevRecSettings, line_revenue
 from zns_sync.netsuite import RecordRef
 
 # More lines than this and the connector sets TTA to Ignore (reference 3.4); we refuse and say why.
@@ -41,6 +46,21 @@ CHARGE_NUMBER = "ProductRatePlanChargeNumber"
 CHARGE_FIELDS = ("Id", CHARGE_NUMBER, "Name", INTEGRATION_ID_FIELD, STATUS_FIELD)
 ChargeRef = tuple[str, str]  # (SUBSCRIPTION_CHARGE | INVOICE_ITEM | PRODUCT_CHARGE, Id)
 _NAMES = {SUBSCRIPTION_CHARGE: "subscription charge", INVOICE_ITEM: "invoice item"}
+# What revenue recognition reads of an invoice item: its trigger date (RevRecStartDate, "the date when revenue
+# recognition is triggered", SOAP object reference InvoiceItem) and its subscription (reference 4.7.2, 6.7).
+TRIGGER_FIELD = "RevRecStartDate"
+SUBSCRIPTION_FIELDS = ("Id", "Name", "SubscriptionEndDate", "Project__NS")
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a charge line's revenue recognition needs besides its charge (reference 4.7.2)."""
+
+    enabled: bool  # sync.revenue_recognition: NetSuite uses revenue recognition
+    service_start: dt.date | None
+    service_end: dt.date | None
+    trigger: dt.date | None  # the rev rec trigger date; None: not known yet
+    subscription: Mapping[str, Any]  # its Subscription (SUBSCRIPTION_FIELDS); empty when it has none
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,8 @@ class Line:
     charge: str = ""  # how to name the charge when it is not synced
     quantity: Any = None
     charge_date: dt.date | None = None
+    revenue: LineRevenue | None = None  # its rev rec fields; None: none sent (sync.revenue_recognition false)
+    revenue_problem: str | None = None  # why its rev rec fields cannot be set
 
 
 def line_problem(lines: Sequence[Line], what: str) -> Problem | None:
@@ -67,6 +89,8 @@ def line_problem(lines: Sequence[Line], what: str) -> Problem | None:
             return skipped(f"taxation item {line.zuora_id} has no AccountingCode (the NetSuite tax item's internal id)")
         if line.item is None:
             return blocked(f"product charge {line.charge} is not synced to NetSuite yet")
+        if line.revenue_problem is not None:
+            return skipped(line.revenue_problem)
     return None
 
 
@@ -77,11 +101,43 @@ def charge_line(
     amount: Any,
     quantity: Any = None,
     charge_date: dt.date | None = None,
+    *,
+    period: Period,
 ) -> Line:
-    """A charge line: its item is the NetSuite item of the product charge `ref` reaches (Charges.resolve)."""
+    """A charge line: its item is the NetSuite item of the product charge `ref` reaches (Charges.resolve), and its
+    rev rec fields (revenue_of) when NetSuite uses revenue recognition."""
     charge = charges.get(ref, {})
     name = str(charge.get("Id") or (ref[1] if ref[0] == PRODUCT_CHARGE else f"of {_NAMES[ref[0]]} {ref[1]}"))
-    return Line(zuora_id, "Charge", money(amount), _text(charge.get(INTEGRATION_ID_FIELD)), name, quantity, charge_date)
+    revenue, problem = revenue_of(name, charge, period) if charge else (None, None)
+    item = _text(charge.get(INTEGRATION_ID_FIELD))
+    return Line(zuora_id, "Charge", money(amount), item, name, quantity, charge_date, revenue, problem)
+
+
+def revenue_of(name: str, charge: Mapping[str, Any], period: Period) -> tuple[LineRevenue | None, str | None]:
+    """The rev rec fields of a line of product charge `charge` (reference 4.7.2; None: none sent), or why they
+    cannot be set: a rev rec field holding a value the connector does not define, or a Variable template without
+    the subscription's project (reference 4.7: a validation)."""
+    try:
+        settings = RevRecSettings.of(charge)
+    except RevRecSettingError as exc:
+        return None, f"product charge {name}: {exc}"
+    subscription = period.subscription
+    revenue = line_revenue(
+        period.enabled,
+        settings,
+        service_start=period.service_start,
+        service_end=period.service_end,
+        subscription_end=zuora_date(subscription.get("SubscriptionEndDate")),
+        trigger=period.trigger,
+        project=_text(subscription.get("Project__NS")),
+    )
+    if revenue is not None and settings.code and settings.template_type == VARIABLE and revenue.job is None:
+        which = subscription.get("Name") or subscription.get("Id") or "(none)"
+        return None, (
+            f"product charge {name} has a Variable rev rec template and its subscription {which} has no "
+            "Project__NS (the NetSuite project)"
+        )
+    return revenue, None
 
 
 def tax_line(zuora_id: str, amount: Any, accounting_code: Any, tax_date: Any) -> Line:
@@ -103,9 +159,12 @@ def transaction(
     tax_amount: Any = None,
     amount_without_tax: Any = None,
     custom: Mapping[str, Any] | None = None,
+    named: Mapping[str, Any] | None = None,
+    line_named: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fields of the NetSuite Invoice or Credit Memo of a Zuora billing document (reference 6.7, 6.12, 6.14,
-    6.15): customer, date, lines (amounts times `sign`), memo, and the Zuora custom fields."""
+    6.15): customer, date, lines (amounts times `sign`), memo, the Zuora custom fields, and what was resolved by
+    name: `named` on the header (department, class, location, taxItem), `line_named` on each charge line."""
     ids = settings.netsuite_fields
     items = []
     for line in lines:
@@ -122,14 +181,21 @@ def transaction(
         }
         if line.quantity not in (None, ""):
             netsuite_line["quantity"] = float(line.quantity)
+        if line.revenue is not None:
+            netsuite_line.update(revenue_fields(line.revenue))
         if settings.sync.standard_invoice_sync:
             netsuite_line["isTaxable"] = False
+        if line.kind == "Charge":
+            netsuite_line.update(line_named or {})
         items.append(netsuite_line)
     header: dict[str, Any] = {
         "entity": RecordRef(internal_id=entity),
         "tranDate": tran_date,
         "itemList": {"item": items},
+        **(named or {}),
     }
+    if number and settings.sync.transaction_numbers == "source":
+        header["tranId"] = number  # Transaction Number Mapping: Use Number From Source (reference 7.1)
     if memo:
         header["memo"] = memo
     if settings.sync.standard_invoice_sync:
@@ -149,6 +215,15 @@ def transaction(
     return header
 
 
+def revenue_fields(revenue: LineRevenue) -> dict[str, Any]:
+    """A NetSuite line's rev rec fields (InvoiceItem, CreditMemoItem of the 2023_2 XSDs: `deferRevRec` boolean,
+    `revRecStartDate`/`revRecEndDate` dateTime, `job` RecordRef); a date not set is not sent."""
+    fields: dict[str, Any] = {"deferRevRec": revenue.defer}
+    if revenue.job is not None:
+        fields["job"] = RecordRef(internal_id=revenue.job)
+    return fields | without_none({"revRecStartDate": revenue.start, "revRecEndDate": revenue.end})
+
+
 def _float(value: Any) -> float | None:
     return None if value in (None, "") else float(money(value))
 
@@ -160,6 +235,9 @@ class Charges:
     def __init__(self, context: FlowContext) -> None:
         self.context = context
         self._product_charge_of: dict[str, str] = {}  # RatePlanCharge Id -> ProductRatePlanCharge Id
+        # The connector's rev rec fields exist only where the connector is installed: read only when used.
+        revenue = REVREC_CHARGE_FIELDS if context.settings.sync.revenue_recognition else ()
+        self.fields = (*CHARGE_FIELDS, *revenue)
 
     def resolve(self, refs: Iterable[ChargeRef]) -> dict[ChargeRef, Mapping[str, Any]]:
         """The ProductRatePlanCharge (CHARGE_FIELDS) each reference reaches, where it reaches one.
@@ -176,7 +254,7 @@ class Charges:
         subscription |= {str(row["RatePlanChargeId"]) for row in items.values() if row.get("RatePlanChargeId")}
         product_of = self._product_charge_ids(subscription)
         product = {i for kind, i in wanted if kind == PRODUCT_CHARGE} | set(product_of.values())
-        charges = ctx.zuora_by_id("ProductRatePlanCharge", CHARGE_FIELDS, product)
+        charges = ctx.zuora_by_id("ProductRatePlanCharge", self.fields, product)
         found: dict[ChargeRef, Mapping[str, Any]] = {}
         for kind, key in wanted:
             if kind == PRODUCT_CHARGE:
@@ -211,6 +289,50 @@ class BillingFlow(TransactionFlow):
 
     def exclusion(self, row: Mapping[str, Any], page: Any) -> str | None:
         return self.account_excluded(row, page.accounts)
+
+    def named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Classified:
+        """The header's classifications and the Default Tax Code (reference 6.7: `taxItem`)."""
+        header = super().named(row, accounts)
+        if header.problem is not None:
+            return header
+        tax = self.classifier.tax_item()
+        return Classified({**header.fields, **tax.fields}, tax.problem or self.line_named(row, accounts).problem)
+
+    def line_named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> Classified:
+        """The classifications of each charge line (Invoice Line X Mapping: the account's, or none)."""
+        account_id = str(row["AccountId"])
+        account = accounts.get(account_id) or {}
+        return self.classifier.lines(account, record_name("account", account_id, account.get("AccountNumber")))
+
+    def document_named(self, row: Mapping[str, Any], accounts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """`transaction`'s `named` and `line_named` for this record."""
+        return {"named": self.named(row, accounts).fields, "line_named": self.line_named(row, accounts).fields}
+
+    def subscriptions(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The lines' subscriptions (SUBSCRIPTION_FIELDS) by Id, when lines carry rev rec fields; else none read."""
+        if not self.settings.sync.revenue_recognition:
+            return {}
+        return self.context.zuora_by_id("Subscription", SUBSCRIPTION_FIELDS, ids)
+
+    def invoice_items(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Invoice items by Id with their trigger date and subscription: what an adjustment of one, or a memo item
+        crediting one, takes for its revenue recognition; none read without it."""
+        if not self.settings.sync.revenue_recognition:
+            return {}
+        return self.context.zuora_by_id("InvoiceItem", ("Id", TRIGGER_FIELD, "SubscriptionId"), ids)
+
+    def period(
+        self,
+        service_start: Any,
+        service_end: Any,
+        trigger: Any,
+        subscription_id: Any,
+        subscriptions: Mapping[str, Mapping[str, Any]],
+    ) -> Period:
+        """A charge line's rev rec inputs; rev rec fields are sent when NetSuite uses revenue recognition."""
+        subscription = subscriptions.get(str(subscription_id or ""), {})
+        enabled = self.settings.sync.revenue_recognition
+        return Period(enabled, zuora_date(service_start), zuora_date(service_end), zuora_date(trigger), subscription)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from zns_sync.flows.base import (
     INTEGRATION_ID_FIELD,
@@ -21,6 +21,7 @@ from zns_sync.flows.base import (
 from zns_sync.flows.billing import (
     CHARGE_NUMBER,
     SUBSCRIPTION_CHARGE,
+    TRIGGER_FIELD,
     BillingFlow,
     ChargeRef,
     Line,
@@ -32,18 +33,22 @@ from zns_sync.flows.billing import (
 from zns_sync.status import Action
 
 # InvoiceItem.ProductRatePlanChargeId is not queryable in ZOQL: go through RatePlanCharge (zuora-rest.md section 7).
-ITEM_FIELDS = ("Id", "InvoiceId", "RatePlanChargeId", "ChargeAmount", "Quantity", "ChargeDate", "ChargeName")
+ITEM_FIELDS = (
+    "Id", "InvoiceId", "RatePlanChargeId", "ChargeAmount", "Quantity", "ChargeDate", "ChargeName", "ServiceStartDate",
+    "ServiceEndDate", "SubscriptionId", TRIGGER_FIELD,
+)  # fmt: skip
 TAX_FIELDS = ("Id", "InvoiceId", "TaxAmount", "AccountingCode", "TaxDate", "TaxRate", "TaxRateType", "Name")
 CREATING_INVOICE = Step(Action.CREATING, "Invoice")
 CREATING_CREDIT_MEMO = Step(Action.CREATING, "Credit Memo")  # a negative invoice (reference 4.7)
 
 
 @dataclass(frozen=True)
-class _Page:
+class InvoicePage:
     accounts: Mapping[str, Mapping[str, Any]]
     items: Mapping[str, Sequence[Mapping[str, Any]]]
     taxes: Mapping[str, Sequence[Mapping[str, Any]]]
     charges: Mapping[ChargeRef, Mapping[str, Any]]  # (SUBSCRIPTION_CHARGE, RatePlanCharge Id) -> its product charge
+    subscriptions: Mapping[str, Mapping[str, Any]]  # the items' subscriptions (with revenue recognition)
 
 
 class InvoiceFlow(BillingFlow):
@@ -62,9 +67,10 @@ class InvoiceFlow(BillingFlow):
         "Id", "AccountId", "InvoiceNumber", "InvoiceDate", "DueDate", "Amount", "AmountWithoutTax", "TaxAmount",
         "Status", "TransferredToAccounting", "Comments", "IntegrationId__NS", "IntegrationStatus__NS", "UpdatedDate",
     )  # fmt: skip
-    steps = (CREATING_INVOICE, CREATING_CREDIT_MEMO)
+    steps: ClassVar[tuple[Step, ...]] = (CREATING_INVOICE, CREATING_CREDIT_MEMO)
+    takes_custom_fields = True  # reference 4.18
 
-    def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
+    def lookups(self, rows: Sequence[dict[str, Any]]) -> InvoicePage:
         ctx = self.context
         ids = [r["Id"] for r in rows]
         # Three independent lookups at once: the rows' accounts, invoice items and taxation items.
@@ -73,13 +79,19 @@ class InvoiceFlow(BillingFlow):
             lambda: ctx.zuora_children("InvoiceItem", ITEM_FIELDS, "InvoiceId", ids),
             lambda: ctx.zuora_children("TaxationItem", TAX_FIELDS, "InvoiceId", ids),
         )
-        charges = self.charges.resolve((SUBSCRIPTION_CHARGE, i["RatePlanChargeId"]) for v in items.values() for i in v)
-        return _Page(accounts, items, taxes, charges)
+        every = [i for v in items.values() for i in v]
+        charges, subscriptions = ctx.concurrently(
+            lambda: self.charges.resolve((SUBSCRIPTION_CHARGE, i["RatePlanChargeId"]) for i in every),
+            lambda: self.subscriptions(str(i.get("SubscriptionId") or "") for i in every),
+        )
+        return InvoicePage(accounts, items, taxes, charges, subscriptions)
 
-    def _lines(self, row: Mapping[str, Any], page: _Page) -> list[Line]:
+    def _lines(self, row: Mapping[str, Any], page: InvoicePage) -> list[Line]:
         lines = [
             charge_line(item["Id"], (SUBSCRIPTION_CHARGE, item["RatePlanChargeId"]), page.charges,
-                        item.get("ChargeAmount"), item.get("Quantity"), zuora_date(item.get("ChargeDate")))
+                        item.get("ChargeAmount"), item.get("Quantity"), zuora_date(item.get("ChargeDate")),
+                        period=self.period(item.get("ServiceStartDate"), item.get("ServiceEndDate"),
+                                           item.get(TRIGGER_FIELD), item.get("SubscriptionId"), page.subscriptions))
             for item in page.items.get(row["Id"], [])
         ]  # fmt: skip
         taxes = page.taxes.get(row["Id"], [])
@@ -91,7 +103,7 @@ class InvoiceFlow(BillingFlow):
         return -amount if record.get("recordType") == "CreditMemo" else amount  # a negative invoice's credit memo
 
     # -- selection and validations (reference 2.3, 4.7) -----------------------------------------------------
-    def dependencies(self, row: Mapping[str, Any], page: _Page) -> list[Dependency]:
+    def dependencies(self, row: Mapping[str, Any], page: InvoicePage) -> list[Dependency]:
         charges: dict[str, Dependency] = {}  # one per product charge, however many lines bill it
         for item in page.items.get(row["Id"], []):
             charge = page.charges.get((SUBSCRIPTION_CHARGE, item["RatePlanChargeId"]))
@@ -102,11 +114,11 @@ class InvoiceFlow(BillingFlow):
                 charges[charge["Id"]] = dependency("product charge", "item", charge["Id"], charge, CHARGE_NUMBER)
         return [self.account(row, page.accounts), *charges.values()]
 
-    def validate(self, row: Mapping[str, Any], page: _Page) -> Problem | None:
+    def validate(self, row: Mapping[str, Any], page: InvoicePage) -> Problem | None:
         return line_problem(self._lines(row, page), "invoice")
 
     # -- mapping (reference 6.7) ----------------------------------------------------------------------------
-    def writes(self, row: Mapping[str, Any], page: _Page) -> list[Write]:
+    def writes(self, row: Mapping[str, Any], page: InvoicePage) -> list[Write]:
         negative = money(row.get("Amount")) < 0
         fields = transaction(
             self.settings,
@@ -122,6 +134,7 @@ class InvoiceFlow(BillingFlow):
             amount_without_tax=row.get("AmountWithoutTax"),
             # the bundle sources it from the customer; NetSuite -> Zuora payments read it (ns-payment)
             custom={self.settings.netsuite_fields.transaction_customer_id_sales: row["AccountId"]},
+            **self.document_named(row, page.accounts),
         )
         if negative:
             return [self.create(CREATING_CREDIT_MEMO, "CreditMemo", fields, row["Id"])]

@@ -32,6 +32,7 @@ from zns_sync.flows.billing import (
     INVOICE_ITEM,
     PRODUCT_CHARGE,
     SUBSCRIPTION_CHARGE,
+    TRIGGER_FIELD,
     BillingFlow,
     ChargeRef,
     Line,
@@ -62,6 +63,8 @@ class _Page:
     charges: Mapping[ChargeRef, Mapping[str, Any]]
     parts: Mapping[str, Sequence[Mapping[str, Any]]]  # credit memo Id -> its parts
     settled: Mapping[str, Receivable]  # the invoices and debit memos the parts name, by Zuora Id
+    invoice_items: Mapping[str, Mapping[str, Any]]  # the invoice items items credit (their rev rec trigger date)
+    subscriptions: Mapping[str, Mapping[str, Any]]  # the items' subscriptions (with revenue recognition)
 
 
 class _MemoFlow(BillingFlow):
@@ -86,16 +89,19 @@ class _MemoFlow(BillingFlow):
             lambda: ctx.each(lambda key: ctx.zuora.memo_items(resource, key), ids),
             lambda: self._parts(ids),
         )
-        refs = [_charge_ref(item) for found in items.values() for item in found]
+        every = [item for found in items.values() for item in found]
+        refs = [_charge_ref(item) for item in every]
         named = [p for found in parts.values() for p in found]
-        charges, settled = ctx.concurrently(
+        charges, settled, invoice_items, subscriptions = ctx.concurrently(
             lambda: self.charges.resolve(ref for ref in refs if ref is not None),
             lambda: receivables(
                 ctx, [p["invoiceId"] for p in named if p.get("invoiceId")],
                 [p["debitMemoId"] for p in named if p.get("debitMemoId")],
             ),
+            lambda: self.invoice_items(ref[1] for ref in refs if ref is not None and ref[0] == INVOICE_ITEM),
+            lambda: self.subscriptions(str(item.get("subscriptionId") or "") for item in every),
         )  # fmt: skip
-        return _Page(accounts, items, charges, parts, settled)
+        return _Page(accounts, items, charges, parts, settled, invoice_items, subscriptions)
 
     def _parts(self, memo_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Each memo's applications to other documents: a debit memo has none."""
@@ -110,8 +116,18 @@ class _MemoFlow(BillingFlow):
             if ref is None:
                 continue  # refused by validate
             day = zuora_date(item.get("serviceStartDate"))
+            # A memo item has no trigger date of its own (GETCreditMemoItemTypewithSuccess): one crediting an
+            # invoice item takes that item's; any other waits (deferred) for a person to set the dates.
+            credited = page.invoice_items.get(ref[1], {}) if ref[0] == INVOICE_ITEM else {}
+            period = self.period(
+                item.get("serviceStartDate"),
+                item.get("serviceEndDate"),
+                credited.get(TRIGGER_FIELD),
+                item.get("subscriptionId"),
+                page.subscriptions,
+            )
             lines.append(charge_line(str(item["id"]), ref, page.charges, item.get("amountWithoutTax"),
-                                     item.get("quantity"), day))  # fmt: skip
+                                     item.get("quantity"), day, period=period))  # fmt: skip
             for tax in (item.get("taxationItems") or {}).get("data") or []:
                 code = (tax.get("financeInformation") or {}).get("salesTaxPayableAccountingCode")
                 taxes.append(tax_line(str(tax["id"]), tax.get("taxAmount"), code, zuora_date(tax.get("taxDate"))))
@@ -146,6 +162,7 @@ class _MemoFlow(BillingFlow):
             number=row.get("MemoNumber"),
             tax_amount=row.get("TaxAmount"),
             amount_without_tax=amount - tax,
+            **self.document_named(row, page.accounts),
         )
 
 
@@ -190,6 +207,7 @@ class CreditMemoFlow(_MemoFlow):
     )
     fields = tuple(rest_list.fields)
     steps = (CREATING_CREDIT_MEMO,)
+    takes_custom_fields = True  # reference 4.18
 
     def scope(self) -> list[list[zoql.Condition]]:
         # `!=` never matches an empty field (product.md 8): a memo without Origin__NS is selected explicitly.

@@ -24,6 +24,7 @@ from zns_sync.flows.base import (
     zuora_date,
 )
 from zns_sync.flows.from_netsuite import NETSUITE, NetSuiteFlow, Search, applied, custom, ref_id, text
+from zns_sync.flows.names import PAYMENT_METHOD
 from zns_sync.netsuite import CustomFieldCondition
 from zns_sync.status import TTA, Action
 
@@ -66,7 +67,7 @@ class NetSuiteRefundFlow(NetSuiteFlow):
         return _Page(
             credit_memos=memos,
             payments=ctx.zuora_by_id("Payment", PAYMENT_FIELDS, references),
-            netsuite_methods={v: k for k, v in ctx.netsuite_names("paymentMethod", "name").items()},
+            netsuite_methods={v: k for k, v in ctx.names.all(PAYMENT_METHOD).items()},
         )
 
     def _memos(self, row: Mapping[str, Any], page: _Page) -> list[Mapping[str, Any]]:

@@ -25,6 +25,7 @@ from zns_sync.flows.base import (
     zuora_date,
 )
 from zns_sync.flows.billing import Receivable, receivables
+from zns_sync.flows.names import PAYMENT_METHOD
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import BLANK, Action
 
@@ -73,6 +74,7 @@ class PaymentFlow(TransactionFlow):
         "UpdatedDate",
     )  # fmt: skip
     steps = (CREATING_PAYMENT,)
+    takes_custom_fields = True  # reference 4.18
     completion_fields = {ORIGIN_FIELD: "ZUORA"}
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
@@ -93,7 +95,7 @@ class PaymentFlow(TransactionFlow):
             applications=applications,
             documents=receivables(ctx, *_split(applied)),
             method_types=method_types,
-            netsuite_methods=ctx.netsuite_names("paymentMethod", "name"),
+            netsuite_methods=ctx.names.all(PAYMENT_METHOD),
         )
 
     def _applications(self, payment_ids: Sequence[str]) -> dict[str, list[Application]]:
@@ -142,7 +144,7 @@ class PaymentFlow(TransactionFlow):
         if not method:
             return skipped(f"payment method {row.get('PaymentMethodId')!r} has no Type to match in NetSuite")
         if method not in page.netsuite_methods:
-            return skipped(f"payment method type {method!r} matches no NetSuite payment method by name")
+            return skipped(PAYMENT_METHOD.miss(method, "payment method type"))
         return None
 
     # -- mapping (reference 6.8) ----------------------------------------------------------------------------
@@ -166,6 +168,8 @@ class PaymentFlow(TransactionFlow):
         }
         if row.get("Comment"):
             fields["memo"] = row["Comment"]
+        fields.update(self.named(row, page.accounts).fields)
+        fields.update(self.tran_id(row))
         fields["customFieldList"] = without_none(
             {
                 ids.transaction_zuora_id: row["Id"],

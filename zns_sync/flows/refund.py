@@ -33,6 +33,7 @@ from zns_sync.flows.base import (
     zuora_date,
 )
 from zns_sync.flows.billing import Receivable, receivables
+from zns_sync.flows.names import PAYMENT_METHOD
 from zns_sync.flows.payment import APPLICATION_FIELDS
 from zns_sync.netsuite import RecordRef
 from zns_sync.status import Action
@@ -88,7 +89,7 @@ class RefundFlow(TransactionFlow):
             lambda: self.accounts(rows), lambda: read(rows)
         )
         payments = ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values())
-        methods = ctx.netsuite_names("paymentMethod", "name")
+        methods = ctx.names.all(PAYMENT_METHOD)
         return _Page(accounts, payment_of, payments, remaining, amounts, problems, waiting, methods)
 
     def _invoice_payments(self, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
@@ -202,7 +203,7 @@ class RefundFlow(TransactionFlow):
             name = record_name("payment", payment["Id"], payment.get(PAYMENT_NUMBER))
             return skipped(f"{name}: its NetSuite record {payment[INTEGRATION_ID_FIELD]} is gone")
         if str(row.get("MethodType") or "") not in page.netsuite_methods:
-            return skipped(f"refund method type {row.get('MethodType')!r} matches no NetSuite payment method by name")
+            return skipped(PAYMENT_METHOD.miss(str(row.get("MethodType") or ""), "refund method type"))
         return None
 
     def group(self, row: Mapping[str, Any], page: _Page) -> str:
@@ -238,6 +239,8 @@ class RefundFlow(TransactionFlow):
         }
         if row.get("Comment"):
             refund["memo"] = row["Comment"]
+        refund.update(self.named(row, page.accounts).fields)
+        refund.update(self.tran_id(row))
         refund["customFieldList"] = without_none(
             {
                 ids.transaction_zuora_id: row["Id"],

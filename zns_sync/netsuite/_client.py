@@ -448,9 +448,9 @@ class NetSuiteClient:
     ) -> Iterator[list[dict[str, Any]]]:
         """Every record matching a basic search, a page (list of record dicts) at a time (search, searchMoreWithId).
 
-        `kind` is customer, item, transaction, term or paymentMethod. Criteria are ANDed: `external_ids` (anyOf,
-        sent 1000 at a time), `internal_ids`, `custom_fields` (checkbox or text custom-field conditions),
-        `transaction_types` (e.g. ["_invoice"]), and raw `criteria` by SearchBasic field name
+        `kind` is a key of SEARCH_TYPES (customer, item, transaction, term, department ...). Criteria are ANDed:
+        `external_ids` (anyOf, sent 1000 at a time), `internal_ids`, `custom_fields` (checkbox or text custom-field
+        conditions), `transaction_types` (e.g. ["_invoice"]), and raw `criteria` by SearchBasic field name
         (`{"tranId": {"operator": "is", "searchValue": "INV-1"}}`). Records come as plain dicts like get_list's.
 
         searchMoreWithId runs the search again for each page, so a record that stops matching drops out and every

@@ -18,12 +18,19 @@ RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
         "Customer": "relationships.lists",
         "CustomerAddressbookList": "relationships.lists",
         "CustomerAddressbook": "relationships.lists",
+        "InventoryItem": "accounting.lists",
         "NonInventorySaleItem": "accounting.lists",
         "ServiceSaleItem": "accounting.lists",
         "Currency": "accounting.lists",
         "Term": "accounting.lists",
         "PaymentMethod": "accounting.lists",
         "Subsidiary": "accounting.lists",
+        "Account": "accounting.lists",
+        "Department": "accounting.lists",
+        "Classification": "accounting.lists",
+        "Location": "accounting.lists",
+        "RevRecTemplate": "accounting.lists",
+        "SalesTaxItem": "accounting.lists",
         "Invoice": "sales.transactions",
         "CreditMemo": "customers.transactions",
         "CustomerPayment": "customers.transactions",
@@ -34,6 +41,13 @@ RECORD_NAMESPACES: Mapping[str, str] = MappingProxyType(
         "TransactionSearchBasic": "common.platform",
         "TermSearchBasic": "common.platform",
         "PaymentMethodSearchBasic": "common.platform",
+        "AccountSearchBasic": "common.platform",
+        "SubsidiarySearchBasic": "common.platform",
+        "DepartmentSearchBasic": "common.platform",
+        "ClassificationSearchBasic": "common.platform",
+        "LocationSearchBasic": "common.platform",
+        "RevRecTemplateSearchBasic": "common.platform",
+        "SalesTaxItemSearchBasic": "common.platform",
     }
 )
 
@@ -45,12 +59,20 @@ SEARCH_TYPES: Mapping[str, str] = MappingProxyType(
         "transaction": "TransactionSearchBasic",
         "term": "TermSearchBasic",
         "paymentMethod": "PaymentMethodSearchBasic",
+        "account": "AccountSearchBasic",
+        "subsidiary": "SubsidiarySearchBasic",
+        "department": "DepartmentSearchBasic",
+        "classification": "ClassificationSearchBasic",
+        "location": "LocationSearchBasic",
+        "revRecTemplate": "RevRecTemplateSearchBasic",
+        "salesTaxItem": "SalesTaxItemSearchBasic",
     }
 )
 # SuiteTalk record type -> the `search` kind that finds it.
 SEARCH_KIND_OF: Mapping[str, str] = MappingProxyType(
     {
         "Customer": "customer",
+        "InventoryItem": "item",
         "NonInventorySaleItem": "item",
         "ServiceSaleItem": "item",
         "Invoice": "transaction",

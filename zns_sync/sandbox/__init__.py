@@ -126,7 +126,7 @@ class Sandbox:
             "sync": {"invoice_settlement": self.invoice_settlement, "cutover_dates": {"invoice": "2024-01-01"},
                      "customer_master": self.customer_master,
                      **({"types": self._netsuite_master_types()} if self.customer_master == "netsuite" else {})},
-            "netsuite_defaults": {"subsidiary": str(self.reference["subsidiary"])},
+            "classifications": {"default_subsidiary": "Parent Company"},  # by full name, as the connector names it
             "state_dir": str(state_dir),
         }  # fmt: skip
 
@@ -135,7 +135,11 @@ class Sandbox:
         from zns_sync.flows import refusal
 
         wanted = [*default_types(), *NETSUITE_TYPES]
-        return [name for name in wanted if refusal(name, self.invoice_settlement, True) is None]
+        return [
+            name
+            for name in wanted
+            if refusal(name, self.invoice_settlement, True, catalog_sync=False, revenue_recognition=False) is None
+        ]
 
     def settings(self, state_dir: Path) -> Settings:
         return settings_from_mapping(self.config_mapping(state_dir))

@@ -127,6 +127,7 @@ def seed_netsuite_master(
 
 
 TRANSACTION_ZUORA_ID, ZUORA_TYPE = "custbodyzuoraid", "custbodyzuoratype"
+KINDS = {"INVOICE": "Invoice", "DEBIT_MEMO": "DebitMemo"}  # the Zuora Type of a NetSuite invoice -> its Zuora object
 ORIGIN, CUSTOMER_ID_PAYMENTS, SYNC_UPDATES = (
     "custbodyzuoraorigin",
     "custbodyzuoracustomeridpayments",
@@ -147,19 +148,20 @@ class _Payments:
         accounts = {c["internalId"]: (c.get("customFieldList") or {}).get(ZUORA_ID) for c in netsuite.all("Customer")}
         methods = {m["AccountId"]: m["Type"] for m in zuora.all("PaymentMethod")}
         self.open: dict[str, list[dict[str, Any]]] = {}  # NetSuite customer -> its open invoices from Zuora
+        self.debit_memos: dict[str, list[dict[str, Any]]] = {}  # ... its open invoices from Zuora debit memos
         for invoice in netsuite.all("Invoice"):
             custom = invoice.get("customFieldList") or {}
             customer = invoice["entity"]["internalId"]
-            from_zuora = custom.get(ZUORA_TYPE) == "INVOICE" and zuora.get(
-                "Invoice", str(custom.get(TRANSACTION_ZUORA_ID))
-            )
+            kind = custom.get(ZUORA_TYPE)
+            from_zuora = kind in KINDS and zuora.get(KINDS[kind], str(custom.get(TRANSACTION_ZUORA_ID)))
             payable = not paying or methods.get(accounts.get(customer)) in reference["payment_methods"]
             if from_zuora and payable and invoice.get("amountRemaining", 0) > 1:
-                self.open.setdefault(customer, []).append(invoice)
+                (self.open if kind == "INVOICE" else self.debit_memos).setdefault(customer, []).append(invoice)
         self.accounts, self.methods = accounts, methods
 
     def open_amount(self, invoice: dict[str, Any]) -> float:
-        zuora_invoice = self.zuora.get("Invoice", str(invoice["customFieldList"][TRANSACTION_ZUORA_ID])) or {}
+        custom = invoice["customFieldList"]
+        zuora_invoice = self.zuora.get(KINDS[custom[ZUORA_TYPE]], str(custom[TRANSACTION_ZUORA_ID])) or {}
         return round(min(float(invoice["amountRemaining"]), float(zuora_invoice.get("Balance") or 0)), 2)
 
     def take(self, invoices: int) -> tuple[str, list[dict[str, Any]]] | None:
@@ -221,6 +223,10 @@ def record_netsuite_payments(
         awkward["ns_payment_to_netsuite_invoice"] = made.add(customer, [(only_netsuite, 30.0)])
     for number in range(payments):
         pay(f"ns_payment_{number}")
+    for customer, memos in list(made.debit_memos.items())[:1]:  # Invoice Settlement: a debit memo and an invoice
+        lines = [(memos[0]["internalId"], made.open_amount(memos[0]))]
+        lines += [(i["internalId"], made.open_amount(i)) for i in made.open.pop(customer, [])[:1]]
+        awkward["ns_payment_to_debit_memo"] = made.add(customer, lines)
     return awkward
 
 

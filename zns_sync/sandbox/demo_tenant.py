@@ -38,10 +38,11 @@ _COMPANY_WORDS = (
     ("Inc.", "Ltd", "LLC", "GmbH", "S.A.", "Corp."),
 )
 _PRODUCTS = (
-    ("Platform", ("Starter", "Enterprise"), "Subscription Revenue"),
-    ("Support", ("Standard", "Premium"), "Support Revenue"),
-    ("Usage", ("API Calls",), "Usage Revenue"),
-    ("Services", ("Onboarding", "Training"), "Services Revenue"),
+    # The accounting code is the full name of a NetSuite income account (reference 7.5; seeded by the emulator).
+    ("Platform", ("Starter", "Enterprise"), "Revenue : Subscriptions"),
+    ("Support", ("Standard", "Premium"), "Revenue : Support"),
+    ("Usage", ("API Calls",), "Revenue : Usage"),
+    ("Services", ("Onboarding", "Training"), "Revenue : Services"),
 )
 _CHARGE_KINDS = (
     ("Recurring", "Flat Fee Pricing"),
@@ -144,7 +145,10 @@ class _Builder:
                                               "EffectiveEndDate": dt.date(2099, 12, 31)})  # fmt: skip
             for plan_name in plans:
                 plan_id = self.add("ProductRatePlan", {"Name": f"{product_name} {plan_name}", "ProductId": product_id,
-                                                       "ItemType__NS": item_type, "CreatedDate": created})  # fmt: skip
+                                                       "ItemType__NS": item_type, "CreatedDate": created,
+                                                       "Price__NS": f"{(len(plan_name) * 7 + 3) * 5}.00",
+                                                       "EffectiveStartDate": dt.date(2020, 1, 1),
+                                                       "EffectiveEndDate": dt.date(2099, 12, 31)})  # fmt: skip
                 for kind_index in range(20 // 7 + (1 if len(charges) % 3 == 0 else 0)):
                     charge_type, model = _CHARGE_KINDS[(len(charges) + kind_index) % len(_CHARGE_KINDS)]
                     name = f"{product_name} {plan_name} {model.split()[0]} {charge_type}"
@@ -162,6 +166,8 @@ class _Builder:
                         "UOM": "Each" if model != "Flat Fee Pricing" else None,
                         "ProductRatePlanChargeNumber": self.number("PRPC-"),
                         "ItemType__NS": item_type,
+                        # Classifications by NetSuite full name (reference 7.4): services carry their own class.
+                        "Class__NS": "Services" if product_name == "Services" else None,
                         "CreatedDate": created,
                     }
                     fields["Id"] = self.store.new_id()
@@ -210,6 +216,9 @@ class _Builder:
                 "Batch": "Batch1",
                 "BillCycleDay": 1 + index % 28,
                 "CustomerType__NS": "Individual" if index % 17 == 16 else "Company",
+                # Some accounts name their transactions' class and department (reference 7.4), by full name.
+                "Class__NS": "Subscription : Enterprise" if index % 5 == 2 else None,
+                "Department__NS": "Sales : North America" if index % 5 == 2 else None,
                 "SynctoNetSuite__NS": "No" if index == 4 else ("Yes" if index % 2 else None),
                 "Notes": "Do not sync: handled by the parent company" if index == 4 else None,
                 "CreatedDate": created,

@@ -26,6 +26,7 @@ NAMESPACES: dict[str, tuple[str, str]] = {
     "listRel": ("urn:relationships_{v}.lists.webservices.netsuite.com", "lists.relationships.xsd"),
     "listRelTyp": ("urn:types.relationships_{v}.lists.webservices.netsuite.com", "lists.relationshipTypes.xsd"),
     "listAcct": ("urn:accounting_{v}.lists.webservices.netsuite.com", "lists.accounting.xsd"),
+    "listAcctTyp": ("urn:types.accounting_{v}.lists.webservices.netsuite.com", "lists.accountingTypes.xsd"),
     "tranSales": ("urn:sales_{v}.transactions.webservices.netsuite.com", "transactions.sales.xsd"),
     "tranCust": ("urn:customers_{v}.transactions.webservices.netsuite.com", "transactions.customers.xsd"),
 }
@@ -131,8 +132,9 @@ SCHEMAS: dict[str, list[str]] = {
     "platformCoreTyp": [
         enum(
             "RecordType",
-            "creditMemo currency customer customerPayment customerRefund invoice nonInventorySaleItem "
-            "paymentMethod salesTaxItem serviceSaleItem subsidiary term",
+            "account classification creditMemo currency customer customerPayment customerRefund department "
+            "inventoryItem invoice location nonInventorySaleItem paymentMethod revRecTemplate salesTaxItem "
+            "serviceSaleItem subsidiary term",
         ),
         enum("GetAllRecordType", "currency state"),
         enum(
@@ -330,9 +332,24 @@ SCHEMAS: dict[str, list[str]] = {
             "addr3:s city:s state:s zip:s addrText:s override:b customFieldList:CFL",
         ).replace(f"{_attrs(_RECORD_ATTRS)}", ""),
         search_basic(
+            "AccountSearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF type:SEMSF "
+            "customFieldList:SCFL",
+        ),
+        search_basic(
+            "ClassificationSearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF nameNoHierarchy:SSF "
+            "subsidiary:SMSF customFieldList:SCFL",
+        ),
+        search_basic(
             "CustomerSearchBasic",
             "companyName:SSF email:SSF entityId:SSF externalId:SMSF externalIdString:SSF internalId:SMSF "
             "isInactive:SBF lastModifiedDate:SDF stage:SEMSF customFieldList:SCFL",
+        ),
+        search_basic(
+            "DepartmentSearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF nameNoHierarchy:SSF "
+            "subsidiary:SMSF customFieldList:SCFL",
         ),
         search_basic(
             "ItemSearchBasic",
@@ -340,9 +357,27 @@ SCHEMAS: dict[str, list[str]] = {
             "type:SEMSF customFieldList:SCFL",
         ),
         search_basic(
+            "LocationSearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF nameNoHierarchy:SSF "
+            "subsidiary:SMSF customFieldList:SCFL",
+        ),
+        search_basic(
             "PaymentMethodSearchBasic",
             "creditCard:SBF externalId:SMSF externalIdString:SSF internalId:SMSF isDebitCard:SBF isInactive:SBF "
             "name:SSF",
+        ),
+        search_basic(
+            "RevRecTemplateSearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF",
+        ),
+        search_basic(
+            "SalesTaxItemSearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF itemId:SSF name:SSF",
+        ),
+        search_basic(
+            "SubsidiarySearchBasic",
+            "externalId:SMSF externalIdString:SSF internalId:SMSF isInactive:SBF name:SSF nameNoHierarchy:SSF "
+            "customFieldList:SCFL",
         ),
         search_basic(
             "TermSearchBasic",
@@ -374,7 +409,31 @@ SCHEMAS: dict[str, list[str]] = {
             optional=True,
         ),
     ],
+    "listAcctTyp": [
+        enum(
+            "AccountType",
+            "_accountsPayable _accountsReceivable _bank _costOfGoodsSold _creditCard _deferredExpense "
+            "_deferredRevenue _equity _expense _fixedAsset _income _longTermLiability _nonPosting _otherAsset "
+            "_otherCurrentAsset _otherCurrentLiability _otherExpense _otherIncome _statistical _unbilledReceivable",
+        ),
+    ],
     "listAcct": [
+        record(
+            "Account",
+            "acctType:listAcctTyp:AccountType acctNumber:s acctName:s parent:R description:s isInactive:b "
+            "subsidiaryList:RL customFieldList:CFL",
+        ),
+        *[
+            record(name, "name:s includeChildren:b parent:R isInactive:b subsidiaryList:RL customFieldList:CFL")
+            for name in ("Classification", "Department")
+        ],
+        record("Location", "name:s parent:R includeChildren:b subsidiaryList:RL isInactive:b customFieldList:CFL"),
+        record("RevRecTemplate", "name:s isInactive:b"),
+        record(
+            "SalesTaxItem",
+            "itemId:s displayName:s description:s rate:s isInactive:b subsidiaryList:RL includeChildren:b "
+            "name:s customFieldList:CFL",
+        ),
         *[
             record(
                 name,
@@ -385,6 +444,14 @@ SCHEMAS: dict[str, list[str]] = {
             )
             for name in ("NonInventorySaleItem", "ServiceSaleItem")
         ],
+        # The same fields in InventoryItem's own order (lists.accounting.xsd of 2023_2 orders them differently).
+        record(
+            "InventoryItem",
+            "createdDate:dt lastModifiedDate:dt salesDescription:s includeChildren:b incomeAccount:R "
+            "taxSchedule:R isTaxable:b unitsType:R saleUnit:R deferredRevenueAccount:R revRecSchedule:R "
+            "customForm:R itemId:s upcCode:s displayName:s parent:R isInactive:b department:R class:R location:R "
+            "purchaseTaxCode:R rate:d salesTaxCode:R subsidiaryList:RL customFieldList:CFL",
+        ),
         record("Currency", "name:s symbol:s isBaseCurrency:b isInactive:b displaySymbol:s exchangeRate:d"),
         record("Term", "name:s dateDriven:b daysUntilNetDue:l discountPercent:d preferred:b isInactive:b"),
         record("PaymentMethod", "name:s creditCard:b undepFunds:b account:R isInactive:b isOnline:b isDebitCard:b"),
@@ -407,7 +474,7 @@ SCHEMAS: dict[str, list[str]] = {
         sublist("InvoiceItemList", "item", "tranSales:InvoiceItem"),
         ctype(
             "InvoiceItem",
-            "job:R item:R line:l description:s amount:d isTaxable:b quantity:d units:R price:R rate:s "
+            "job:R item:R line:l description:s amount:d isTaxable:b deferRevRec:b quantity:d units:R price:R rate:s "
             "department:R class:R location:R revRecStartDate:dt revRecEndDate:dt grossAmt:d tax1Amt:d taxCode:R "
             "taxRate1:d taxAmount:d customFieldList:CFL",
             optional=True,
@@ -428,7 +495,7 @@ SCHEMAS: dict[str, list[str]] = {
             "CreditMemoItem",
             "job:R item:R orderLine:l line:l quantity:d description:s price:R rate:s amount:d isTaxable:b "
             "taxCode:R taxRate1:d tax1Amt:d grossAmt:d department:R class:R location:R revRecStartDate:dt "
-            "revRecEndDate:dt units:R taxAmount:d customFieldList:CFL",
+            "revRecEndDate:dt units:R deferRevRec:b taxAmount:d customFieldList:CFL",
             optional=True,
         ),
         sublist("CreditMemoApplyList", "apply", "tranCust:CreditMemoApply"),

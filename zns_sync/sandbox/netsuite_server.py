@@ -57,6 +57,24 @@ PAYMENT_METHODS = (
     "DebitCard",
     "CreditCardReferenceTransaction",
 )
+# The seeded classification lists, by full name (a child after its parent), and the GL accounts with their types.
+SUBSIDIARIES = ("Parent Company", "Parent Company : Americas", "Parent Company : EMEA", "Parent Company : EMEA : UK")
+DEPARTMENTS = ("Sales", "Sales : North America", "Sales : EMEA", "Engineering", "Support")
+CLASSES = ("Subscription", "Subscription : Enterprise", "Subscription : SMB", "Services")
+LOCATIONS = ("Americas", "Americas : North America", "Americas : North America : Eastern", "EMEA", "EMEA : London")
+ACCOUNTS = (
+    ("Revenue", "_income"),
+    ("Revenue : Subscriptions", "_income"),
+    ("Revenue : Services", "_income"),
+    ("Revenue : Support", "_income"),
+    ("Revenue : Usage", "_income"),
+    ("Other Income", "_otherIncome"),
+    ("Deferred Revenue", "_deferredRevenue"),
+    ("Deferred Revenue : Subscriptions", "_deferredRevenue"),
+    ("Accounts Receivable", "_accountsReceivable"),
+)
+REV_REC_TEMPLATES = ("Straight Line Monthly", "Recognize Immediately", "Percent Complete")
+TAX_CODES = ("Not Taxable", "CA Sales Tax")
 _NONCE = re.compile(r"[A-Za-z0-9]{6,64}")
 _HOSTILE_BODY = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n'
@@ -202,10 +220,13 @@ class NetSuiteEmulator(LoopbackServer):
 
     # -- reference data -------------------------------------------------------------------------------------------
     def seed_reference_data(self) -> dict[str, Any]:
-        """Currencies, terms, payment methods, a subsidiary and a sales-tax item; returns their internalIds.
+        """Currencies, terms, payment methods, a subsidiary and a sales-tax item, then the classification lists, GL
+        accounts, revenue recognition templates and tax codes; returns their internalIds.
 
         `{"currencies": {"USD": id, ...}, "terms": {"Net 30": id, ...}, "payment_methods": {"ACH": id, ...},
-        "subsidiary": id, "tax_item": id}`; calling it again returns the same ids.
+        "subsidiary": id, "tax_item": id, "subsidiaries": {"Parent Company : EMEA": id, ...}, "departments": {...},
+        "classes": {...}, "locations": {...}, "accounts": {"Revenue : Services": id, ...}, "rev_rec_templates":
+        {...}, "tax_codes": {...}}` (by full name); calling it again returns the same ids.
         """
         with self._lock:
             if self._seeded is not None:
@@ -262,14 +283,51 @@ class NetSuiteEmulator(LoopbackServer):
                 ).internal_id
                 for name in PAYMENT_METHODS
             }
+            subsidiaries = self._tree("Subsidiary", SUBSIDIARIES, {"Parent Company": subsidiary})
+            types = dict(ACCOUNTS)
             self._seeded = {
                 "currencies": currencies,
                 "terms": terms,
                 "payment_methods": payment_methods,
                 "subsidiary": subsidiary,
                 "tax_item": tax_item,
+                "subsidiaries": subsidiaries,
+                "departments": self._tree("Department", DEPARTMENTS),
+                "classes": self._tree("Classification", CLASSES),
+                "locations": self._tree("Location", LOCATIONS),
+                "accounts": self._tree("Account", types, fields=lambda name: {"acctType": types[name]}),
+                "rev_rec_templates": {
+                    name: self.store.insert("RevRecTemplate", {"name": name, "isInactive": False}).internal_id
+                    for name in REV_REC_TEMPLATES
+                },
+                "tax_codes": {
+                    name: self.store.insert(
+                        "SalesTaxItem", {"itemId": name, "name": name, "rate": "0%", "isInactive": False}
+                    ).internal_id
+                    for name in TAX_CODES
+                },
             }
             return self._seeded
+
+    def _tree(
+        self,
+        record_type: str,
+        full_names: Any,
+        known: Mapping[str, str] | None = None,
+        fields: Callable[[str], dict[str, Any]] = lambda name: {},
+    ) -> dict[str, str]:
+        """Insert records of a tree list by full name (a parent before its children); {full name: internalId}."""
+        ids = dict(known or {})
+        own_field = "acctName" if record_type == "Account" else "name"
+        for full_name in full_names:
+            if full_name in ids:
+                continue
+            parent, _, own = full_name.rpartition(" : ")
+            data: dict[str, Any] = {own_field: own, "isInactive": False, **fields(full_name)}
+            if parent:
+                data["parent"] = {"internalId": ids[parent]}
+            ids[full_name] = self.store.insert(record_type, data).internal_id
+        return ids
 
     # -- request handling -----------------------------------------------------------------------------------------
     def _file(self, path: str) -> bytes | None:

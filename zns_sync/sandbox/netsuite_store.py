@@ -12,24 +12,64 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-ITEM_TYPES = ("NonInventorySaleItem", "ServiceSaleItem")
+ITEM_TYPES = ("InventoryItem", "NonInventorySaleItem", "ServiceSaleItem")
 TRANSACTION_TYPES = ("Invoice", "CreditMemo", "CustomerPayment", "CustomerRefund")
+# Lists whose records form a tree (`parent`): their search field `name` is the full name, every ancestor's name
+# first, joined with " : " (SearchBasic `name` versus `nameNoHierarchy`, platform.common.xsd 2023_2; the hosted
+# connector's classification page: "Americas : North America : Eastern").
+HIERARCHICAL_TYPES = ("Subsidiary", "Department", "Classification", "Location", "Account")
+NAME_SEPARATOR = " : "
 COMPANY_NAME_MAX = 83
+# Records whose XSD type carries lastModifiedDate, which NetSuite sets on every add and update (a status written by
+# an integration included) and which SearchDateField criteria select on (`after`, `onOrAfter`, ...).
+MODIFIED_TYPES = ("Customer", *ITEM_TYPES, *TRANSACTION_TYPES)
+# A custom field's type (Customization > Lists, Records & Fields) -> the Python type of the value parsed from the
+# CustomFieldRef that fits it (String/Long/Double/Boolean/Date/SelectCustomFieldRef, platform.core.xsd).
+CUSTOM_FIELD_VALUES: dict[str, type | tuple[type, ...]] = {
+    "text": str,
+    "integer": int,
+    "decimal": float,
+    "checkbox": bool,
+    "date": dt.datetime,
+    "select": dict,
+}
 
 # RecordRef field name -> the record types it may point to (fields not listed are not checked).
 REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "entity": ("Customer",),
     "customer": ("Customer",),
     "item": ITEM_TYPES,
-    "taxItem": ITEM_TYPES,
+    "taxItem": (*ITEM_TYPES, "SalesTaxItem"),
     "currency": ("Currency",),
     "terms": ("Term",),
     "subsidiary": ("Subsidiary",),
     "paymentMethod": ("PaymentMethod",),
+    "job": ("Job",),  # a transaction line's project (a Variable rev rec template's, reference 4.7.2)
+    "department": ("Department",),
+    "class": ("Classification",),
+    "location": ("Location",),
+    "incomeAccount": ("Account",),
+    "deferredRevenueAccount": ("Account",),
+    "revRecSchedule": ("RevRecTemplate",),
+}
+# RecordRefList field name -> the record type each of its references must name.
+REFERENCE_LIST_TARGETS: dict[str, str] = {"subsidiaryList": "Subsidiary"}
+# Account fields that take only accounts of some types: NetSuite lists no other account in the item's selector.
+ACCOUNT_TYPES: dict[str, tuple[str, ...]] = {
+    "incomeAccount": ("_income", "_otherIncome"),
+    "deferredRevenueAccount": ("_deferredRevenue",),
+}
+# `parent` names a record of the same type: an item's "Subitem Of" an item of its own type (NetSuite lists only
+# those; a rate plan's item under its product's), a customer's parent customer, a subsidiary's parent subsidiary.
+PARENT_TARGETS: dict[str, tuple[str, ...]] = {
+    **{item_type: (item_type,) for item_type in ITEM_TYPES},
+    "Customer": ("Customer",),
+    "Subsidiary": ("Subsidiary",),
 }
 # Records whose applyList settles other records: type -> (its customer field, the types its lines' `doc` may
 # name). Payments and credit memos pay invoices; a refund pays out a payment's or credit memo's unapplied cash.
@@ -55,6 +95,7 @@ TRANSACTION_SEARCH_TYPE = {
 # SuiteTalk record type -> the `type` value of TransactionSearchBasic / ItemSearchBasic
 SEARCH_TYPE_VALUES = {
     **TRANSACTION_SEARCH_TYPE,
+    "InventoryItem": "_inventoryItem",
     "NonInventorySaleItem": "_nonInventoryItem",
     "ServiceSaleItem": "_service",
 }
@@ -64,6 +105,13 @@ SEARCH_KINDS: dict[str, tuple[str, ...]] = {
     "TransactionSearchBasic": TRANSACTION_TYPES,
     "TermSearchBasic": ("Term",),
     "PaymentMethodSearchBasic": ("PaymentMethod",),
+    "AccountSearchBasic": ("Account",),
+    "SubsidiarySearchBasic": ("Subsidiary",),
+    "DepartmentSearchBasic": ("Department",),
+    "ClassificationSearchBasic": ("Classification",),
+    "LocationSearchBasic": ("Location",),
+    "RevRecTemplateSearchBasic": ("RevRecTemplate",),
+    "SalesTaxItemSearchBasic": ("SalesTaxItem",),
 }
 
 
@@ -129,6 +177,35 @@ def _keyed_lines(current: Any, given: Any) -> list[dict[str, Any]]:
     return list(lines.values())
 
 
+def _item_lines(current: Any, given: Any) -> list[dict[str, Any]]:
+    """A transaction's item lines after a request's itemList, keyed by `line` (SuiteTalk's keyed sublists: the item
+    sublist of a transaction is keyed by its line number).
+
+    NetSuite numbers the lines of a new record 1, 2, ... and a line added later the next number. With replaceAll
+    true (the default) only the lines given remain; with false a line naming a `line` changes that line's fields
+    (one that does not exist is refused) and a line naming none is added.
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_N3441570.html (item sublists: key `line`)
+    """
+    replace_all = _flag(given.get("replaceAll"), True) if isinstance(given, Mapping) else True
+    stored = [line for line in ((current or {}).get("item") or []) if isinstance(line, dict)]
+    lines = {} if replace_all else {int(line["line"]): line for line in stored if line.get("line") is not None}
+    numbers = [int(line["line"]) for line in stored if line.get("line") is not None]
+    last = max(numbers, default=0)
+    for line in (given.get("item") if isinstance(given, Mapping) else None) or []:
+        if not isinstance(line, dict):
+            continue
+        if line.get("line") is None:
+            last += 1
+            lines[last] = {**line, "line": last}
+        elif replace_all:
+            lines[int(line["line"])] = {**line, "line": int(line["line"])}
+        elif int(line["line"]) in lines:
+            lines[int(line["line"])] = {**lines[int(line["line"])], **line, "line": int(line["line"])}
+        else:
+            raise RecordError("USER_ERROR", f"The line {line['line']} does not exist on this transaction.")
+    return [lines[number] for number in sorted(lines)]
+
+
 class NetSuiteStore:
     """Thread-safe records by type and internalId, with an externalId index per type."""
 
@@ -139,6 +216,10 @@ class NetSuiteStore:
         # internalId of a payment or credit memo -> what refunds took from it (bookkeeping, not a record field)
         self._refunded: dict[str, float] = {}
         self._next_id = 100
+        self._last_write = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        # Custom fields defined with a type (script id -> CUSTOM_FIELD_VALUES key): a value of another CustomFieldRef
+        # type is refused. The connector bundle's fields, which tests do not define, take any value.
+        self.custom_field_types: dict[str, str] = {}
 
     # -- helpers tests use ------------------------------------------------------------------------------------
     def get(self, record_type: str, internal_id: str) -> dict[str, Any] | None:
@@ -188,6 +269,28 @@ class NetSuiteStore:
             return sorted(t for t, records in self._records.items() if records)
 
     # -- primitives -------------------------------------------------------------------------------------------
+    def _stamp(self, record_type: str, data: dict[str, Any]) -> None:
+        """Set lastModifiedDate to now, strictly later than the previous write (a record type that has the field)."""
+        if record_type not in MODIFIED_TYPES:
+            return
+        now = dt.datetime.now(dt.UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        if now <= self._last_write:
+            now = self._last_write + dt.timedelta(milliseconds=1)
+        self._last_write = now
+        data["lastModifiedDate"] = now.isoformat(timespec="milliseconds")
+
+    def touch(self, record_type: str, internal_id: str, fields: Mapping[str, Any]) -> None:
+        """Change fields of a record as a person in the UI does (no rules), bumping lastModifiedDate; for tests."""
+        with self._lock:
+            record = self._records[record_type][str(internal_id)]
+            for key, value in fields.items():
+                if key == "customFieldList":
+                    record[key] = {**(record.get(key) or {}), **value}
+                else:
+                    record[key] = value
+            self._stamp(record_type, record)
+
     def _new_id(self) -> str:
         self._next_id += 1
         return str(self._next_id)
@@ -220,6 +323,7 @@ class NetSuiteStore:
                 raise RecordError("DUP_RCRD", "This record already exists")
             internal_id = self._new_id()
             data = dict(data, internalId=internal_id)
+            self._stamp(record_type, data)
             self._records.setdefault(record_type, {})[internal_id] = data
             if external_id:
                 self._external.setdefault(record_type, {})[external_id] = internal_id
@@ -235,7 +339,8 @@ class NetSuiteStore:
             external_id = data.get("externalId")
             if external_id and external_id in self._external.get(record_type, {}):
                 raise RecordError("DUP_RCRD", "This record already exists")
-            self._check_references(data)
+            self._check_references(data, PARENT_TARGETS.get(record_type, ()))
+            self._check_custom_fields(data)
             settle = self._rules(record_type, data)
             written = self.insert(record_type, data)
             settle()
@@ -252,7 +357,8 @@ class NetSuiteStore:
             if current is None:
                 raise RecordError("RCRD_DSNT_EXIST", "That record does not exist.")
             changes = {k: v for k, v in data.items() if k not in ("internalId", "nullFieldList")}
-            self._check_references(changes)
+            self._check_references(changes, PARENT_TARGETS.get(record_type, ()))
+            self._check_custom_fields(changes)
             merged = dict(current)
             for key, value in changes.items():
                 if key == "customFieldList" and isinstance(value, dict):
@@ -268,12 +374,14 @@ class NetSuiteStore:
             if renamed is not None and renamed in index:
                 raise RecordError("DUP_RCRD", "This record already exists")
             if record_type in ("Invoice", "CreditMemo") and "itemList" in changes:
+                merged["itemList"] = {"item": _item_lines(current.get("itemList"), changes["itemList"])}
                 self._total(merged)
             settle = self._settlement(record_type, merged, current) if record_type in APPLY_TARGETS else _nothing
             if renamed is not None:
                 if current.get("externalId"):
                     index.pop(current["externalId"], None)
                 index[renamed] = current["internalId"]
+            self._stamp(record_type, merged)
             self._records[record_type][current["internalId"]] = merged
             settle()
             return Written(record_type, current["internalId"], merged.get("externalId"))
@@ -298,15 +406,37 @@ class NetSuiteStore:
             return copy.deepcopy(record)
 
     # -- rules ------------------------------------------------------------------------------------------------
-    def _check_references(self, data: Mapping[str, Any]) -> None:
+    def _check_custom_fields(self, data: Mapping[str, Any]) -> None:
+        """Each value of a defined custom field must come in the CustomFieldRef type of the field's type."""
+        for script_id, value in (data.get("customFieldList") or {}).items():
+            kind = self.custom_field_types.get(script_id)
+            if kind is None or value is None:
+                continue
+            expected = CUSTOM_FIELD_VALUES[kind]
+            if not isinstance(value, expected) or (kind == "integer" and isinstance(value, bool)):
+                # The code is NetSuite's (platform.faultTypes.xsd 2023_2); the wording is ours.
+                raise RecordError(
+                    "INVALID_CSTM_FIELD_DATA_TYP",
+                    f"Invalid custom field data type: {script_id} is a {kind} field; {value!r} does not fit it.",
+                )
+
+    def _check_references(self, data: Mapping[str, Any], parents: tuple[str, ...] = ()) -> None:
+        """Every RecordRef a record (or a sublist line) holds names an existing record; `parents`: what its
+        `parent` may name."""
         for key, value in data.items():
-            targets = REFERENCE_TARGETS.get(key)
+            targets = parents if key == "parent" else REFERENCE_TARGETS.get(key)
             if targets and isinstance(value, dict) and ("internalId" in value or "externalId" in value):
                 found = self.resolve(targets, value)
-                if found is None:
-                    shown = value.get("internalId") or value.get("externalId")
+                shown = value.get("internalId") or value.get("externalId")
+                if found is None or (key in ACCOUNT_TYPES and found[1].get("acctType") not in ACCOUNT_TYPES[key]):
                     raise RecordError("INVALID_KEY_OR_REF", f"Invalid {key} reference key {shown}.")
                 value.setdefault("internalId", found[1]["internalId"])
+            elif key in REFERENCE_LIST_TARGETS and isinstance(value, dict):
+                target = REFERENCE_LIST_TARGETS[key]
+                for ref in value.get("recordRef") or []:
+                    if isinstance(ref, dict) and self.resolve((target,), ref) is None:
+                        shown = ref.get("internalId") or ref.get("externalId")
+                        raise RecordError("INVALID_KEY_OR_REF", f"Invalid {target.lower()} reference key {shown}.")
             elif isinstance(value, dict) and key.endswith("List") and key != "customFieldList":
                 for lines in value.values():
                     if isinstance(lines, list):
@@ -347,6 +477,7 @@ class NetSuiteStore:
             for line in lines:
                 if not line.get("item"):
                     raise RecordError("USER_ERROR", "Please enter value(s) for: Item")
+            data["itemList"] = {"item": _item_lines(None, {"item": lines})}
             total = self._total(data)
             if record_type == "Invoice":
                 data.update(amountRemaining=total, amountPaid=0.0, status="Open")
@@ -454,9 +585,27 @@ class NetSuiteStore:
             for record_type in types:
                 records = self._records.get(record_type, {})
                 for internal_id in _candidates(records, criteria):
-                    if _matches(record_type, records[internal_id], criteria):
+                    if _matches(record_type, self._searched(record_type, records[internal_id]), criteria):
                         hits.append((record_type, internal_id))
             return sorted(hits, key=lambda hit: int(hit[1]))
+
+    def _searched(self, record_type: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A record as a search sees it: a tree list's `name` is its full name, `nameNoHierarchy` its own; an
+        account's own name is `acctName`."""
+        if record_type not in HIERARCHICAL_TYPES:
+            return record
+        own_field = "acctName" if record_type == "Account" else "name"
+        names = [str(record.get(own_field) or "")]
+        seen = {str(record.get("internalId"))}
+        parent = record.get("parent")
+        while isinstance(parent, Mapping) and str(parent.get("internalId")) not in seen:
+            seen.add(str(parent.get("internalId")))
+            found = self._records.get(record_type, {}).get(str(parent.get("internalId")))
+            if found is None:
+                break
+            names.insert(0, str(found.get(own_field) or ""))
+            parent = found.get("parent")
+        return {**record, "name": NAME_SEPARATOR.join(names), "nameNoHierarchy": names[-1]}
 
 
 def _candidates(records: Mapping[str, Any], criteria: Mapping[str, Any]) -> Iterable[str]:
@@ -511,6 +660,42 @@ def _string_match(value: Any, operator: str, wanted: str) -> bool:
     return False
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _date_match(value: Any, operator: str, wanted: Any, wanted2: Any) -> bool:
+    """A SearchDateField condition (platformCoreTyp:SearchDateFieldOperator) on a stored dateTime; a record without
+    the date matches only `empty`."""
+    seen, first, second = _moment(value), _moment(wanted), _moment(wanted2)
+    if operator in ("empty", "notEmpty"):
+        return (seen is None) == (operator == "empty")
+    if seen is None or first is None:
+        return False
+    tests = {
+        "after": seen > first,
+        "onOrAfter": seen >= first,
+        "before": seen < first,
+        "onOrBefore": seen <= first,
+        "on": seen == first,
+        "notOn": seen != first,
+        "within": second is not None and first <= seen <= second,
+        "notWithin": second is None or not first <= seen <= second,
+    }
+    tests.update(notAfter=not tests["after"], notBefore=not tests["before"])
+    tests.update(notOnOrAfter=not tests["onOrAfter"], notOnOrBefore=not tests["onOrBefore"])
+    if operator not in tests:  # the SearchDateFieldOperator enum (platform.coreTypes.xsd 2023_2) has no other
+        raise RecordError("INVALID_SEARCH_OPERATOR", f"The operator {operator} is not supported for a date field.")
+    return tests[operator]
+
+
 def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str, Any]) -> bool:
     for name, criterion in criteria.items():
         if not isinstance(criterion, Mapping):
@@ -534,7 +719,8 @@ def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str,
                 return False
         elif name == "type":
             wanted_types = values if isinstance(values, list) else [values]
-            hit = SEARCH_TYPE_VALUES.get(record_type, record_type) in wanted_types
+            own = record.get("acctType") if record_type == "Account" else SEARCH_TYPE_VALUES.get(record_type)
+            hit = (own or record_type) in wanted_types
             if hit != (operator != "noneOf"):
                 return False
         elif name == "customFieldList":
@@ -553,15 +739,24 @@ def _matches(record_type: str, record: Mapping[str, Any], criteria: Mapping[str,
         elif name in ("isInactive", "mainLine"):
             if name == "isInactive" and bool(record.get("isInactive", False)) != bool(values):
                 return False
-        elif (
-            "operator" in criterion
-            and name != "lastModifiedDate"
-            and not _string_match(record.get(name), operator, str(values or ""))
-        ):
+        elif name == "lastModifiedDate":
+            if not _date_match(record.get(name), operator, values, criterion.get("searchValue2")):
+                return False
+        elif "operator" in criterion and not _string_match(record.get(name), operator, str(values or "")):
             return False
     return True
 
 
 KNOWN_TYPES = frozenset(
-    ("Customer", "Currency", "Term", "Subsidiary", "PaymentMethod", *ITEM_TYPES, *TRANSACTION_TYPES)
+    (
+        "Customer",
+        "Currency",
+        "Term",
+        "PaymentMethod",
+        "RevRecTemplate",
+        "SalesTaxItem",
+        *HIERARCHICAL_TYPES,
+        *ITEM_TYPES,
+        *TRANSACTION_TYPES,
+    )
 )

@@ -147,14 +147,18 @@ class TenantRules:
             raise Refused("INVALID_VALUE", "The applied amounts exceed the payment amount.")
         return lambda _: self._apply(invoice, amount)
 
-    def _check_application(self, account_id: Any, invoice: Mapping[str, Any], amount: float) -> None:
+    def _check_application(
+        self, account_id: Any, invoice: Mapping[str, Any], amount: float, kind: str = "invoice"
+    ) -> None:
+        """A payment applies to a posted document of its account, at most its open balance."""
         if invoice.get("AccountId") != account_id or invoice.get("Status") != "Posted":
-            raise Refused("INVALID_VALUE", f"invoice {invoice['Id']} is not a posted invoice of the payment's account")
+            raise Refused("INVALID_VALUE", f"{kind} {invoice['Id']} is not a posted {kind} of the payment's account")
         if amount <= 0 or amount > _money(invoice.get("Balance")):
+            number = invoice.get("InvoiceNumber") or invoice.get("MemoNumber") or invoice["Id"]
             raise Refused(
                 "INVALID_VALUE",
                 f"The applied amount {amount:.2f} exceeds the open balance {_money(invoice.get('Balance')):.2f} "
-                f"of invoice {invoice.get('InvoiceNumber') or invoice['Id']}.",
+                f"of {kind} {number}.",
             )
 
     def _apply(self, invoice: Mapping[str, Any], amount: float) -> None:
@@ -177,7 +181,8 @@ class TenantRules:
         return self._create_Refund(fields)
 
     def create_payment(self, body: Mapping[str, Any], fields: dict[str, Any]) -> Effect:
-        """POST /v1/payments (Invoice Settlement): a Processed payment with its invoice applications."""
+        """POST /v1/payments (Invoice Settlement): a Processed payment with its invoice and debit memo applications
+        (CreatePaymentType `invoices` and `debitMemos`, each at most the document's open balance)."""
         account = self._get("Account", body.get("accountId"), "accountId")
         if body.get("currency") != account.get("Currency"):
             raise Refused("INVALID_VALUE", f"the currency must be the account's ({account.get('Currency')})")
@@ -189,7 +194,14 @@ class TenantRules:
             invoice = self._get("Invoice", line.get("invoiceId"), "invoiceId")
             self._check_application(account["Id"], invoice, _money(line.get("amount")))
             applications.append((invoice, _money(line.get("amount"))))
-        if round(sum(a for _, a in applications), 2) > amount:
+        memos = []
+        for line in body.get("debitMemos") or []:
+            if not self.invoice_settlement:  # debit memos are Invoice Settlement documents
+                raise Refused("INVALID_VALUE", "debitMemos needs the Invoice Settlement feature")
+            memo = self._get("DebitMemo", line.get("debitMemoId"), "debitMemoId")
+            self._check_application(account["Id"], memo, _money(line.get("amount")), "debit memo")
+            memos.append((str(memo["Id"]), _money(line.get("amount"))))
+        if round(sum(a for _, a in applications) + sum(a for _, a in memos), 2) > amount:
             raise Refused("INVALID_VALUE", "The applied amounts exceed the payment amount.")
         if body.get("paymentMethodId"):
             self._get("PaymentMethod", body["paymentMethodId"], "paymentMethodId")
@@ -204,6 +216,10 @@ class TenantRules:
                     link = {"PaymentId": payment_id, "InvoiceId": invoice["Id"], "Amount": applied, "RefundAmount": 0.0}
                     self.store.add("InvoicePayment", link)
                 self._apply(invoice, applied)
+            for memo_id, applied in memos:
+                self.store.add("PaymentPart", {"PaymentId": payment_id, "DebitMemoId": memo_id, "Amount": applied})
+                balance = _money((self.store.get("DebitMemo", memo_id) or {}).get("Balance"))
+                self.store.set("DebitMemo", memo_id, {"Balance": round(balance - applied, 2)})
 
         return effect
 

@@ -274,6 +274,7 @@ class Settlement:
 
     def _memo_json(self, memos: _Memos, memo: dict[str, Any]) -> dict[str, Any]:
         row = self._render(memo, memos.fields, keep_nulls=True)
+        row.update(self._render(memo, {f: f for f in memo if f.endswith("__c")}))  # the tenant's custom fields
         row["transferredToAccounting"] = row["transferredToAccounting"] or "No"  # a new memo reads No (the examples)
         account = self.store.get("Account", str(memo.get("AccountId")))
         row["accountNumber"] = (account or {}).get("AccountNumber")

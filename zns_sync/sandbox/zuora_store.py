@@ -31,38 +31,50 @@ _MEMO_ITEM = (
 )
 _MEMO_TAX = "TaxAmount:decimal AccountingCode TaxDate:date Name TaxRate:decimal TaxRateType TaxRateDescription"
 
+# The demo tenant's own custom fields (Settings > Custom Fields: text, number, date, picklist), as a tenant adds them
+# to the objects custom field sync covers (reference 4.18); Zuora names them `<Name>__c`.
+_TENANT_CUSTOM = "Region__c Seats__c:decimal RenewalDate__c:date"
 # Field lists per object (reference zuora-rest.md section 7, zuora-connector.md section 5.1); untyped = string.
 _SCHEMA_TEXT: dict[str, str] = {
     "Account": f"{_COMMON} {_NS_TRIO} AccountNumber Name Currency PaymentTerm Status BillToId:id SoldToId:id "
     "Balance:decimal CreditBalance:decimal TotalInvoiceBalance:decimal AutoPay:boolean Batch "
     "BillCycleDay:integer CrmId Notes ParentId:id PurchaseOrderNumber DefaultPaymentMethodId:id "
     "SynctoNetSuite__NS Subsidiary__NS Class__NS Department__NS Location__NS CustomerType__NS CustomerId__NS "
-    "AllowInvoiceEdit:boolean",
+    f"AllowInvoiceEdit:boolean {_TENANT_CUSTOM}",
     "Contact": f"{_COMMON} AccountId:id FirstName LastName Address1 Address2 City State Country PostalCode County "
     "WorkEmail PersonalEmail WorkPhone Fax NickName TaxRegion Description",
     "Product": f"{_COMMON} {_NS_TRIO} Name Description SKU ProductNumber Category EffectiveStartDate:date "
     "EffectiveEndDate:date ItemType__NS",
     "ProductRatePlan": f"{_COMMON} {_NS_TRIO} Name Description ProductId:id EffectiveStartDate:date "
-    "EffectiveEndDate:date ItemType__NS BillingPeriod__NS",
+    "EffectiveEndDate:date ItemType__NS BillingPeriod__NS Price__NS",
     "ProductRatePlanCharge": f"{_COMMON} {_NS_TRIO} Name Description ProductRatePlanId:id ChargeModel ChargeType "
     "BillingPeriod AccountingCode TaxCode TaxMode Taxable:boolean UOM ProductRatePlanChargeNumber "
-    "DeferredRevenueAccount RecognizedRevenueAccount ItemType__NS",
-    "RatePlanCharge": f"{_COMMON} Name ChargeNumber ChargeModel ChargeType ProductRatePlanChargeId:id",
+    "DeferredRevenueAccount RecognizedRevenueAccount RevRecCode RevRecTriggerCondition RevRecStart__NS RevRecEnd__NS "
+    "RevRecTemplateType__NS ItemType__NS Class__NS Department__NS Location__NS Subsidiary__NS IncludeChildren__NS "
+    f"RecognizedRevAccount__NS DeferredRevAccount__NS {_TENANT_CUSTOM}",
+    "RatePlanCharge": f"{_COMMON} Name ChargeNumber ChargeModel ChargeType ProductRatePlanChargeId:id "
+    "SubscriptionId:id RevRecCode RevRecTriggerCondition",
+    # SOAP object reference, Subscription (docs.zuora.com .../soap-api-object-reference/subscription); Project__NS and
+    # SalesOrder__NS: reference zuora-connector.md 5.1.
+    "Subscription": f"{_COMMON} {_NS_TRIO} AccountId:id Name Status Notes ContractEffectiveDate:date "
+    "ServiceActivationDate:date ContractAcceptanceDate:date SubscriptionStartDate:date SubscriptionEndDate:date "
+    "TermStartDate:date TermEndDate:date TermType Project__NS SalesOrder__NS",
     "Invoice": f"{_COMMON} {_NS_TRIO} AccountId:id InvoiceNumber InvoiceDate:date DueDate:date TargetDate:date "
     "Amount:decimal AmountWithoutTax:decimal TaxAmount:decimal TaxExemptAmount:decimal Balance:decimal "
     "PaymentAmount:decimal RefundAmount:decimal AdjustmentAmount:decimal CreditMemoAmount:decimal "
     "CreditBalanceAdjustmentAmount:decimal Currency Status TransferredToAccounting Comments "
-    "PostedDate:datetime PostedBy SourceType AutoPay:boolean PaymentTerm",
+    f"PostedDate:datetime PostedBy SourceType AutoPay:boolean PaymentTerm {_TENANT_CUSTOM}",
     "InvoiceItem": f"{_COMMON} IntegrationId__NS InvoiceId:id ChargeAmount:decimal TaxAmount:decimal "
     "ChargeDate:datetime ChargeName ChargeNumber ChargeId:id RatePlanChargeId:id ProductRatePlanChargeId:id "
     "ServiceStartDate:date ServiceEndDate:date Quantity:decimal UnitPrice:decimal UOM SKU ProductId:id "
-    "ProductName AccountingCode TaxCode TaxMode ProcessingType:integer SubscriptionId:id SubscriptionNumber",
+    "ProductName AccountingCode TaxCode TaxMode ProcessingType:integer SubscriptionId:id SubscriptionNumber "
+    "RevRecStartDate:date",
     "TaxationItem": f"{_COMMON} InvoiceId:id InvoiceItemId:id TaxAmount:decimal AccountingCode TaxRate:decimal "
     "TaxRateType TaxRateDescription TaxDate:date Name Jurisdiction LocationCode TaxCode TaxMode "
     "ExemptAmount:decimal",
     "Payment": f"{_COMMON} {_NS_TRIO} AccountId:id PaymentNumber Amount:decimal EffectiveDate:date Type Status "
     "PaymentMethodId:id ReferenceId Comment AccountingCode RefundAmount:decimal AppliedAmount:decimal "
-    "TransferredToAccounting Origin__NS Transaction__NS",
+    f"TransferredToAccounting Origin__NS Transaction__NS {_TENANT_CUSTOM}",
     "InvoicePayment": f"{_COMMON} InvoiceId:id PaymentId:id Amount:decimal RefundAmount:decimal",
     # Not in the reference's section 7; Zuora's SOAP object reference (docs.zuora.com .../soap-api-object-reference/
     # paymentmethod/field-descriptions) gives these fields "Query" and "Filter", so ZOQL reads them.
@@ -78,7 +90,7 @@ _SCHEMA_TEXT: dict[str, str] = {
     "CreditMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal AppliedAmount:decimal "
     "UnappliedAmount:decimal RefundAmount:decimal TaxAmount:decimal TotalTaxExemptAmount:decimal MemoDate:date "
     "TargetDate:date PostedOn:datetime Status TransferredToAccounting ReferredInvoiceId:id ReasonCode Currency "
-    "Comment Source SourceType Origin__NS Transaction__NS",
+    f"Comment Source SourceType Origin__NS Transaction__NS {_TENANT_CUSTOM}",
     "DebitMemo": f"{_COMMON} {_NS_TRIO} AccountId:id MemoNumber Amount:decimal Balance:decimal TaxAmount:decimal "
     "TotalTaxExemptAmount:decimal MemoDate:date DueDate:date TargetDate:date PostedOn:datetime Status "
     "TransferredToAccounting ReferredInvoiceId:id ReasonCode Currency Comment SourceType",
