@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from checks import assert_consistent, engine, netsuite_records, problems, statuses, zns
 
+from zns_sync.engine import ordered, stages
+from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
 
@@ -214,3 +216,34 @@ def test_log_and_status_commands(box: Sandbox, config: Path) -> None:
     status = zns(config, "status", "--json")
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["invoice"]["statuses"]["Sync Complete"] >= 25
+
+
+def test_independent_passes_run_together_within_one_netsuite_window(box: Sandbox, tmp_path: Path) -> None:
+    """Customers and items depend on nothing (reference 2.3): their passes run at the same time, every other type
+    after the stage before it; together they never keep more than netsuite.concurrency requests in flight."""
+    box.netsuite.faults.concurrency_limit = 2
+    box.netsuite.faults.latency_per_request = 0.05
+    with engine(box, tmp_path / "state", concurrency=2, batch_size=3) as e:
+        order = [[flow.name for flow in stage] for stage in stages([e.flow(n) for n in ordered(list(TYPES))])]
+        assert order[:2] == [["customer", "product"], ["rate-plan", "item"]]  # a rate plan's item needs its product's
+        assert all(len(stage) == 1 for stage in order[2:])
+        assert [
+            [f.name for f in stage] for stage in stages([e.flow("customer"), e.flow("item"), e.flow("invoice")])
+        ] == [
+            ["customer", "item"],
+            ["invoice"],
+        ]
+        counts = e.run(["item", "customer", "invoice"])
+        assert list(counts) == ["customer", "item", "invoice"]
+        assert e.window.throttles == 0
+    assert box.netsuite.counters["max_in_flight"] <= 2
+    assert_consistent(box)
+
+
+def test_a_pass_shares_its_records_evenly_over_the_window(box: Sandbox, tmp_path: Path) -> None:
+    """Zuora says how many records a query matches with its first page: a pass of fewer records than one wave
+    of full addLists sends one addList per NetSuite slot, not one full and the others idle."""
+    with engine(box, tmp_path / "state", concurrency=4, batch_size=200) as e:
+        counts = e.run(["customer"])["customer"]
+    assert counts.created >= 8
+    assert box.netsuite.counters["addList"] == 4

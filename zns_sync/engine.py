@@ -60,6 +60,12 @@ SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {
     "netsuite": NetSuiteSource,
 }
 _T = TypeVar("_T")
+# Status writes (claims, completions) a pass keeps in flight at once, each a call of the source's batch size: a
+# chunk's claims and the completer's write-backs do not wait for one another (Zuora allows 40 concurrent requests).
+STATUS_WRITERS = 4
+# Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
+# are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
+SPARE = 2
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a first run with new_and_modified reads every synced record (4.1)
 WATERMARK_MARGIN = dt.timedelta(minutes=10)  # the overlap of two runs' modified passes (Engine._modified)
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
@@ -250,18 +256,33 @@ class Engine:
         return SOURCES[flow.source](flow, self.context)
 
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
-        """One pass over each type, in the documented order; for master data with sync.new_and_modified, a second
-        pass over its synced records modified since the last run."""
+        """The passes of each type (`_passes`), in the documented order; those of types whose records do not depend
+        on each other (`Flow.depends_on`) run at the same time, sharing the destinations' windows (a dry run: one
+        after the other, so that its previews come in order)."""
         mode = DRY_RUN if dry_run else RUN
-        results: dict[str, Counts] = {}
-        for name in ordered(types):
-            flow = self.flow(name)
-            results[name] = _Pass(self, flow, mode, limit).execute().counts
-            if flow.modified_field is not None:
-                modified = self._modified(flow, mode, limit)
-                if modified is not None:
-                    results[name] += modified
-        return results
+        names = ordered(types)
+        flows = [self.flow(name) for name in names]
+        counts: dict[str, Counts] = {}
+        for stage in [[flow] for flow in flows] if dry_run else stages(flows):
+            if len(stage) == 1:
+                counts[stage[0].name] = self._passes(stage[0], mode, limit)
+                continue
+            with ThreadPoolExecutor(len(stage), thread_name_prefix="pass") as passes:
+                futures = [passes.submit(self._passes, flow, mode, limit) for flow in stage]
+                wait(futures)
+            for flow, future in zip(stage, futures, strict=True):
+                counts[flow.name] = future.result()  # the first pass's error, if any, is raised
+        return {name: counts[name] for name in names}
+
+    def _passes(self, flow: Flow, mode: Mode, limit: int | None) -> Counts:
+        """A type's pass, and for master data with sync.new_and_modified a second pass over its synced records
+        modified since the last run."""
+        counts = _Pass(self, flow, mode, limit).execute().counts
+        if flow.modified_field is not None:
+            modified = self._modified(flow, mode, limit)
+            if modified is not None:
+                counts += modified
+        return counts
 
     def watermark(self, flow: Flow, now: dt.datetime) -> dt.datetime:
         """Where the next pass over the process's modified records starts (`_modified`), at `now`."""
@@ -350,6 +371,20 @@ def ordered(types: Sequence[str]) -> list[str]:
     return [name for name in TYPES if name in types]
 
 
+def stages(flows: Sequence[Flow]) -> list[list[Flow]]:
+    """Flows in run order, grouped into stages that run at the same time: a flow joins the stage before it when it
+    depends on none of that stage's flows (`depends_on`; None: on every flow before it)."""
+    grouped: list[list[Flow]] = []
+    for flow in flows:
+        stage = grouped[-1] if grouped else []
+        independent = flow.depends_on is not None and not {f.name for f in stage} & set(flow.depends_on)
+        if stage and independent:
+            stage.append(flow)
+        else:
+            grouped.append([flow])
+    return grouped
+
+
 class _Pass:
     """One pass of one flow (see the module docstring)."""
 
@@ -376,6 +411,9 @@ class _Pass:
         self._counts_lock = threading.Lock()
         self._fatal: BaseException | None = None
         self._done: queue.Queue[_Done | None] = queue.Queue()
+        self._writers = ThreadPoolExecutor(STATUS_WRITERS, thread_name_prefix=f"status-{flow.name}")
+        self._rows = 0  # source records planned so far
+        self._plans = 0  # of which went on to be written (not refused, not excluded)
         self._groups: set[str] = set()  # groups with a plan in this round
         self._deferred: list[Plan] = []  # plans whose group already writes in this round
 
@@ -389,15 +427,16 @@ class _Pass:
         # Twice as many workers as destination slots: while one wave of requests is on the wire (the window
         # holds `concurrency` of them), the next wave is claimed and rendered, ready to go.
         try:
-            with ThreadPoolExecutor(2 * concurrency, thread_name_prefix=f"sync-{self.flow.name}") as pool:
-                self._run_chunks(pool, self._chunks(self._admitted(self._planned_slices())), 3 * concurrency)
+            with ThreadPoolExecutor(concurrency + SPARE, thread_name_prefix=f"sync-{self.flow.name}") as pool:
+                self._run_chunks(pool, self._chunks(self._admitted(self._planned_slices())), concurrency + SPARE)
                 while self._deferred:  # the next plan of each group, once the last one's writes are done
                     waiting, self._deferred = self._deferred, []
                     self._groups.clear()
-                    self._run_chunks(pool, self._chunks(self._admitted([waiting])), 3 * concurrency)
+                    self._run_chunks(pool, self._chunks(self._admitted([waiting]), every=True), concurrency + SPARE)
         finally:
             self._done.put(None)
             completer.join()
+            self._writers.shutdown()
             self.counts.seconds = time.monotonic() - start
         self._raise_fatal()
         return self.result
@@ -434,7 +473,9 @@ class _Pass:
                 page = page[: max(0, self.limit - taken)]
                 taken += len(page)
             for start in range(0, len(page), size):
-                yield page[start : start + size]
+                rows = page[start : start + size]
+                self._rows += len(rows)
+                yield rows
             if self.limit is not None and taken >= self.limit:
                 return
 
@@ -466,6 +507,7 @@ class _Pass:
                     )  # fmt: skip
                 else:
                     plans.append(item)
+            self._plans += len(plans)
             if not self.mode.dry:
                 self.engine.journal.record(refusals)
             self.observer.advanced(self.flow.name, len(refusals))
@@ -486,17 +528,48 @@ class _Pass:
                     admitted.append(plan)
             yield admitted
 
-    def _chunks(self, slices: Iterable[list[Plan]]) -> Iterator[list[Plan]]:
-        """Plans in full write-sized chunks (refused records leave gaps that the next slice fills)."""
-        size = self.destination.create_batch
+    def _chunks(self, slices: Iterable[list[Plan]], every: bool = False) -> Iterator[list[Plan]]:
+        """Plans in chunks of an even size (refused records leave gaps that the next slice fills).
+
+        Once the first slice is planned, the pass knows how many plans to expect: those given (`every`: the slices
+        hold every plan, a deferred round), or else the records the source says it reads, refused in the share the
+        slices planned so far were. They are cut into the fewest waves of
+        `concurrency` requests of at most `create_batch` records, and each chunk takes an even share of the plans
+        still expected over the chunks still to cut, so that the last wave ends together instead of leaving one
+        request with a remnant while the other slots idle.
+        """
+        batch, slots = self.destination.create_batch, self.destination.window.limit
+        left: int | None = None  # chunks still to cut
         pending: list[Plan] = []
         for plans in slices:
             pending.extend(plans)
-            while len(pending) >= size:
+            while pending:
+                expected = len(pending) if every else self._expected(len(pending))
+                if expected is None:
+                    if len(pending) < batch:
+                        break
+                    size = batch
+                else:
+                    if left is None or left * batch < expected:  # (re)counted in whole waves
+                        left = slots * -(-expected // (slots * batch))
+                    size = -(-expected // left)
+                    if len(pending) < size:
+                        break
+                    left = max(1, left - 1)
                 yield pending[:size]
                 pending = pending[size:]
         if pending:
             yield pending
+
+    def _expected(self, pending: int) -> int | None:
+        """The plans not yet cut into chunks, as far as the source's count tells: `pending` and those still to plan."""
+        expected = self.source.expected if self.pages is None else None
+        if expected is None or not self._rows:
+            return None
+        if self.limit is not None:
+            expected = min(expected, self.limit)
+        to_plan = max(0, expected - self._rows) * self._plans / self._rows  # refused in the same share
+        return pending + round(to_plan)
 
     def _process(self, chunk: list[Plan]) -> None:
         """Recover, then take each record through its steps: claim, write (a worker's task)."""
@@ -613,8 +686,9 @@ class _Pass:
                 status = StatusWrite(cursor.plan.source_id, cursor.write.step.in_flight, self._tta(TTA.PROCESSING))
                 writes.append((cursor, status))
         refused: list[Attempt] = []
-        for batch in _batched(writes, self.source.write_batch):
-            saved_all = self.source.write([w for _, w in batch])
+        batches = _batched(writes, self.source.write_batch)
+        answers = self._writers.map(lambda batch: self.source.write([w for _, w in batch]), batches)
+        for batch, saved_all in zip(batches, answers, strict=True):
             for (cursor, _), saved in zip(batch, saved_all, strict=True):
                 if saved.success:
                     claimed.append(replace(cursor, status=cursor.write.step.in_flight))
@@ -765,9 +839,11 @@ class _Pass:
         self._done.put(_Done(plan.source_id, plan.number, cursor.before, "unknown", action, None, None, note))
 
     def _complete_loop(self) -> None:
-        """Write outcomes back to the source in its batch size; runs until the pass ends."""
+        """Write outcomes back to the source in its batch size, STATUS_WRITERS calls at once; runs until the pass
+        ends and its last write-back is done."""
         batch: list[_Done] = []
         closing = False
+        sent: list[Future[None]] = []
         while not closing:
             try:
                 item = self._done.get(timeout=0.05 if batch else None)
@@ -780,8 +856,10 @@ class _Pass:
                 if len(batch) < self.source.write_batch:
                     continue
             if batch:
-                self._guard(self._write_back, batch)
+                sent = [f for f in sent if not f.done()]
+                sent.append(self._writers.submit(self._guard, self._write_back, batch))
                 batch = []
+        wait(sent)
 
     def _write_back(self, batch: list[_Done]) -> None:
         writes = [d for d in batch if d.write is not None]

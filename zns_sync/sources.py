@@ -107,6 +107,8 @@ class Source(ABC):
     """Records of one flow in the system that holds their Integration Status."""
 
     write_batch: int  # status writes per call
+    # How many records the pages being read hold in all, once the first page is read; None: the source did not say.
+    expected: int | None = None
 
     def __init__(self, flow: Flow, context: FlowContext) -> None:
         self.flow = flow
@@ -210,7 +212,9 @@ class ZuoraSource(Source):
 
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
         query = zoql.select(self.flow.source_object, self.flow.selected_fields(), where=self._where(scope, since))
-        return self.zuora.query_pages(query)
+        for page in self.zuora.query_pages(query):
+            self.expected = page.size  # the records the query matches (Zuora's `size`, with every page)
+            yield page
 
     def modified(self, since: dt.datetime) -> Iterator[list[dict[str, Any]]]:
         field = self.flow.modified_field
@@ -288,6 +292,7 @@ class ZuoraRestSource(ZuoraSource):
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
         alternatives = self._where(scope, since) or [[]]
         selected = [row["Id"] for page in self._listed(alternatives) for row in page]
+        self.expected = len(selected)
         for start in range(0, len(selected), MAX_REST_PAGE_SIZE):
             ids = selected[start : start + MAX_REST_PAGE_SIZE]
             records = self.lookup(ids)

@@ -325,6 +325,9 @@ class Flow(ABC):
     customer_master: ClassVar[str | None] = None  # the sync.customer_master it serves (None: either)
     enabled_by_default: ClassVar[bool] = True  # in the default sync.types (reference 7.2: NS -> Zuora is opt-in)
     catalog: ClassVar[bool] = False  # runs only with the catalog sync on (reference 4.3: products, rate plans)
+    # The types whose records must be synced before this type's (reference 2.3): a run writes this type's records
+    # while those of the types before it that it does not name still sync. None: every type before it in the order.
+    depends_on: ClassVar[tuple[str, ...] | None] = None
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
     destination: ClassVar[str] = "netsuite"  # where the records go (Engine.destinations)
     source_object: ClassVar[str]  # the Zuora object selected

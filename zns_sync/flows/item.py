@@ -27,6 +27,7 @@ class ItemFlow(CatalogFlow):
     """Creates one NetSuite item per charge (no price: each invoice line carries its amount)."""
 
     name = "item"
+    depends_on = ()  # a charge needs no other record (reference 2.3: a customer and an item are independent)
     source_object = "ProductRatePlanCharge"
     external_id_kind = "charge"
     zuora_type = "CHARGE"

@@ -13,6 +13,7 @@ class ProductFlow(EffectiveCatalogFlow):
     """Creates one NetSuite item per product effective today."""
 
     name = "product"
+    depends_on = ()  # the root of the catalog (reference 2.3)
     source_object = "Product"
     external_id_kind = "product"
     zuora_type = "PRODUCT"

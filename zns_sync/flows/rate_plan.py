@@ -22,6 +22,7 @@ class RatePlanFlow(EffectiveCatalogFlow):
     """Creates one NetSuite item per rate plan effective today, under its product's item (Subitem Of)."""
 
     name = "rate-plan"
+    depends_on = ("product",)  # its item is a sub-item of its product's (reference 2.3)
     source_object = "ProductRatePlan"
     external_id_kind = "rate-plan"
     zuora_type = "RATE_PLAN"

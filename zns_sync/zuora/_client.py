@@ -18,7 +18,7 @@ import tenacity
 from zns_sync.config import ZuoraSettings
 from zns_sync.zuora._auth import TokenSource
 from zns_sync.zuora._errors import ZuoraAuthError, ZuoraError, ZuoraErrorDetail, ZuoraQueryError
-from zns_sync.zuora._models import SaveResult
+from zns_sync.zuora._models import Page, SaveResult
 from zns_sync.zuora._retry import RETRY_STATUSES, RetryableResponse, retrying
 
 log = logging.getLogger("zns_sync.zuora")
@@ -101,15 +101,17 @@ class ZuoraClient:
         for page in self.query_pages(zoql):
             yield from page
 
-    def query_pages(self, zoql: str) -> Iterator[list[JsonObject]]:
-        """Yield the records of a ZOQL query a page (at most `page_size` records) at a time."""
+    def query_pages(self, zoql: str) -> Iterator[Page]:
+        """Yield the records of a ZOQL query a page (at most `page_size` records) at a time, each with the number of
+        records the query matches (`size`)."""
         conf = {"batchSize": min(self._settings.page_size, MAX_BATCH_SIZE)}
         body = self._query_call("/v1/action/query", {"queryString": zoql, "conf": conf}, zoql)
         while True:
             records = body.get("records") or []
             if not isinstance(records, list):
                 raise ZuoraError("Zuora answered a query with records that are not a list")
-            yield records
+            size = body.get("size")
+            yield Page(records, size if isinstance(size, int) else None)
             locator = body.get("queryLocator")
             if body.get("done", True) or not locator:
                 return
