@@ -225,8 +225,9 @@ def test_independent_passes_run_together_within_one_netsuite_window(box: Sandbox
     box.netsuite.faults.latency_per_request = 0.05
     with engine(box, tmp_path / "state", concurrency=2, batch_size=3) as e:
         order = [[flow.name for flow in stage] for stage in stages([e.flow(n) for n in ordered(list(TYPES))])]
-        assert order[:2] == [["customer", "product"], ["rate-plan", "item"]]  # a rate plan's item needs its product's
-        assert all(len(stage) == 1 for stage in order[2:])
+        # A rate plan's item needs its product's; a sales order its customer and rate plans, not the charges' items.
+        assert order[:3] == [["customer", "product"], ["rate-plan"], ["sales-order", "item"]]
+        assert all(len(stage) == 1 for stage in order[3:])
         assert [
             [f.name for f in stage] for stage in stages([e.flow("customer"), e.flow("item"), e.flow("invoice")])
         ] == [

@@ -43,6 +43,8 @@ class SalesOrderFlow(NetSuiteFlow):
 
     name = "sales-order"
     enabled_by_default = False
+    # Its account and its lines' rate-plan items first (reference 2.3); charge items may sync meanwhile.
+    depends_on = ("customer", "product", "rate-plan")
     source_object = "SalesOrder"
     counterpart_types = ("Subscription",)
     steps = (CREATING,)
