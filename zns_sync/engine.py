@@ -61,9 +61,9 @@ SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {
 }
 _T = TypeVar("_T")
 # Status writes (claims, completions) a pass keeps in flight at once, each a call of the source's batch size. One:
-# with 4, the NetSuite -> Zuora crash test's outcome differed from its clean run's in 2 of 8 tries: which of two
-# documents reaches one Zuora invoice's balance first decides which one Zuora refuses, and the timing of write-backs
-# changes that order (docs/benchmarks.md). Until that order is made deterministic, write-backs stay serial.
+# with 4, the NetSuite -> Zuora crash test's outcome differed from its clean run's in 2 of 8 tries: a credit memo's
+# adjustment fitted its Zuora invoice's balance in one and not in the other (docs/benchmarks.md). Until the cause is
+# found, write-backs stay serial.
 STATUS_WRITERS = 1
 # Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
 # are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
