@@ -67,6 +67,25 @@ def reopen_some(box: Sandbox, rng: random.Random) -> None:
                 box.zuora.store.set(object_type, row["Id"], fields)
 
 
+def start_run(config: Path, *types: str) -> subprocess.Popen[bytes]:
+    """A `zns-sync run` (of `types`, else all) in a child process, its output discarded."""
+    chosen = [arg for name in types for arg in ("--type", name)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", *chosen],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def start_run_until_written(box: Sandbox, config: Path, *types: str) -> subprocess.Popen[bytes]:
+    """A run started in a child process, returned once NetSuite took its first record (or after a minute)."""
+    written = box.netsuite.counters["records_written"]
+    child = start_run(config, *types)
+    deadline = time.monotonic() + 60
+    while box.netsuite.counters["records_written"] == written and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return child
+
+
 def kill_repeatedly(
     box: Sandbox,
     config: Path,
@@ -79,13 +98,9 @@ def kill_repeatedly(
     """Start runs (of `types`, else all) and SIGKILL each after a random delay (at most `within` seconds) until
     `kills` landed mid-run; returns the kills landed."""
     killed = started = 0
-    chosen = [arg for name in types for arg in ("--type", name)]
     while killed < kills and started < 3 * kills:
         started += 1
-        child = subprocess.Popen(
-            [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", *chosen],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        child = start_run(config, *types)
         time.sleep(rng.uniform(0.5, within))  # the interpreter and zeep start in about half a second
         if child.poll() is None:
             child.kill()
@@ -173,14 +188,7 @@ def test_a_refund_killed_between_its_two_steps_resumes_at_the_second(tmp_path: P
         refunds_before = box.netsuite.store.count("CustomerRefund")
         assert refunds_before == 0
         box.netsuite.faults.latency_per_request = 0.5  # each step's write takes long enough to kill between them
-        child = subprocess.Popen(
-            [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", "refund"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        written = box.netsuite.counters["records_written"]
-        deadline = time.monotonic() + 60
-        while box.netsuite.counters["records_written"] == written and time.monotonic() < deadline:
-            time.sleep(0.005)
+        child = start_run_until_written(box, config, "refund")
         child.kill()  # the payment was updated (step 1); the refund is not created yet
         child.wait()
         assert box.netsuite.store.count("CustomerRefund") == 0
@@ -488,14 +496,8 @@ def test_updates_of_modified_master_data_killed_at_random_land_once_on_the_next_
         run_to_completion(config)
         for _ in range(KILLS - half):  # each run killed once its first updates landed, the others on their way
             modify(box, rng)
-            child = subprocess.Popen(
-                [sys.executable, "-m", "zns_sync", "--config", str(config), "run", "--quiet", "--type", "customer"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
             written = box.netsuite.counters["records_written"]
-            deadline = time.monotonic() + 60
-            while box.netsuite.counters["records_written"] == written and time.monotonic() < deadline:
-                time.sleep(0.005)
+            child = start_run_until_written(box, config, "customer")
             time.sleep(rng.uniform(0, 0.3))
             child.kill()
             child.wait()
