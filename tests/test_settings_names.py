@@ -13,7 +13,8 @@ import yaml
 from checks import custom, netsuite_records, zns
 
 from zns_sync.config import NetSuiteFields
-from zns_sync.flows.names import CLASS, DEPARTMENT, INCOME_ACCOUNT, NetSuiteNames
+from zns_sync.errors import UntrustedResponseError
+from zns_sync.flows.names import CLASS, CURRENCY, DEPARTMENT, INCOME_ACCOUNT, NamesPending, NetSuiteNames
 from zns_sync.journal import Journal
 from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef
 from zns_sync.sandbox import Sandbox
@@ -366,6 +367,43 @@ def test_names_are_looked_up_once_a_run(box: Sandbox, tmp_path: Path) -> None:
         result = client.add(NsRecord("ServiceSaleItem", {"itemId": "x", "department": RecordRef(internal_id="99999")}))
         assert (result.success, result.code) == (False, "INVALID_KEY_OR_REF")
         assert result.message == "Invalid department reference key 99999."
+
+
+def test_a_records_new_names_are_looked_up_together_and_a_failed_lookup_is_asked_again(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    """Planning a record inside `deferring`, unanswered names do not wait: each starts its lookup at once (all of
+    them in flight together) and a stand-in comes back; a second record asking the same still-unanswered name is
+    told to wait (NamesPending). A lookup that failed is forgotten: the next question asks NetSuite again."""
+    settings = box.settings(tmp_path)
+    with NetSuiteClient(settings.netsuite, cache_dir=tmp_path) as client:
+        names = NetSuiteNames(client)
+        try:
+            box.netsuite.faults.latency_per_request = 0.5  # every lookup is still on the wire when asked again
+            box.netsuite.counters.reset()
+            with names.deferring() as first:
+                assert names.id(DEPARTMENT, "Sales : North America") == ""  # stand-ins
+                assert names.id(CLASS, "Services") == ""
+                assert names.all(CURRENCY) == {}
+            assert first.missed
+            with pytest.raises(NamesPending), names.deferring():
+                names.id(CLASS, "Services")
+            names.wait()
+            assert box.netsuite.counters["max_in_flight"] == 3  # the three lookups were on the wire together
+            with names.deferring() as second:
+                assert (
+                    names.id(DEPARTMENT, "Sales : North America")
+                    == box.reference["departments"]["Sales : North America"]
+                )
+                assert names.all(CURRENCY)["USD"]
+            assert not second.missed
+            box.netsuite.faults.latency_per_request = 0.0
+            box.netsuite.faults.hostile_next_n = 1
+            with pytest.raises(UntrustedResponseError):
+                names.id(DEPARTMENT, "Sales : EMEA")
+            assert names.id(DEPARTMENT, "Sales : EMEA") == box.reference["departments"]["Sales : EMEA"]
+        finally:
+            names.close()
 
 
 def test_check_warns_of_default_names_that_match_nothing(box: Sandbox, config: Path) -> None:

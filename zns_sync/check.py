@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zns_sync.config import Settings
-from zns_sync.flows.classifications import CLASSIFICATIONS
-from zns_sync.flows.names import SUBSIDIARY, TAX_CODE, NetSuiteNames
+from zns_sync.flows.classifications import default_names
+from zns_sync.flows.names import NetSuiteNames
 from zns_sync.journal import make_state_dir
 from zns_sync.netsuite import NetSuiteClient
 from zns_sync.zuora import ZuoraClient
@@ -39,7 +39,11 @@ def check(settings: Settings) -> CheckReport:
     make_state_dir(settings.state_dir)  # the WSDL cache lives there
     with NetSuiteClient(settings.netsuite, cache_dir=settings.state_dir) as netsuite:
         governance = netsuite.get_integration_governance_info()
-        unknown = unknown_default_names(settings, NetSuiteNames(netsuite))
+        names = NetSuiteNames(netsuite)
+        try:
+            unknown = unknown_default_names(settings, names)
+        finally:
+            names.close()
     limit = governance.get("integrationConcurrencyLimit")
     return CheckReport(
         config=str(settings.source),
@@ -55,8 +59,6 @@ def check(settings: Settings) -> CheckReport:
 def unknown_default_names(settings: Settings, names: NetSuiteNames) -> list[str]:
     """The defaults the config gives by name (classifications, the tax code) that match no NetSuite record: every
     record that would take one is skipped until it is fixed."""
-    wanted = [(f"classifications.default_{c.netsuite}", c.default(settings), c.listed) for c in CLASSIFICATIONS]
-    if settings.uses_subsidiaries:
-        wanted.append(("classifications.default_subsidiary", settings.classifications.default_subsidiary, SUBSIDIARY))
-    wanted.append(("sync.default_tax_code", settings.sync.default_tax_code, TAX_CODE))
-    return [listed.miss(value, key) for key, value, listed in wanted if value and names.id(listed, value) is None]
+    return [
+        listed.miss(value, key) for key, value, listed in default_names(settings) if names.id(listed, value) is None
+    ]

@@ -35,6 +35,7 @@ from zns_sync.destinations import (
 from zns_sync.errors import UsageError
 from zns_sync.flows import TYPES, flow_class
 from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Unbound, Write
+from zns_sync.flows.classifications import default_names
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
 from zns_sync.sources import (
@@ -264,6 +265,7 @@ class Engine:
         mode = DRY_RUN if dry_run else RUN
         names = ordered(types)
         flows = [self.flow(name) for name in names]
+        self._warm_names(flows)
         counts: dict[str, Counts] = {}
         for stage in [[flow] for flow in flows] if dry_run else stages(flows):
             if len(stage) == 1:
@@ -275,6 +277,13 @@ class Engine:
             for flow, future in zip(stage, futures, strict=True):
                 counts[flow.name] = future.result()  # the first pass's error, if any, is raised
         return {name: counts[name] for name in names}
+
+    def _warm_names(self, flows: Sequence[Flow]) -> None:
+        """Start reading the NetSuite lists and default names the flows need, while their first pages are read."""
+        lists = {listed for flow in flows for listed in flow.netsuite_lists}
+        to_netsuite = any(flow.destination == "netsuite" for flow in flows)
+        defaults = [(listed, name) for _, name, listed in default_names(self.settings)] if to_netsuite else []
+        self.context.names.warm(lists, defaults)
 
     def _passes(self, flow: Flow, mode: Mode, limit: int | None) -> Counts:
         """A type's pass, and for master data with sync.new_and_modified a second pass over its synced records

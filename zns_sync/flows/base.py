@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from zns_sync.config import CustomField, Settings
 from zns_sync.flows.classifications import CLASSIFICATIONS, Classified, Classifier
-from zns_sync.flows.names import NetSuiteNames
+from zns_sync.flows.names import NamesPending, NetSuiteList, NetSuiteNames
 from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef, record_type_enum
 from zns_sync.status import CUSTOM_FIELDS, TTA_SELECTABLE, Action, Phase, Status
 from zns_sync.status import parse as parse_status
@@ -34,6 +34,8 @@ ZUORA_LOOKUP_THREADS = 4
 # Per-record REST reads (a payment's parts) in flight at once: Zuora allows 40 concurrent requests per tenant by
 # default (zuora-rest.md section 5); this leaves room for the lookups above and for other integrations.
 ZUORA_REST_THREADS = 16
+# Rounds of planning a page's records that ask for NetSuite names without waiting (`plan_page`); the last waits.
+DEFERRED_ROUNDS = (True, True, True, False)
 INTEGRATION_ID_FIELD = "IntegrationId__NS"
 TTA_FIELD = "TransferredToAccounting"
 ORIGIN_FIELD = "Origin__NS"
@@ -273,6 +275,8 @@ class FlowContext:
     )
 
     def close(self) -> None:
+        if self._names is not None:
+            self._names.close()
         self._pool.shutdown()
         self._gather_pool.shutdown()
         self._rest_pool.shutdown()
@@ -330,6 +334,8 @@ class Flow(ABC):
     depends_on: ClassVar[tuple[str, ...] | None] = None
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
     destination: ClassVar[str] = "netsuite"  # where the records go (Engine.destinations)
+    # NetSuite lists read whole that the flow's lookups use (currencies, terms ...): a run reads them as it starts.
+    netsuite_lists: ClassVar[tuple[NetSuiteList, ...]] = ()
     source_object: ClassVar[str]  # the Zuora object selected
     rest_list: ClassVar[RestList | None] = None  # read through REST instead of ZOQL (source "zuora-rest")
     fields: ClassVar[tuple[str, ...]]
@@ -538,36 +544,58 @@ class Flow(ABC):
         return None
 
     def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
-        """One page of selected records: batch lookups, then per record exclusion, validation and mapping."""
+        """One page of selected records: batch lookups, then per record exclusion, validation and mapping.
+
+        A record that names a NetSuite record not looked up yet is planned again after the others, once the names
+        all of them asked for are answered: a page's new names are searched at the same time (`deferring`), in at
+        most DEFERRED_ROUNDS rounds (the last waits for each answer: a name a stand-in hid is still asked).
+        """
         page = self.lookups(rows)
-        for row in rows:
-            number = self.number_of(row)
-            reason = self.exclusion(row, page)
-            if reason is not None:
-                yield Excluded(row["Id"], reason, number)
-                continue
-            problem = self.problem(row, page)
-            if problem is not None:
-                yield Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
-                continue
-            if self.modified(row):
-                writes = tuple(self.changes(row, page))
-                if not writes:
-                    yield Excluded(row["Id"], "modified, but its counterpart already holds every value", number)
-                    continue
-            else:
-                writes = tuple(self.writes(row, page))
+        names = self.context.names
+        waiting = list(rows)
+        for defer in DEFERRED_ROUNDS:
+            retry = []
+            for row in waiting:
                 try:
-                    writes += self._custom_field_writes(row, writes)
-                except ValueError as exc:  # a Zuora value the NetSuite field's type cannot take: a person fixes it
-                    reason = f"{exc} (sync.custom_fields.{self.name})"
-                    yield Refusal(row["Id"], self.status_of(row), "skipped", reason, number)
+                    with names.deferring(defer) as deferral:
+                        planned = self._plan(row, page)
+                except NamesPending:
+                    retry.append(row)
                     continue
-            undeclared = [w.step for w in writes if w.step not in self.declared_steps]
-            if undeclared:  # a status no document names, which `status` and recovery would not know
-                raise ValueError(f"flow {self.name} planned undeclared steps {undeclared}; declare them in `steps`")
-            status, group, also = self.status_of(row), self.group(row, page), self.completes_also(row, page)
-            yield Plan(row["Id"], status, writes, group, number, also, self.counterpart(row, page))
+                if deferral.missed:
+                    retry.append(row)
+                    continue
+                yield planned
+            if not retry:
+                return
+            names.wait()
+            waiting = retry
+
+    def _plan(self, row: dict[str, Any], page: Any) -> Plan | Refusal | Excluded:
+        """One record's plan, or why it has none."""
+        number = self.number_of(row)
+        reason = self.exclusion(row, page)
+        if reason is not None:
+            return Excluded(row["Id"], reason, number)
+        problem = self.problem(row, page)
+        if problem is not None:
+            return Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
+        if self.modified(row):
+            writes = tuple(self.changes(row, page))
+            if not writes:
+                return Excluded(row["Id"], "modified, but its counterpart already holds every value", number)
+        else:
+            writes = tuple(self.writes(row, page))
+            try:
+                writes += self._custom_field_writes(row, writes)
+            except ValueError as exc:  # a Zuora value the NetSuite field's type cannot take: a person fixes it
+                reason = f"{exc} (sync.custom_fields.{self.name})"
+                return Refusal(row["Id"], self.status_of(row), "skipped", reason, number)
+        undeclared = [w.step for w in writes if w.step not in self.declared_steps]
+        if undeclared:  # a status no document names, which `status` and recovery would not know
+            raise ValueError(f"flow {self.name} planned undeclared steps {undeclared}; declare them in `steps`")
+        status, group, also = self.status_of(row), self.group(row, page), self.completes_also(row, page)
+        return Plan(row["Id"], status, writes, group, number, also, self.counterpart(row, page))
 
     # -- the two shapes of a NetSuite write ---------------------------------------------------------------
     def create(self, step: Step, record_type: str, fields: Mapping[str, Any], zuora_id: str) -> Write:

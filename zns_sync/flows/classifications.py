@@ -121,6 +121,16 @@ class Classifier:
         return self.record("taxItem", name, TAX_CODE, "sync.default_tax_code") if name else Classified()
 
 
+def default_names(settings: Settings) -> list[tuple[str, str, NetSuiteList]]:
+    """The NetSuite records the config names as defaults (classifications, the subsidiary, the tax code): the
+    setting, the name and its list, for those set."""
+    wanted = [(f"classifications.default_{c.netsuite}", c.default(settings), c.listed) for c in CLASSIFICATIONS]
+    if settings.uses_subsidiaries:
+        wanted.append(("classifications.default_subsidiary", settings.classifications.default_subsidiary, SUBSIDIARY))
+    wanted.append(("sync.default_tax_code", settings.sync.default_tax_code, TAX_CODE))
+    return [(key, value, listed) for key, value, listed in wanted if value]
+
+
 def _text(value: Any) -> str | None:
     """A Zuora text field's value, None when empty."""
     text = str(value).strip() if value is not None else ""

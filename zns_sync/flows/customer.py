@@ -55,6 +55,7 @@ class CustomerFlow(Flow):
     """Creates a NetSuite customer per active Zuora account, or links the one its IntegrationId__NS names."""
 
     name = "customer"
+    netsuite_lists = (CURRENCY, TERM)
     depends_on = ()  # the first records of the order (reference 2.3)
     customer_master = "zuora"
     source_object = "Account"

@@ -5,16 +5,25 @@ a subsidiary, department, class or location by its full name (`Parent : Child`, 
 a given type by its full name, a revenue recognition template, a tax code. Small lists are read whole once
 (`getAll`, or a search where getAll has none); the others are searched a name at a time with the SearchBasic
 field that holds the full name (`name`: `nameNoHierarchy` holds the record's own; platform.common.xsd 2023_2).
-Every answer, a miss too, is kept for the run.
+Every answer, a miss too, is kept for the run. The lookups run LOOKUPS at a time: a run warms the lists and
+default names its flows need as it starts (`Engine.run`), and a page's new names are searched together
+(`deferring`, `Flow.plan_page`), not one after another as records name them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
+from typing import Any
 
 from zns_sync.netsuite import NetSuiteClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,55 +53,123 @@ INCOME_ACCOUNT = NetSuiteList("income account", "account", types=("_income", "_o
 DEFERRED_REVENUE_ACCOUNT = NetSuiteList("deferred revenue account", "account", types=("_deferredRevenue",))
 REV_REC_TEMPLATE = NetSuiteList("revenue recognition template", "revRecTemplate", matched_by="name")
 TAX_CODE = NetSuiteList("tax code", "salesTaxItem", field="itemId", matched_by="name")
+LOOKUPS = 4  # names looked up at once (each a NetSuite request, within the client's window)
+
+
+class NamesPending(Exception):
+    """Raised inside `NetSuiteNames.deferring()` when a record names what another record already asked for and is
+    not answered yet: plan the record again once `wait()` returns (`Flow.plan_page`)."""
+
+
+@dataclass
+class Deferral:
+    """What `deferring` saw: whether the record asked for a name or list not answered yet."""
+
+    missed: bool = False
 
 
 class NetSuiteNames:
-    """The internalIds of NetSuite records by name, looked up once a run; thread-safe."""
+    """The internalIds of NetSuite records by name, looked up once a run; thread-safe.
+
+    Each list read whole and each name searched is one lookup, whoever asks first, run on the names' own threads
+    (the client's window keeps NetSuite's requests within `netsuite.concurrency`); whoever asks again waits for
+    that answer. A lookup that fails is forgotten, so the next question asks again.
+    """
 
     def __init__(self, client: NetSuiteClient) -> None:
         self._client = client
         self._lock = threading.Lock()
-        self._whole: dict[NetSuiteList, dict[str, str]] = {}
-        self._found: dict[tuple[NetSuiteList, str], str | None] = {}
+        self._answers: dict[tuple[NetSuiteList, str | None], Future[Any]] = {}  # (list, None): the list read whole
+        self._pool = ThreadPoolExecutor(LOOKUPS, thread_name_prefix="netsuite-names")
+        self._local = threading.local()  # the `deferring` block this thread is in
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def warm(self, lists: Iterable[NetSuiteList], names: Iterable[tuple[NetSuiteList, str]]) -> None:
+        """Start reading these lists and searching these names now, without waiting for the answers."""
+        for listed in lists:
+            self._lookup(listed, None)
+        for listed, name in names:
+            self._lookup(listed, name)
+
+    @contextlib.contextmanager
+    def deferring(self, defer: bool = True) -> Iterator[Deferral]:
+        """While planning one record in this thread: a name or list not answered yet does not wait. A first question
+        starts its lookup and gets a stand-in answer (an empty list, an empty id), so that the record's other names
+        are asked too; a question another record asked already raises NamesPending. Either way `missed` is set: the
+        plan is to be thrown away and made again after `wait()`. With `defer` False, an ordinary block."""
+        deferral = Deferral()
+        self._local.deferral = deferral if defer else None
+        try:
+            yield deferral
+        finally:
+            self._local.deferral = None
+
+    def wait(self) -> None:
+        """Until every lookup started so far is answered."""
+        with self._lock:
+            pending = list(self._answers.values())
+        futures_wait(pending)
 
     def all(self, listed: NetSuiteList) -> Mapping[str, str]:
         """A small list read whole: {name: internalId}."""
         if not listed.whole:
             raise ValueError(f"the NetSuite {listed.label} list is searched by name, not read whole")
-        with self._lock:
-            if listed not in self._whole:
-                rows = self._client.get_all(listed.kind)
-                self._whole[listed] = {
-                    str(row[listed.field]): str(row["internalId"]) for row in rows if row.get(listed.field) is not None
-                }
-            return self._whole[listed]
+        answer: Mapping[str, str] = self._result(*self._lookup(listed, None), stand_in={})
+        return answer
 
     def resolve(self, listed: NetSuiteList, names: Iterable[str]) -> dict[str, str]:
         """{name: internalId} of the names that match a record of the list (a name that matches none is left out)."""
-        wanted = {name for name in names if name}
+        wanted = sorted({name for name in names if name})
         if listed.whole:
             known = self.all(listed)
             return {name: known[name] for name in wanted if name in known}
-        found = {}
-        for name in sorted(wanted):
-            internal_id = self._search(listed, name)
-            if internal_id is not None:
-                found[name] = internal_id
-        return found
+        lookups = {name: self._lookup(listed, name) for name in wanted}  # searched at the same time
+        found = {name: self._result(*lookup, stand_in="") for name, lookup in lookups.items()}
+        return {name: internal_id for name, internal_id in found.items() if internal_id is not None}
 
     def id(self, listed: NetSuiteList, name: str) -> str | None:
         """The internalId of the record named `name`, or None."""
         return self.resolve(listed, [name]).get(name)
 
-    def _search(self, listed: NetSuiteList, name: str) -> str | None:
+    def _lookup(self, listed: NetSuiteList, name: str | None) -> tuple[Future[Any], bool]:
+        """The lookup of a name (None: of the whole list), and whether this call started it."""
+        key = (listed, name)
         with self._lock:
-            if (listed, name) in self._found:
-                return self._found[(listed, name)]
+            future = self._answers.get(key)
+            if future is not None:
+                return future, False
+            future = self._pool.submit(self._read if name is None else self._search, listed, name or "")
+            future.add_done_callback(lambda done: self._forget_failed(key, done))
+            self._answers[key] = future
+            return future, True
+
+    def _forget_failed(self, key: tuple[NetSuiteList, str | None], done: Future[Any]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            with self._lock:
+                if self._answers.get(key) is done:
+                    del self._answers[key]
+
+    def _result(self, future: Future[Any], started: bool, *, stand_in: Any) -> Any:
+        """The lookup's answer; inside `deferring`, a stand-in (or NamesPending) while it is not answered."""
+        deferral: Deferral | None = getattr(self._local, "deferral", None)
+        if deferral is not None and not future.done():
+            deferral.missed = True
+            if not started:
+                raise NamesPending
+            return stand_in
+        return future.result()
+
+    def _read(self, listed: NetSuiteList, _: str) -> dict[str, str]:
+        log.debug("NetSuite names: reading the %s list", listed.label)
+        rows = self._client.get_all(listed.kind)
+        return {str(row[listed.field]): str(row["internalId"]) for row in rows if row.get(listed.field) is not None}
+
+    def _search(self, listed: NetSuiteList, name: str) -> str | None:
+        log.debug("NetSuite names: searching the %s %r", listed.label, name)
         criteria: dict[str, object] = {listed.field: {"operator": "is", "searchValue": name}}
         if listed.types:
             criteria["type"] = {"operator": "anyOf", "searchValue": list(listed.types)}
         hit = next(iter(self._client.search(listed.kind, criteria=criteria)), None)
-        internal_id = str(hit["internalId"]) if hit is not None else None
-        with self._lock:
-            self._found[(listed, name)] = internal_id
-        return internal_id
+        return str(hit["internalId"]) if hit is not None else None

@@ -65,6 +65,7 @@ class NetSuiteCustomerFlow(NetSuiteFlow):
     """Active NetSuite customers with Send To Zuora ticked (Stage Customer) become Zuora accounts with two contacts."""
 
     name = "customer"
+    netsuite_lists = (CURRENCY, TERM)
     depends_on = ()  # the first records of the order (reference 2.3)
     customer_master = "netsuite"
     source_object = "Customer"

@@ -55,6 +55,7 @@ class NetSuitePaymentFlow(NetSuiteFlow):
     """NetSuite customer payments of synced customers, not from Zuora, applied to invoices that came from Zuora."""
 
     name = "ns-payment"
+    netsuite_lists = (PAYMENT_METHOD,)
     enabled_by_default = False
     source_object = "CustomerPayment"
     counterpart_types = ("Payment",)

@@ -46,6 +46,7 @@ class NetSuiteRefundFlow(NetSuiteFlow):
     """NetSuite customer refunds of synced customers paying out a credit memo flagged Create Zuora Refund."""
 
     name = "ns-refund"
+    netsuite_lists = (PAYMENT_METHOD,)
     enabled_by_default = False
     source_object = "CustomerRefund"
     counterpart_types = ("Refund",)

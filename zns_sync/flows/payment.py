@@ -61,6 +61,7 @@ class PaymentFlow(TransactionFlow):
     Invoice Settlement debit memos)."""
 
     name = "payment"
+    netsuite_lists = (PAYMENT_METHOD,)
     source_object = "Payment"
     external_id_kind = "payment"
     status_value = "Processed"  # voided and cancelled payments never sync (reference 4.10)

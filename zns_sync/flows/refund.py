@@ -64,6 +64,7 @@ class RefundFlow(TransactionFlow):
     """Processed payment refunds on or after the cutover date, of accounts that sync, of synced payments."""
 
     name = "refund"
+    netsuite_lists = (PAYMENT_METHOD,)
     source_object = "Refund"
     external_id_kind = "refund"
     status_value = "Processed"  # product.md 8: Zuora's refund status is Processed

@@ -42,6 +42,7 @@ class SalesOrderFlow(NetSuiteFlow):
     """NetSuite sales orders sent to Zuora, of synced customers, with rate-plan lines, become Zuora subscriptions."""
 
     name = "sales-order"
+    netsuite_lists = (CURRENCY,)
     enabled_by_default = False
     # Its account and its lines' rate-plan items first (reference 2.3); charge items may sync meanwhile.
     depends_on = ("customer", "product", "rate-plan")
