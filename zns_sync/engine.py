@@ -61,11 +61,14 @@ SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {
     "netsuite": NetSuiteSource,
 }
 _T = TypeVar("_T")
-# Status writes (claims, completions) a pass keeps in flight at once, each a call of the source's batch size. One:
+# Completions (write-backs) a pass keeps in flight at once, each a call of the source's batch size. One:
 # with 4, the NetSuite -> Zuora crash test's outcome differed from its clean run's in 2 of 8 tries: a credit memo's
 # adjustment fitted its Zuora invoice's balance in one and not in the other (docs/benchmarks.md). Until the cause is
 # found, write-backs stay serial.
 STATUS_WRITERS = 1
+# Claims a pass keeps in flight at once, each a call of the source's batch size: a chunk's claims go together, and
+# never wait behind the completer's write-backs (a claim and a completion never concern the same record at once).
+CLAIM_WRITERS = 4
 # Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
 # are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
 SPARE = 2
@@ -423,6 +426,7 @@ class _Pass:
         self._fatal: BaseException | None = None
         self._done: queue.Queue[_Done | None] = queue.Queue()
         self._writers = ThreadPoolExecutor(STATUS_WRITERS, thread_name_prefix=f"status-{flow.name}")
+        self._claimers = ThreadPoolExecutor(CLAIM_WRITERS, thread_name_prefix=f"claim-{flow.name}")
         self._rows = 0  # source records planned so far
         self._plans = 0  # of which went on to be written (not refused, not excluded)
         self._groups: set[str] = set()  # groups with a plan in this round
@@ -448,6 +452,7 @@ class _Pass:
             self._done.put(None)
             completer.join()
             self._writers.shutdown()
+            self._claimers.shutdown()
             self.counts.seconds = time.monotonic() - start
         self._raise_fatal()
         return self.result
@@ -484,22 +489,23 @@ class _Pass:
                 page = page[: max(0, self.limit - taken)]
                 taken += len(page)
             for start in range(0, len(page), size):
-                rows = page[start : start + size]
-                self._rows += len(rows)
-                yield rows
+                yield page[start : start + size]
             if self.limit is not None and taken >= self.limit:
                 return
 
     def _planned_slices(self) -> Iterator[list[Plan]]:
         """Validated plans a slice at a time, so destination work starts after one slice, not one page.
 
-        A slice is one `select_in` query's worth of ids, so planning by slice costs no extra source calls.
-        Refusals and exclusions are recorded on the way.
+        A slice is one `select_in` query's worth of ids, so planning by slice costs no extra source calls. The next
+        slice is read and looked up (`Flow.lookups`) on a thread of its own while this one is planned. Refusals and
+        exclusions are recorded on the way.
         """
-        for rows in self._slices():
+        looked_up = ((rows, self.flow.lookups(rows)) for rows in self._slices())
+        for rows, page in _ahead(looked_up):
+            self._rows += len(rows)
             plans: list[Plan] = []
             refusals: list[Attempt] = []
-            for item in self.flow.plan_page(rows):
+            for item in self.flow.plan_page(rows, page):
                 if isinstance(item, Excluded):
                     self._count("excluded")
                     self._preview(item.source_id, item.number, "excluded", None, item.reason)
@@ -698,7 +704,7 @@ class _Pass:
                 writes.append((cursor, status))
         refused: list[Attempt] = []
         batches = _batched(writes, self.source.write_batch)
-        answers = self._writers.map(lambda batch: self.source.write([w for _, w in batch]), batches)
+        answers = self._claimers.map(lambda batch: self.source.write([w for _, w in batch]), batches)
         for batch, saved_all in zip(batches, answers, strict=True):
             for (cursor, _), saved in zip(batch, saved_all, strict=True):
                 if saved.success:
@@ -934,6 +940,16 @@ class _Pass:
 
 
 _FLUSH = _Done("", None, Status(Phase.NEW), "", "", None)
+
+
+def _ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """The items of an iterator, the next one made on a thread of its own while the caller works on this one."""
+    end = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as ahead:
+        pending = ahead.submit(next, items, end)
+        while (item := pending.result()) is not end:
+            pending = ahead.submit(next, items, end)
+            yield item  # type: ignore[misc]
 
 
 def _batched(items: list[_T], size: int) -> list[list[_T]]:

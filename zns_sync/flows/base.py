@@ -543,14 +543,14 @@ class Flow(ABC):
         """The counterpart's fields written back with Sync Complete, if any (None: its id only)."""
         return None
 
-    def plan_page(self, rows: Sequence[dict[str, Any]]) -> Iterator[Plan | Refusal | Excluded]:
-        """One page of selected records: batch lookups, then per record exclusion, validation and mapping.
+    def plan_page(self, rows: Sequence[dict[str, Any]], page: Any) -> Iterator[Plan | Refusal | Excluded]:
+        """One page of selected records, with what `lookups` read for them: per record exclusion, validation and
+        mapping.
 
         A record that names a NetSuite record not looked up yet is planned again after the others, once the names
         all of them asked for are answered: a page's new names are searched at the same time (`deferring`), in at
         most DEFERRED_ROUNDS rounds (the last waits for each answer: a name a stand-in hid is still asked).
         """
-        page = self.lookups(rows)
         names = self.context.names
         waiting = list(rows)
         for defer in DEFERRED_ROUNDS:
