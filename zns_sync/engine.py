@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields, replace
@@ -61,6 +61,7 @@ SOURCES: dict[str, Callable[[Flow, FlowContext], Source]] = {
     "netsuite": NetSuiteSource,
 }
 _T = TypeVar("_T")
+_U = TypeVar("_U")
 # Completions (write-backs) a pass keeps in flight at once, each a call of the source's batch size. One:
 # with 4, the NetSuite -> Zuora crash test's outcome differed from its clean run's in 2 of 8 tries: a credit memo's
 # adjustment fitted its Zuora invoice's balance in one and not in the other (docs/benchmarks.md). Until the cause is
@@ -69,6 +70,9 @@ STATUS_WRITERS = 1
 # Claims a pass keeps in flight at once, each a call of the source's batch size: a chunk's claims go together, and
 # never wait behind the completer's write-backs (a claim and a completion never concern the same record at once).
 CLAIM_WRITERS = 4
+# Slices a pass reads and looks up (`Flow.lookups`) ahead of the one it plans, at once: lookups are the source's
+# round trips (a memo's REST reads take longer than its planning), so several run while one slice is planned.
+READ_AHEAD = 4
 # Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
 # are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
 SPARE = 2
@@ -500,8 +504,7 @@ class _Pass:
         slice is read and looked up (`Flow.lookups`) on a thread of its own while this one is planned. Refusals and
         exclusions are recorded on the way.
         """
-        looked_up = ((rows, self.flow.lookups(rows)) for rows in self._slices())
-        for rows, page in _ahead(looked_up):
+        for rows, page in _read_ahead(self._slices(), self.flow.lookups, READ_AHEAD):
             self._rows += len(rows)
             plans: list[Plan] = []
             refusals: list[Attempt] = []
@@ -942,14 +945,27 @@ class _Pass:
 _FLUSH = _Done("", None, Status(Phase.NEW), "", "", None)
 
 
-def _ahead(items: Iterator[_T]) -> Iterator[_T]:
-    """The items of an iterator, the next one made on a thread of its own while the caller works on this one."""
+def _read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iterator[tuple[_T, _U]]:
+    """`(item, fn(item))` in the items' order, while the caller works: the items are read one after another on a
+    thread of their own, and `fn` runs for up to `depth` of them at once, ahead of the caller."""
     end = object()
-    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as ahead:
-        pending = ahead.submit(next, items, end)
-        while (item := pending.result()) is not end:
-            pending = ahead.submit(next, items, end)
-            yield item  # type: ignore[misc]
+
+    def ready(read: Future[Any]) -> tuple[_T, _U] | object:
+        item = read.result()
+        return end if item is end else (item, fn(item))
+
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader,
+        ThreadPoolExecutor(depth, thread_name_prefix="look-ahead") as looker,
+    ):
+        pending = deque(looker.submit(ready, reader.submit(next, items, end)) for _ in range(depth))
+        try:
+            while (done := pending.popleft().result()) is not end:
+                pending.append(looker.submit(ready, reader.submit(next, items, end)))
+                yield done  # type: ignore[misc]
+        finally:  # the caller stopped (the end, --limit, an error): nothing more is read
+            reader.shutdown(cancel_futures=True)
+            looker.shutdown(cancel_futures=True)
 
 
 def _batched(items: list[_T], size: int) -> list[list[_T]]:
