@@ -70,8 +70,8 @@ STATUS_WRITERS = 1
 # Claims a pass keeps in flight at once, each a call of the source's batch size: a chunk's claims go together, and
 # never wait behind the completer's write-backs (a claim and a completion never concern the same record at once).
 CLAIM_WRITERS = 4
-# Slices a pass reads and looks up (`Flow.lookups`) ahead of the one it plans, at once: lookups are the source's
-# round trips (a memo's REST reads take longer than its planning), so several run while one slice is planned.
+# Slices a pass reads and looks up (`Flow.lookups`) ahead of the one it plans, at most: one, and more while the
+# reader still waits for them (a memo's REST reads take longer than its planning; an invoice's queries do not).
 READ_AHEAD = 4
 # Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
 # are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
@@ -947,7 +947,9 @@ _FLUSH = _Done("", None, Status(Phase.NEW), "", "", None)
 
 def _read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iterator[tuple[_T, _U]]:
     """`(item, fn(item))` in the items' order, while the caller works: the items are read one after another on a
-    thread of their own, and `fn` runs for up to `depth` of them at once, ahead of the caller."""
+    thread of their own, and `fn` runs ahead of the caller for one item, or for more, up to `depth` at once, while
+    the caller still finds the next one not ready (no more: they would take the source's calls and the CPU the
+    first ones need)."""
     end = object()
 
     def ready(read: Future[Any]) -> tuple[_T, _U] | object:
@@ -958,10 +960,18 @@ def _read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iter
         ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader,
         ThreadPoolExecutor(depth, thread_name_prefix="look-ahead") as looker,
     ):
-        pending = deque(looker.submit(ready, reader.submit(next, items, end)) for _ in range(depth))
+        ahead, first = 1, True
+        pending = deque([looker.submit(ready, reader.submit(next, items, end))])
         try:
-            while (done := pending.popleft().result()) is not end:
-                pending.append(looker.submit(ready, reader.submit(next, items, end)))
+            while True:
+                head = pending.popleft()
+                if not head.done() and not first:
+                    ahead = min(depth, ahead + 1)  # the caller waits: look further ahead
+                if (done := head.result()) is end:
+                    return
+                first = False
+                while len(pending) < ahead:
+                    pending.append(looker.submit(ready, reader.submit(next, items, end)))
                 yield done  # type: ignore[misc]
         finally:  # the caller stopped (the end, --limit, an error): nothing more is read
             reader.shutdown(cancel_futures=True)
