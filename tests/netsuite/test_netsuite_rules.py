@@ -339,9 +339,11 @@ def test_references_resolve_by_external_id_and_unknown_ones_are_refused(
     assert read.record is not None and read.record["entity"].internal_id == customers[0]
 
 
-def test_bad_field_names_fail_before_sending(client: NetSuiteClient) -> None:
+def test_bad_field_names_fail_before_sending(client: NetSuiteClient, emulator: NetSuiteEmulator) -> None:
+    before = emulator.counters["addList"]
     with pytest.raises(ValueError, match=r"Invoice.itemList.item\[0\].bogus: not a field of InvoiceItem"):
-        client.to_zeep(NsRecord("Invoice", {"itemList": [{"bogus": 1}]}))
+        client.add_list([NsRecord("Invoice", {"itemList": [{"bogus": 1}]})])
+    assert emulator.counters["addList"] == before
 
 
 def test_an_item_is_a_sub_item_only_of_an_existing_item_of_its_own_type(client: NetSuiteClient) -> None:

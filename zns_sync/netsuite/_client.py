@@ -39,6 +39,7 @@ from zns_sync.netsuite._model import (
     RecordRef,
     WriteResult,
 )
+from zns_sync.netsuite._render import EnvelopeWriter
 from zns_sync.redact import register_secret
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class _Wsdl:
 
     zeep: Any
     service: Any
-    builder: RecordBuilder
+    builder: RecordBuilder  # zeep objects: searches and references
+    writer: EnvelopeWriter  # list writes, rendered without zeep
     passport_type: Any
     signature_type: Any
 
@@ -156,6 +158,7 @@ class NetSuiteClient:
         # The WSDL is loaded on a thread of its own (about 0.7 s of zeep for the real 2023_2 one), so that a run reads
         # Zuora meanwhile; the first call that needs it waits for it, and a failure to load is raised there.
         self._loading: Future[_Wsdl] = Future()
+        self._transport = transport
         loader = threading.Thread(target=self._load, args=(transport,), name="netsuite-wsdl", daemon=True)
         loader.start()
 
@@ -183,12 +186,21 @@ class NetSuiteClient:
             f"{{urn:platform_{version}.webservices.netsuite.com}}NetSuiteBinding", self._settings.resolved_endpoint_url
         )
         platform = self.namespace("core.platform")
+
+        def core_type(name: str) -> Any:
+            return client.get_type(f"{{{platform}}}{name}")
+
+        def record_type(name: str) -> Any:
+            return client.get_type(f"{{{self.namespace(_record_area(name))}}}{name}")
+
+        namespaces = client.wsdl.types.prefix_map.values()
         return _Wsdl(
             client,
             service,
-            RecordBuilder(lambda name: client.get_type(f"{{{platform}}}{name}")),
-            client.get_type(f"{{{platform}}}TokenPassport"),
-            client.get_type(f"{{{platform}}}TokenPassportSignature"),
+            RecordBuilder(core_type),
+            EnvelopeWriter(platform, self.namespace("messages.platform"), namespaces, record_type, core_type),
+            core_type("TokenPassport"),
+            core_type("TokenPassportSignature"),
         )
 
     def _loaded(self) -> _Wsdl:
@@ -207,10 +219,7 @@ class NetSuiteClient:
 
     def record_type(self, type_name: str) -> Any:
         """The zeep type of a SuiteTalk record or search type name (Customer, Invoice, ItemSearchBasic …)."""
-        area = RECORD_NAMESPACES.get(type_name)
-        if area is None:
-            raise ValueError(f"unknown NetSuite record type {type_name!r} (known: {', '.join(RECORD_NAMESPACES)})")
-        return self.get_type(area, type_name)
+        return self.get_type(_record_area(type_name), type_name)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -233,15 +242,27 @@ class NetSuiteClient:
             jitter = self._random.uniform(0.5, 1.5)
         time.sleep(min(self._backoff_cap, self._backoff_base * (2 ** (attempt - 1))) * jitter)
 
-    def _call(self, operation: str, *, write: bool, search_preferences: Any = None, **params: Any) -> Any:
-        """Send one operation, retrying throttling, UNEXPECTED_ERROR faults, one auth refusal and lost reads."""
+    def _call(
+        self,
+        operation: str,
+        *,
+        write: bool,
+        search_preferences: Any = None,
+        records: Sequence[NsRecord] | None = None,
+        **params: Any,
+    ) -> Any:
+        """Send one operation, retrying throttling, UNEXPECTED_ERROR faults, one auth refusal and lost reads. A list
+        write gives its `records` (rendered by `EnvelopeWriter`); any other operation its zeep `params`."""
         throttled = unexpected = auth = lost = 0
         while True:
-            headers: dict[str, Any] = {"tokenPassport": self._passport()}
-            if search_preferences is not None:
-                headers["searchPreferences"] = search_preferences
             try:
-                result = getattr(self._loaded().service, operation)(_soapheaders=headers, **params)
+                if records is not None:
+                    result = self._send_records(operation, records)
+                else:
+                    headers: dict[str, Any] = {"tokenPassport": self._passport()}
+                    if search_preferences is not None:
+                        headers["searchPreferences"] = search_preferences
+                    result = getattr(self._loaded().service, operation)(_soapheaders=headers, **params)
                 return getattr(result, "body", result)
             except zeep.exceptions.Fault as exc:
                 info = fault_info(exc.message, exc.detail)
@@ -303,16 +324,16 @@ class NetSuiteClient:
             log.info("NetSuite %s: %s; retry %d", operation, reason, lost)
             self._backoff(lost)
 
-    # -- conversion -----------------------------------------------------------------------------------------------
-    def to_zeep(self, record: NsRecord) -> Any:
-        """The zeep object for one NsRecord (raises ValueError naming the bad field)."""
-        xsd_type = self.record_type(record.record_type)
-        data = dict(record.fields)
-        if record.external_id is not None:
-            data["externalId"] = record.external_id
-        if record.internal_id is not None:
-            data["internalId"] = record.internal_id
-        return self._loaded().builder.build(xsd_type, data, record.record_type)
+    def _send_records(self, operation: str, records: Sequence[NsRecord]) -> Any:
+        """A list write: its envelope rendered from the records (raises ValueError naming a bad field), posted through
+        the gated transport, and the answer parsed by zeep as its service proxy would (a fault raises)."""
+        wsdl = self._loaded()
+        body = wsdl.writer.envelope(operation, {**passport_fields(self._settings), "algorithm": ALGORITHM}, records)
+        binding = wsdl.service._binding
+        operation_type = binding.get(operation)
+        headers = {"SOAPAction": f'"{operation_type.soapaction}"', "Content-Type": "text/xml; charset=utf-8"}
+        response = self._transport.post(wsdl.service._binding_options["address"], body, headers)
+        return binding.process_reply(wsdl.zeep, operation_type, response)
 
     @staticmethod
     def _status(status: Any) -> tuple[bool, str | None, str | None]:
@@ -366,9 +387,9 @@ class NetSuiteClient:
         # Safe to resend: an UNEXPECTED_ERROR record was not committed, and externalIds make adds idempotent.
         return self._per_record_retry(
             operation,
-            [self.to_zeep(record) for record in chunk],
-            lambda objects: (
-                _unwrap(self._call(operation, write=True, record=objects), "writeResponseList").writeResponse
+            chunk,
+            lambda records: (
+                _unwrap(self._call(operation, write=True, records=records), "writeResponseList").writeResponse
             ),
             lambda index, item: self._write_result(item, chunk[index]),
         )
@@ -569,6 +590,14 @@ class NetSuiteClient:
     def _page_records(result: Any) -> list[dict[str, Any]]:
         records = result.recordList.record if result.recordList is not None else None
         return [record_to_plain(r) for r in records or []]
+
+
+def _record_area(type_name: str) -> str:
+    """The namespace area of a SuiteTalk record or search type name."""
+    area = RECORD_NAMESPACES.get(type_name)
+    if area is None:
+        raise ValueError(f"unknown NetSuite record type {type_name!r} (known: {', '.join(RECORD_NAMESPACES)})")
+    return area
 
 
 def _unwrap(body: Any, name: str) -> Any:
