@@ -59,6 +59,9 @@ class EnvelopeWriter:
         self._prefixes = {uri: prefix for prefix, uri in self._nsmap.items()}
         kinds = [kind for _, kind in _CUSTOM_KINDS] + ["MultiSelectCustomFieldRef"]
         self._custom = {kind: core_type(kind) for kind in kinds}
+        self._custom_values = {  # the simple type of each kind's value element
+            kind: dict(self._custom[kind].elements)["value"].type for kind in kinds if "Select" not in kind
+        }
 
     def envelope(self, operation: str, passport: Mapping[str, Any], records: Sequence[NsRecord]) -> bytes:
         """The request's bytes: `operation` (addList, updateList, upsertList) of `records`, signed with `passport`
@@ -187,7 +190,7 @@ class EnvelopeWriter:
                 for ref in value:
                     self._ref(etree.SubElement(field, tag), ref, where, list_ref=True)
             else:
-                value_type = dict(self._custom[kind].elements)["value"].type
+                value_type = self._custom_values[kind]
                 etree.SubElement(field, tag).text = value_type.xmlvalue(
                     simple_value(value, str(value_type.qname.localname))
                 )
