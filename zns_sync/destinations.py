@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 import threading
 from abc import ABC, abstractmethod
@@ -45,9 +44,7 @@ class Outcome:
 
 
 class Window:
-    """How many requests may be in flight: halves on a concurrency fault, grows back by one slowly. Requests take
-    the slots in the order they came for one (passes that share the window, a customer's big chunk and an item's
-    small ones, are served first come, first served)."""
+    """How many requests may be in flight: halves on a concurrency fault, grows back by one slowly."""
 
     def __init__(self, limit: int, grow_after: int = 8) -> None:
         self.limit = limit
@@ -56,20 +53,15 @@ class Window:
         self._successes = 0
         self._grow_after = grow_after
         self._cond = threading.Condition()
-        self._tickets = itertools.count()
-        self._serving = 0  # the ticket whose turn it is
         self.peak = 0
         self.throttles = 0
 
     def __enter__(self) -> Window:
         with self._cond:
-            ticket = next(self._tickets)
-            while self._in_flight >= self.size or ticket != self._serving:
+            while self._in_flight >= self.size:
                 self._cond.wait()
-            self._serving += 1
             self._in_flight += 1
             self.peak = max(self.peak, self._in_flight)
-            self._cond.notify_all()  # the next ticket may go too, if a slot is free
         return self
 
     def __exit__(self, *exc: object) -> None:
