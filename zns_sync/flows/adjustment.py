@@ -75,7 +75,7 @@ class AdjustmentFlow(BillingFlow):
         items = [str(r.get("SourceId") or "") for r in rows if r.get("SourceType") != TAX]
         taxes = [str(r.get("SourceId") or "") for r in rows if r.get("SourceType") == TAX]
         accounts, invoices, charges, tax_items, invoice_items = ctx.concurrently(
-            lambda: self.accounts(rows),
+            lambda: self.page_accounts(rows),
             lambda: ctx.zuora_by_id("Invoice", INVOICE_FIELDS, [str(r["InvoiceId"]) for r in rows]),
             lambda: self.charges.resolve((INVOICE_ITEM, i) for i in items if i),
             lambda: ctx.zuora_by_id("TaxationItem", ("Id", "AccountingCode"), taxes),

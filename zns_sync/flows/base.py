@@ -673,6 +673,13 @@ class TransactionFlow(Flow):
         """The rows' accounts, by Id."""
         return self.context.zuora_by_id("Account", ACCOUNT_FIELDS, [str(r["AccountId"]) for r in rows])
 
+    def page_accounts(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The accounts of a page's rows (`lookups`), the NetSuite names they give their transactions (department,
+        class, location) looked up from now on, while the page's other lookups run."""
+        accounts = self.accounts(rows)
+        self.classifier.warm(accounts.values())
+        return accounts
+
     def counterpart_amount(self, record: Mapping[str, Any]) -> Decimal | None:
         return money(record.get(self.counterpart_amount_field))
 

@@ -81,6 +81,12 @@ class Classifier:
             fields.update(found.fields)
         return Classified(fields)
 
+    def warm(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Start looking up the department, class and location names these records give (without waiting)."""
+        self.names.warm(
+            (), {(c.listed, name) for r in records for c in CLASSIFICATIONS if (name := _text(r.get(c.zuora)))}
+        )
+
     def header(self, record: Mapping[str, Any], what: str) -> Classified:
         """Department, class and location of a transaction or an item: `record`'s value, else the default."""
         wanted = []

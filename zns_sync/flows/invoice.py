@@ -75,7 +75,7 @@ class InvoiceFlow(BillingFlow):
         ids = [r["Id"] for r in rows]
         # Three independent lookups at once: the rows' accounts, invoice items and taxation items.
         accounts, items, taxes = ctx.concurrently(
-            lambda: self.accounts(rows),
+            lambda: self.page_accounts(rows),
             lambda: ctx.zuora_children("InvoiceItem", ITEM_FIELDS, "InvoiceId", ids),
             lambda: ctx.zuora_children("TaxationItem", TAX_FIELDS, "InvoiceId", ids),
         )

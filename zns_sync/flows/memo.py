@@ -85,7 +85,7 @@ class _MemoFlow(BillingFlow):
         resource = self.rest_list.resource
         ids = [r["Id"] for r in rows]
         accounts, items, parts = ctx.concurrently(
-            lambda: self.accounts(rows),
+            lambda: self.page_accounts(rows),
             lambda: ctx.each(lambda key: ctx.zuora.memo_items(resource, key), ids),
             lambda: self._parts(ids),
         )

@@ -81,7 +81,7 @@ class PaymentFlow(TransactionFlow):
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
         accounts, applications, method_types = ctx.concurrently(
-            lambda: self.accounts(rows),
+            lambda: self.page_accounts(rows),
             lambda: self._applications([r["Id"] for r in rows]),
             lambda: {
                 k: str(v.get("Type") or "")

@@ -87,7 +87,7 @@ class RefundFlow(TransactionFlow):
         ctx = self.context
         read = self._settlement if self.settings.sync.invoice_settlement else self._invoice_payments
         accounts, (payment_of, remaining, amounts, problems, waiting) = ctx.concurrently(
-            lambda: self.accounts(rows), lambda: read(rows)
+            lambda: self.page_accounts(rows), lambda: read(rows)
         )
         payments = ctx.zuora_by_id("Payment", PAYMENT_FIELDS, payment_of.values())
         methods = ctx.names.all(PAYMENT_METHOD)
