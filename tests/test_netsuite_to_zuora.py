@@ -205,6 +205,40 @@ def test_netsuite_payments_and_refunds_reach_zuora(ns_box: Sandbox, ns_config: P
     assert ns_box.zuora.counters["objects_written"] == written
 
 
+@pytest.mark.parametrize("invoice_settlement", [False, True], ids=["IS-off", "IS-on"])
+def test_what_a_clerk_records_in_netsuite_fits_each_zuora_balance(tmp_path: Path, invoice_settlement: bool) -> None:
+    """The demo's NetSuite credit memos and payments together apply at most a Zuora invoice's (or debit memo's) balance
+    to it, but for the two meant to exceed it: else Zuora refuses whichever lands last (reference 4.15), and which
+    one fails depends on the order they reach Zuora (the crash suite compares a killed run's outcome with a clean
+    run's). The crash suite's tenant: Zuora payments and adjustments that NetSuite lacks leave Zuora balances below
+    NetSuite's amounts remaining, and some invoices get both a credit memo and a payment."""
+    with Sandbox(invoices=40, seed=11, invoice_settlement=invoice_settlement, customer_master="netsuite") as box:
+        config = tmp_path / "zns-sync.yaml"
+        box.write_config(config, tmp_path / "state")
+        types = [*FIRST, "debit-memo"] if invoice_settlement else FIRST
+        set_sync(config, invoice_settlement=invoice_settlement, types=types)
+        assert zns(config, "run", "--quiet").returncode == 1
+        made = box.record_in_netsuite(6)
+        exceeding = {made.get("ns_payment_more_than_zuora_balance"), made.get("ns_credit_memo_more_than_zuora_balance")}
+        kinds = {"INVOICE": "Invoice", "DEBIT_MEMO": "DebitMemo"}
+        documents = {
+            i["internalId"]: (kinds[kind], custom(i, FIELDS.transaction_zuora_id))
+            for i in box.netsuite.store.all("Invoice")
+            if (kind := custom(i, FIELDS.transaction_zuora_type)) in kinds
+        }
+        applied: dict[tuple[str, str], float] = {}
+        for record_type in ("CreditMemo", "CustomerPayment"):
+            for record in box.netsuite.store.all(record_type):
+                if record["internalId"] not in set(made.values()) - exceeding:
+                    continue
+                for line in (record.get("applyList") or {}).get("apply") or []:
+                    if (document := documents.get(str(line["doc"]))) is not None:
+                        applied[document] = round(applied.get(document, 0.0) + line["amount"], 2)
+        balances = {d: (box.zuora.store.get(*d) or {})["Balance"] for d in applied}
+        assert len(applied) > 6  # the plain payments, the credit memos and the awkward payments
+        assert {d: (a, balances[d]) for d, a in applied.items() if a > balances[d]} == {}
+
+
 # Invoice Settlement off, 80 invoices: the demo tenant adjusts its first negative invoice in Zuora (an awkward case
 # of the adjustment type), so the NetSuite credit memo of a negative invoice uses the second one.
 @pytest.mark.parametrize("ns_box", [(False, 80)], ids=["IS-off"], indirect=True)

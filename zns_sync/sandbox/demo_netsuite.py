@@ -127,6 +127,7 @@ def seed_netsuite_master(
 
 
 TRANSACTION_ZUORA_ID, ZUORA_TYPE = "custbodyzuoraid", "custbodyzuoratype"
+TRANSACTION_STATUS = "custbodyzuoraintegrationstatus"
 KINDS = {"INVOICE": "Invoice", "DEBIT_MEMO": "DebitMemo"}  # the Zuora Type of a NetSuite invoice -> its Zuora object
 ORIGIN, CUSTOMER_ID_PAYMENTS, SYNC_UPDATES = (
     "custbodyzuoraorigin",
@@ -136,9 +137,34 @@ ORIGIN, CUSTOMER_ID_PAYMENTS, SYNC_UPDATES = (
 YES, NO = {"internalId": "1", "name": "Yes"}, {"internalId": "2", "name": "No"}
 
 
+def _in_zuora_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """NetSuite transactions from Zuora in the order of their Zuora IDs: the order a run created them in NetSuite (their
+    internalIds) varies with its concurrent writes, what a clerk records must not (a crash test compares two runs)."""
+    return sorted(records, key=lambda r: str((r.get("customFieldList") or {}).get(TRANSACTION_ZUORA_ID) or ""))
+
+
+def _not_in_zuora_yet(netsuite: NetSuiteStore) -> dict[str, float]:
+    """Per NetSuite invoice: what NetSuite credit memos and payments apply to it that its Zuora invoice's balance does
+    not show yet. Those recorded in NetSuite and not synced (no Zuora ID, not Sync Complete), and a negative invoice's
+    credit memo (its Zuora ID the negative invoice's) applied in NetSuite; not the payments and adjustments that came
+    from Zuora. Zuora refuses an application beyond the balance (reference 4.15: whichever lands last fails): a clerk
+    who applied more than it to one invoice would make the outcome depend on which document reaches Zuora first."""
+    pending: dict[str, float] = {}
+    for record_type in ("CreditMemo", "CustomerPayment"):
+        for record in netsuite.all(record_type):
+            custom = record.get("customFieldList") or {}
+            from_zuora = custom.get(TRANSACTION_ZUORA_ID) and custom.get(ZUORA_TYPE) != "NEGATIVE_INVOICE"
+            if from_zuora or custom.get(TRANSACTION_STATUS) == "Sync Complete":
+                continue
+            for line in (record.get("applyList") or {}).get("apply") or []:
+                doc = str(line["doc"])
+                pending[doc] = round(pending.get(doc, 0.0) + float(line.get("amount") or 0), 2)
+    return pending
+
+
 class _Payments:
     """Customer payments a clerk records in NetSuite against the invoices that came from Zuora (of customers whose
-    payment method NetSuite knows, unless not `paying`)."""
+    payment method NetSuite knows, unless not `paying`), for at most what is open in both systems."""
 
     def __init__(
         self, netsuite: NetSuiteStore, zuora: ZuoraStore, reference: dict[str, Any], seed: int, *, paying: bool = True
@@ -149,7 +175,9 @@ class _Payments:
         methods = {m["AccountId"]: m["Type"] for m in zuora.all("PaymentMethod")}
         self.open: dict[str, list[dict[str, Any]]] = {}  # NetSuite customer -> its open invoices from Zuora
         self.debit_memos: dict[str, list[dict[str, Any]]] = {}  # ... its open invoices from Zuora debit memos
-        for invoice in netsuite.all("Invoice"):
+        # Read once: an invoice is taken at most once, so what this clerk records later never applies to one read again.
+        self.pending = _not_in_zuora_yet(netsuite)
+        for invoice in _in_zuora_order(netsuite.all("Invoice")):
             custom = invoice.get("customFieldList") or {}
             customer = invoice["entity"]["internalId"]
             kind = custom.get(ZUORA_TYPE)
@@ -162,7 +190,8 @@ class _Payments:
     def open_amount(self, invoice: dict[str, Any]) -> float:
         custom = invoice["customFieldList"]
         zuora_invoice = self.zuora.get(KINDS[custom[ZUORA_TYPE]], str(custom[TRANSACTION_ZUORA_ID])) or {}
-        return round(min(float(invoice["amountRemaining"]), float(zuora_invoice.get("Balance") or 0)), 2)
+        zuora_open = float(zuora_invoice.get("Balance") or 0) - self.pending.get(str(invoice["internalId"]), 0.0)
+        return round(min(float(invoice["amountRemaining"]), zuora_open), 2)
 
     def take(self, invoices: int) -> tuple[str, list[dict[str, Any]]] | None:
         """A customer with `invoices` open invoices, and those invoices (no longer offered to later payments)."""
@@ -225,7 +254,8 @@ def record_netsuite_payments(
         pay(f"ns_payment_{number}")
     for customer, memos in list(made.debit_memos.items())[:1]:  # Invoice Settlement: a debit memo and an invoice
         lines = [(memos[0]["internalId"], made.open_amount(memos[0]))]
-        lines += [(i["internalId"], made.open_amount(i)) for i in made.open.pop(customer, [])[:1]]
+        invoices = made.open.pop(customer, [])[:1]
+        lines += [(i["internalId"], made.open_amount(i)) for i in invoices if made.open_amount(i) > 1]
         awkward["ns_payment_to_debit_memo"] = made.add(customer, lines)
     return awkward
 
@@ -300,7 +330,7 @@ def record_netsuite_credit_memos(
         if label == "ns_credit_memo_more_than_zuora_balance":  # the invoice was adjusted in Zuora meanwhile
             zuora.set("Invoice", str(invoices[0]["customFieldList"][TRANSACTION_ZUORA_ID]), {"Balance": 1.0})
 
-    for memo in netsuite.all("CreditMemo"):  # a negative invoice's credit memo, used in NetSuite at last:
+    for memo in _in_zuora_order(netsuite.all("CreditMemo")):  # a negative invoice's credit memo, used at last:
         customer = memo["entity"]["internalId"]
         open_ = made.open.get(customer, [])[:2]
         if (memo.get("customFieldList") or {}).get(ZUORA_TYPE) != "NEGATIVE_INVOICE" or not open_:
