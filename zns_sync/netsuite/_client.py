@@ -20,6 +20,7 @@ from lxml import etree
 from requests.adapters import HTTPAdapter
 from zeep.cache import InMemoryCache, SqliteCache
 from zeep.transports import Transport
+from zeep.wsdl.utils import etree_to_string
 
 from zns_sync.config import NetSuiteSettings
 from zns_sync.errors import UntrustedResponseError
@@ -44,7 +45,9 @@ log = logging.getLogger(__name__)
 # zeep is untyped: its constructors are used through Any.
 _ZeepClient: Any = zeep.Client
 _Transport: Any = Transport
+_etree_to_string: Any = etree_to_string
 _R = TypeVar("_R", WriteResult, ReadResult)
+_Q = TypeVar("_Q", NsRecord, RecordRef)
 
 
 class _GatedTransport(_Transport):  # type: ignore[misc]
@@ -155,6 +158,12 @@ class NetSuiteClient:
         self._service = self._zeep.create_service(
             f"{{urn:platform_{version}.webservices.netsuite.com}}NetSuiteBinding", settings.resolved_endpoint_url
         )
+        # Requests are rendered and sent by _render and _call rather than through the service proxy.
+        self._transport = transport
+        self._binding: Any = self._service._binding
+        self._binding_options: dict[str, Any] = self._service._binding_options
+        # One envelope rendered at a time: a chunk's zeep objects and lxml tree live only while it renders.
+        self._render_lock = threading.Lock()
         self._builder = RecordBuilder(lambda name: self.get_type("core.platform", name))
         self._passport_type = self.get_type("core.platform", "TokenPassport")
         self._signature_type = self.get_type("core.platform", "TokenPassportSignature")
@@ -196,15 +205,48 @@ class NetSuiteClient:
             jitter = self._random.uniform(0.5, 1.5)
         time.sleep(min(self._backoff_cap, self._backoff_base * (2 ** (attempt - 1))) * jitter)
 
-    def _call(self, operation: str, *, write: bool, search_preferences: Any = None, **params: Any) -> Any:
-        """Send one operation, retrying throttling, UNEXPECTED_ERROR faults, one auth refusal and lost reads."""
+    def _render(
+        self, operation: str, headers: dict[str, Any], params: Mapping[str, Any], build: Callable[[], Mapping[str, Any]]
+    ) -> tuple[bytes, dict[str, str]]:
+        """The request's bytes and HTTP headers, rendered as zeep's service proxy would (`SoapBinding.send`).
+
+        `build()` makes the zeep objects of the bulky parameters (a write's records) here, so that they and the
+        envelope's lxml tree are freed once the bytes exist: a request waiting for a NetSuite slot, or on the
+        wire, holds only its bytes. zeep has no public call that renders with the HTTP headers, hence `_create`
+        (zeep 4.x, pinned below 5 in pyproject.toml).
+        """
+        with self._render_lock:
+            envelope, http_headers = self._binding._create(
+                operation,
+                (),
+                {**params, **build(), "_soapheaders": headers},
+                client=self._zeep,
+                options=self._binding_options,
+            )
+            return _etree_to_string(envelope), http_headers
+
+    def _call(
+        self,
+        operation: str,
+        *,
+        write: bool,
+        search_preferences: Any = None,
+        build: Callable[[], Mapping[str, Any]] = dict,
+        **params: Any,
+    ) -> Any:
+        """Send one operation, retrying throttling, UNEXPECTED_ERROR faults, one auth refusal and lost reads.
+
+        The parameters are `params` and what `build()` returns; `build` is called for each attempt.
+        """
         throttled = unexpected = auth = lost = 0
         while True:
             headers: dict[str, Any] = {"tokenPassport": self._passport()}
             if search_preferences is not None:
                 headers["searchPreferences"] = search_preferences
             try:
-                result = getattr(self._service, operation)(_soapheaders=headers, **params)
+                address = self._binding_options["address"]
+                response = self._transport.post(address, *self._render(operation, headers, params, build))
+                result = self._binding.process_reply(self._zeep, self._binding.get(operation), response)
                 return getattr(result, "body", result)
             except zeep.exceptions.Fault as exc:
                 info = fault_info(exc.message, exc.detail)
@@ -327,11 +369,15 @@ class NetSuiteClient:
 
     def _write_chunk(self, operation: str, chunk: Sequence[NsRecord]) -> list[WriteResult]:
         # Safe to resend: an UNEXPECTED_ERROR record was not committed, and externalIds make adds idempotent.
+        # The zeep objects are built as each attempt renders (see _render), not held while it waits.
         return self._per_record_retry(
             operation,
-            [self.to_zeep(record) for record in chunk],
-            lambda objects: (
-                _unwrap(self._call(operation, write=True, record=objects), "writeResponseList").writeResponse
+            chunk,
+            lambda records: (
+                _unwrap(
+                    self._call(operation, write=True, build=lambda: {"record": [self.to_zeep(r) for r in records]}),
+                    "writeResponseList",
+                ).writeResponse
             ),
             lambda index, item: self._write_result(item, chunk[index]),
         )
@@ -339,17 +385,17 @@ class NetSuiteClient:
     def _per_record_retry(
         self,
         operation: str,
-        objects: Sequence[Any],
-        send: Callable[[list[Any]], Any],
+        entries: Sequence[_Q],
+        send: Callable[[list[_Q]], Any],
         convert: Callable[[int, Any], _R],
     ) -> list[_R]:
-        """Send `objects` in one list call, then resend only those answered UNEXPECTED_ERROR (bounded, backing
-        off); one result per object, in order."""
-        results: list[_R | None] = [None] * len(objects)
-        pending = list(range(len(objects)))
+        """Send `entries` (records or references) in one list call, then resend only those answered
+        UNEXPECTED_ERROR (bounded, backing off); one result per entry, in order."""
+        results: list[_R | None] = [None] * len(entries)
+        pending = list(range(len(entries)))
         attempt = 0
         while pending:
-            items = list(send([objects[i] for i in pending]) or [])
+            items = list(send([entries[i] for i in pending]) or [])
             if len(items) != len(pending):
                 raise NetSuiteError(f"answered {len(items)} results for {len(pending)} records", operation=operation)
             retry = []
@@ -392,9 +438,14 @@ class NetSuiteClient:
 
         return self._per_record_retry(
             "getList",
-            [self._builder.record_ref(ref) for ref in chunk],
-            lambda objects: (
-                _unwrap(self._call("getList", write=False, baseRef=objects), "readResponseList").readResponse
+            chunk,
+            lambda refs: (
+                _unwrap(
+                    self._call(
+                        "getList", write=False, build=lambda: {"baseRef": [self._builder.record_ref(r) for r in refs]}
+                    ),
+                    "readResponseList",
+                ).readResponse
             ),
             read,
         )
