@@ -18,6 +18,7 @@ import yaml
 from rich.console import Console
 
 from zns_sync import __version__
+from zns_sync.allocator import tune_malloc
 from zns_sync.check import check as check_connections
 from zns_sync.config import Settings, effective_config, find_config_path, load_settings
 from zns_sync.destinations import Window
@@ -538,6 +539,7 @@ def _demo_run(console: Console, settings: Settings) -> None:
 def main() -> None:
     """Entry point: user errors are one line on stderr and an exit code; tracebacks only with --debug."""
     debug = "--debug" in sys.argv[1:]
+    tune_malloc()  # before any thread starts
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

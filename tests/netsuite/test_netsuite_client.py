@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from zeep.xsd.valueobjects import CompoundValue
 
 from zns_sync.netsuite import (
     LIMITS,
@@ -214,3 +216,30 @@ def test_lists_are_split_at_netsuite_limits(
     reads = client.get_list(refs)
     assert len(reads) == 1230 and all(r.success for r in reads) and emulator.counters["getList"] == 2
     assert emulator.counters["records_written"] == 410 + 150
+
+
+class _LiveInvoices:
+    """A gate (NetSuite's slots) that notes, each time a request takes a slot, how many zeep Invoice objects are
+    alive in the process."""
+
+    def __init__(self) -> None:
+        self.alive: list[int] = []
+
+    def __enter__(self) -> None:
+        gc.collect()
+        self.alive.append(
+            sum(1 for o in gc.get_objects() if isinstance(o, CompoundValue) and type(o).__name__ == "Invoice")
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_request_waiting_for_a_slot_holds_its_bytes_not_its_zeep_objects(
+    emulator: NetSuiteEmulator, ref: dict[str, Any], customer_id: str, settings_for: Any
+) -> None:
+    gate = _LiveInvoices()
+    with NetSuiteClient(settings_for(emulator), gate=gate) as client:
+        results = client.add_list([invoice(n, customer_id, ref) for n in range(5)])
+    assert [r.success for r in results] == [True] * 5
+    assert gate.alive == [0]

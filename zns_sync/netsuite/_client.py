@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 _ZeepClient: Any = zeep.Client
 _Transport: Any = Transport
 _R = TypeVar("_R", WriteResult, ReadResult)
+_Q = TypeVar("_Q", NsRecord, RecordRef)
 
 
 class _GatedTransport(_Transport):  # type: ignore[misc]
@@ -385,6 +386,7 @@ class NetSuiteClient:
 
     def _write_chunk(self, operation: str, chunk: Sequence[NsRecord]) -> list[WriteResult]:
         # Safe to resend: an UNEXPECTED_ERROR record was not committed, and externalIds make adds idempotent.
+        # The envelope is rendered for each attempt (EnvelopeWriter): no zeep objects, only its bytes while it waits.
         return self._per_record_retry(
             operation,
             chunk,
@@ -397,17 +399,17 @@ class NetSuiteClient:
     def _per_record_retry(
         self,
         operation: str,
-        objects: Sequence[Any],
-        send: Callable[[list[Any]], Any],
+        entries: Sequence[_Q],
+        send: Callable[[list[_Q]], Any],
         convert: Callable[[int, Any], _R],
     ) -> list[_R]:
-        """Send `objects` in one list call, then resend only those answered UNEXPECTED_ERROR (bounded, backing
-        off); one result per object, in order."""
-        results: list[_R | None] = [None] * len(objects)
-        pending = list(range(len(objects)))
+        """Send `entries` (records or references) in one list call, then resend only those answered
+        UNEXPECTED_ERROR (bounded, backing off); one result per entry, in order."""
+        results: list[_R | None] = [None] * len(entries)
+        pending = list(range(len(entries)))
         attempt = 0
         while pending:
-            items = list(send([objects[i] for i in pending]) or [])
+            items = list(send([entries[i] for i in pending]) or [])
             if len(items) != len(pending):
                 raise NetSuiteError(f"answered {len(items)} results for {len(pending)} records", operation=operation)
             retry = []
@@ -450,9 +452,12 @@ class NetSuiteClient:
 
         return self._per_record_retry(
             "getList",
-            [self._loaded().builder.record_ref(ref) for ref in chunk],
-            lambda objects: (
-                _unwrap(self._call("getList", write=False, baseRef=objects), "readResponseList").readResponse
+            chunk,
+            lambda refs: (
+                _unwrap(
+                    self._call("getList", write=False, baseRef=[self._loaded().builder.record_ref(r) for r in refs]),
+                    "readResponseList",
+                ).readResponse
             ),
             read,
         )
