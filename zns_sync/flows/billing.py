@@ -35,9 +35,9 @@ from zns_sync.netsuite import RecordRef
 
 # More lines than this and the connector sets TTA to Ignore (reference 3.4); we refuse and say why.
 MAX_LINES = 4000
-# Subscription charges whose product charge a pass remembers (one Zuora query per 200 it forgets). Ten thousand
-# keep a run's memory flat: at 200,000 the map's long-lived strings, allocated among each page's short-lived ones,
-# kept the allocator's arenas and grew the peak RSS of a 100,000-invoice run by some 40 MB (docs/benchmarks.md).
+# RatePlanCharge -> ProductRatePlanCharge Ids remembered across a pass's pages, then forgotten at once: about 200
+# bytes each, and at 200,000 they kept a 100,000-invoice run from flat memory (docs/benchmarks.md, "Memory, flat
+# in N"); a subscription's invoices are rarely near each other in a query, so a larger map found no more.
 MAX_REMEMBERED_CHARGES = 10_000
 # What a line may name as its charge, by Zuora's words (memo items' sourceItemType, GETCreditMemoItemTypewithSuccess;
 # an invoice item adjustment's SourceType InvoiceDetail, docs.zuora.com SOAP object reference, InvoiceItemAdjustment).
