@@ -291,7 +291,7 @@ class ZuoraRestSource(ZuoraSource):
 
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
         alternatives = self._where(scope, since) or [[]]
-        selected = [row["Id"] for page in self._listed(alternatives) for row in page]
+        selected = self._listed_ids(alternatives)
         self.expected = len(selected)
         for start in range(0, len(selected), MAX_REST_PAGE_SIZE):
             ids = selected[start : start + MAX_REST_PAGE_SIZE]
@@ -312,13 +312,32 @@ class ZuoraRestSource(ZuoraSource):
                 return None
             raise
 
-    def _listed(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> Iterator[list[dict[str, Any]]]:
-        """The records the alternatives select, each once, a list page at a time."""
+    def _lists(
+        self, alternatives: Sequence[Sequence[zoql.Condition]]
+    ) -> dict[tuple[tuple[str, str | None], ...], list[Sequence[zoql.Condition]]]:
+        """The lists to read (their query parameters) and the alternatives each serves."""
         lists: dict[tuple[tuple[str, str | None], ...], list[Sequence[zoql.Condition]]] = {}
         for alternative in alternatives:
             lists.setdefault(self._filters(alternative), []).append(alternative)
+        return lists
+
+    def _listed_ids(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> list[str]:
+        """The Ids of the records the alternatives select, each once. The lists are read at the same time (each one
+        page after another), and only the Ids are kept."""
+
+        def ids(filters: tuple[tuple[str, str | None], ...], mine: list[Sequence[zoql.Condition]]) -> list[str]:
+            pages = self.zuora.memos(self.rest.resource, dict(filters))
+            return [r["Id"] for page in pages for r in map(self._row, page) if _meets(r, mine)]
+
+        listed = self.context.concurrently(
+            *(functools.partial(ids, f, m) for f, m in self._lists(alternatives).items())
+        )
+        return list(dict.fromkeys(memo_id for found in listed for memo_id in found))
+
+    def _listed(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> Iterator[list[dict[str, Any]]]:
+        """The records the alternatives select, each once, a list page at a time."""
         seen: set[str] = set()
-        for filters, mine in lists.items():
+        for filters, mine in self._lists(alternatives).items():
             for page in self.zuora.memos(self.rest.resource, dict(filters)):
                 rows = [r for r in map(self._row, page) if r["Id"] not in seen and _meets(r, mine)]
                 seen.update(r["Id"] for r in rows)
