@@ -20,6 +20,10 @@ from zeep.xsd.valueobjects import CompoundValue
 from zns_sync.netsuite._model import RecordRef
 
 TypeLookup = Callable[[str], Any]  # local name in the core namespace -> zeep type
+CUSTOM_FIELD_KINDS = (
+    "StringCustomFieldRef", "LongCustomFieldRef", "DoubleCustomFieldRef", "BooleanCustomFieldRef",
+    "DateCustomFieldRef", "SelectCustomFieldRef", "MultiSelectCustomFieldRef",
+)  # fmt: skip
 
 
 def _local(qname: Any) -> str:
@@ -37,18 +41,7 @@ class RecordBuilder:
         self._record_ref = core_type("RecordRef")
         self._list_or_record_ref = core_type("ListOrRecordRef")
         self._custom_field_list = core_type("CustomFieldList")
-        self._custom = {
-            name: core_type(name)
-            for name in (
-                "StringCustomFieldRef",
-                "LongCustomFieldRef",
-                "DoubleCustomFieldRef",
-                "BooleanCustomFieldRef",
-                "DateCustomFieldRef",
-                "SelectCustomFieldRef",
-                "MultiSelectCustomFieldRef",
-            )
-        }
+        self._custom = {name: core_type(name) for name in CUSTOM_FIELD_KINDS}
 
     def _shape(self, xsd_type: Any) -> tuple[dict[str, Any], frozenset[str]]:
         key = id(xsd_type)
@@ -145,26 +138,33 @@ class RecordBuilder:
         return self._custom_field_list(customField=fields)
 
     def _custom_field(self, script_id: str, value: Any, path: str) -> Any:
-        kind: str
-        if isinstance(value, bool):
-            kind = "BooleanCustomFieldRef"
-        elif isinstance(value, int):
-            kind = "LongCustomFieldRef"
-        elif isinstance(value, float | Decimal):
-            kind = "DoubleCustomFieldRef"
-        elif isinstance(value, dt.date):
-            kind, value = "DateCustomFieldRef", as_datetime(value)
-        elif isinstance(value, RecordRef):
-            kind, value = "SelectCustomFieldRef", self._list_ref(value)
-        elif (
-            isinstance(value, Sequence) and not isinstance(value, str) and all(isinstance(v, RecordRef) for v in value)
-        ):
-            kind, value = "MultiSelectCustomFieldRef", [self._list_ref(v) for v in value]
-        elif isinstance(value, str):
-            kind = "StringCustomFieldRef"
-        else:
-            raise ValueError(f"{path}: unsupported custom field value type {type(value).__name__}")
+        kind = custom_field_kind(value, path)
+        if kind == "DateCustomFieldRef":
+            value = as_datetime(value)
+        elif kind == "SelectCustomFieldRef":
+            value = self._list_ref(value)
+        elif kind == "MultiSelectCustomFieldRef":
+            value = [self._list_ref(v) for v in value]
         return self.new(self._custom[kind], {"scriptId": script_id, "value": value})
+
+
+def custom_field_kind(value: Any, path: str) -> str:
+    """The CustomFieldRef type a custom field's value takes, by its Python type; ValueError naming `path` else."""
+    if isinstance(value, bool):
+        return "BooleanCustomFieldRef"
+    if isinstance(value, int):
+        return "LongCustomFieldRef"
+    if isinstance(value, float | Decimal):
+        return "DoubleCustomFieldRef"
+    if isinstance(value, dt.date):
+        return "DateCustomFieldRef"
+    if isinstance(value, RecordRef):
+        return "SelectCustomFieldRef"
+    if isinstance(value, Sequence) and not isinstance(value, str) and all(isinstance(v, RecordRef) for v in value):
+        return "MultiSelectCustomFieldRef"
+    if isinstance(value, str):
+        return "StringCustomFieldRef"
+    raise ValueError(f"{path}: unsupported custom field value type {type(value).__name__}")
 
 
 def as_datetime(value: dt.date) -> dt.datetime:

@@ -11,29 +11,18 @@ renderings are the same XML, and every request the tests send is validated again
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 from zeep.xsd import ComplexType
 
-from zns_sync.netsuite._convert import simple_value
+from zns_sync.netsuite._convert import CUSTOM_FIELD_KINDS, custom_field_kind, simple_value
 from zns_sync.netsuite._model import NsRecord, RecordRef
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSI_TYPE = f"{{{XSI}}}type"
-# The CustomFieldRef type of a custom field's value, by the value's Python type (as RecordBuilder chooses it).
-_CUSTOM_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (bool, "BooleanCustomFieldRef"),
-    (int, "LongCustomFieldRef"),
-    ((float, Decimal), "DoubleCustomFieldRef"),
-    (dt.date, "DateCustomFieldRef"),
-    (RecordRef, "SelectCustomFieldRef"),
-    (str, "StringCustomFieldRef"),
-)
 _Shape = tuple[dict[str, tuple[int, Any]], frozenset[str]]
 
 
@@ -57,10 +46,9 @@ class EnvelopeWriter:
         known = sorted({str(n) for n in namespaces} - {SOAP_ENV, XSI})
         self._nsmap = {"soap-env": SOAP_ENV, "xsi": XSI} | {f"ns{i}": uri for i, uri in enumerate(known)}
         self._prefixes = {uri: prefix for prefix, uri in self._nsmap.items()}
-        kinds = [kind for _, kind in _CUSTOM_KINDS] + ["MultiSelectCustomFieldRef"]
-        self._custom = {kind: core_type(kind) for kind in kinds}
+        self._custom = {kind: core_type(kind) for kind in CUSTOM_FIELD_KINDS}
         self._custom_values = {  # the simple type of each kind's value element
-            kind: dict(self._custom[kind].elements)["value"].type for kind in kinds if "Select" not in kind
+            kind: dict(self._custom[kind].elements)["value"].type for kind in CUSTOM_FIELD_KINDS if "Select" not in kind
         }
 
     def envelope(self, operation: str, passport: Mapping[str, Any], records: Sequence[NsRecord]) -> bytes:
@@ -171,16 +159,7 @@ class EnvelopeWriter:
             if value is None:
                 continue
             where = f"{path}.{script_id}"
-            kind = next((k for t, k in _CUSTOM_KINDS if isinstance(value, t)), None)
-            refs = (
-                isinstance(value, Sequence)
-                and not isinstance(value, str)
-                and all(isinstance(v, RecordRef) for v in value)
-            )
-            if refs:
-                kind = "MultiSelectCustomFieldRef"
-            if kind is None:
-                raise ValueError(f"{where}: unsupported custom field value type {type(value).__name__}")
+            kind = custom_field_kind(value, where)
             field = etree.SubElement(element, f"{{{self._core}}}customField", scriptId=str(script_id))
             field.set(XSI_TYPE, self._qualified(self._custom[kind].qname))
             tag = f"{{{self._core}}}value"
