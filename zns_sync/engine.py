@@ -447,8 +447,8 @@ class _Pass:
         concurrency = self.destination.window.limit
         completer = threading.Thread(target=self._complete_loop, name=f"complete-{self.flow.name}", daemon=True)
         completer.start()
-        # Twice as many workers as destination slots: while one wave of requests is on the wire (the window
-        # holds `concurrency` of them), the next wave is claimed and rendered, ready to go.
+        # SPARE workers beyond the destination's slots: while the window holds `concurrency` requests on the wire,
+        # the next chunks are claimed and rendered, ready when a slot frees.
         try:
             with ThreadPoolExecutor(concurrency + SPARE, thread_name_prefix=f"sync-{self.flow.name}") as pool:
                 self._run_chunks(pool, self._chunks(self._admitted(self._planned_slices())), concurrency + SPARE)

@@ -122,13 +122,7 @@ def canonical(body: bytes) -> Any:
 def zeep_rendering(client: NetSuiteClient, operation: str, records: list[NsRecord]) -> bytes:
     """What zeep's service proxy sends for these records: the reference."""
     wsdl = client._loaded()
-    objects = []
-    for record in records:
-        data: dict[str, Any] = dict(record.fields)
-        for key, value in (("externalId", record.external_id), ("internalId", record.internal_id)):
-            if value is not None:
-                data[key] = value
-        objects.append(wsdl.builder.build(client.record_type(record.record_type), data, record.record_type))
+    objects = [wsdl.builder.build(client.record_type(r.record_type), r.values(), r.record_type) for r in records]
     fields = {key: value for key, value in PASSPORT.items() if key not in ("signature", "algorithm")}
     passport = wsdl.passport_type(signature=wsdl.signature_type(PASSPORT["signature"], algorithm=ALGORITHM), **fields)
     service = wsdl.service

@@ -101,23 +101,11 @@ class RecordBuilder:
             if isinstance(value, Mapping):
                 value = value.get("recordRef", [])
             return xsd_type(recordRef=[self.record_ref(v, path) for v in value])
-        if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-            # a bare list for a sublist: the list's one repeated element (item, apply, addressbook ...)
-            elements, _ = self._shape(xsd_type)
-            repeated = [n for n, e in elements.items() if e.max_occurs != 1]
-            if len(repeated) != 1:
-                raise ValueError(f"{path}: give a mapping for {name}")
-            value = {repeated[0]: value}
-        if not isinstance(value, Mapping):
-            raise ValueError(f"{path}: expected a mapping for {name}, got {type(value).__name__}")
-        return self.build(xsd_type, value, path)
+        return self.build(xsd_type, complex_value(xsd_type, value, path), path)
 
     def record_ref(self, value: Any, path: str = "ref") -> Any:
         """A zeep RecordRef from a RecordRef (or an internalId string)."""
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            value = RecordRef(internal_id=str(value))
-        if not isinstance(value, RecordRef):
-            raise ValueError(f"{path}: expected a RecordRef, got {type(value).__name__}")
+        value = as_record_ref(value, path)
         return self.new(
             self._record_ref,
             {"name": value.name, "internalId": value.internal_id, "externalId": value.external_id, "type": value.type},
@@ -146,6 +134,29 @@ class RecordBuilder:
         elif kind == "MultiSelectCustomFieldRef":
             value = [self._list_ref(v) for v in value]
         return self.new(self._custom[kind], {"scriptId": script_id, "value": value})
+
+
+def as_record_ref(value: Any, path: str) -> RecordRef:
+    """A RecordRef field's value: a RecordRef, or an internalId; ValueError naming `path` else."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return RecordRef(internal_id=str(value))
+    if not isinstance(value, RecordRef):
+        raise ValueError(f"{path}: expected a RecordRef, got {type(value).__name__}")
+    return value
+
+
+def complex_value(xsd_type: Any, value: Any, path: str) -> Mapping[str, Any]:
+    """The mapping of a complex field's value: as given, or a bare list for a sublist's one repeated element (`item`,
+    `apply`, `addressbook` ...); ValueError naming `path` else."""
+    name = _local(xsd_type.qname)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        repeated = [n for n, e in xsd_type.elements if e.max_occurs != 1]
+        if len(repeated) != 1:
+            raise ValueError(f"{path}: give a mapping for {name}")
+        value = {repeated[0]: value}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{path}: expected a mapping for {name}, got {type(value).__name__}")
+    return value
 
 
 def custom_field_kind(value: Any, path: str) -> str:

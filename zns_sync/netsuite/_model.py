@@ -125,6 +125,11 @@ class NsRecord:
     external_id: str | None = None
     internal_id: str | None = None
 
+    def values(self) -> dict[str, Any]:
+        """The fields and the keys (`externalId`, `internalId` attributes), as the record's type names them."""
+        keys = {"externalId": self.external_id, "internalId": self.internal_id}
+        return {**self.fields, **{name: key for name, key in keys.items() if key is not None}}
+
 
 @dataclasses.dataclass(frozen=True)
 class WriteResult:

@@ -17,8 +17,14 @@ from typing import Any
 from lxml import etree
 from zeep.xsd import ComplexType
 
-from zns_sync.netsuite._convert import CUSTOM_FIELD_KINDS, custom_field_kind, simple_value
-from zns_sync.netsuite._model import NsRecord, RecordRef
+from zns_sync.netsuite._convert import (
+    CUSTOM_FIELD_KINDS,
+    as_record_ref,
+    complex_value,
+    custom_field_kind,
+    simple_value,
+)
+from zns_sync.netsuite._model import NsRecord
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -65,14 +71,9 @@ class EnvelopeWriter:
         call = etree.SubElement(etree.SubElement(root, f"{{{SOAP_ENV}}}Body"), f"{{{self._messages}}}{operation}")
         for record in records:
             xsd_type = self._record_type(record.record_type)
-            data: dict[str, Any] = dict(record.fields)
-            if record.external_id is not None:
-                data["externalId"] = record.external_id
-            if record.internal_id is not None:
-                data["internalId"] = record.internal_id
             element = etree.SubElement(call, f"{{{self._messages}}}record")
             element.set(XSI_TYPE, self._qualified(xsd_type.qname))
-            self._fill(element, xsd_type, data, record.record_type)
+            self._fill(element, xsd_type, record.values(), record.record_type)
         return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
     # -- records -----------------------------------------------------------------------------------------------
@@ -126,23 +127,11 @@ class EnvelopeWriter:
             for ref in refs:
                 self._ref(etree.SubElement(holder, f"{{{self._core}}}recordRef"), ref, path)
         else:
-            if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-                # a bare list for a sublist: the list's one repeated element (item, apply, addressbook ...)
-                elements, _ = self._shape(xsd_type)
-                repeated = [n for n, (_, e) in elements.items() if e.max_occurs != 1]
-                if len(repeated) != 1:
-                    raise ValueError(f"{path}: give a mapping for {name}")
-                value = {repeated[0]: value}
-            if not isinstance(value, Mapping):
-                raise ValueError(f"{path}: expected a mapping for {name}, got {type(value).__name__}")
-            self._fill(etree.SubElement(parent, tag), xsd_type, value, path)
+            self._fill(etree.SubElement(parent, tag), xsd_type, complex_value(xsd_type, value, path), path)
 
     def _ref(self, element: Any, value: Any, path: str, *, list_ref: bool = False) -> None:
         """A RecordRef's attributes (and name) on `element` (a ListOrRecordRef: no type)."""
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            value = RecordRef(internal_id=str(value))
-        if not isinstance(value, RecordRef):
-            raise ValueError(f"{path}: expected a RecordRef, got {type(value).__name__}")
+        value = as_record_ref(value, path)
         for attribute, given in (("internalId", value.internal_id), ("externalId", value.external_id)):
             if given is not None:
                 element.set(attribute, str(given))
