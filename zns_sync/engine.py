@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -80,6 +80,12 @@ READ_AHEAD = 4
 # Chunks a pass keeps in progress beyond the destination's window: claimed and rendered while the window's requests
 # are on the wire, ready when a slot frees. Each holds its plans, rendered records and request: memory, not speed.
 SPARE = 2
+# Records a pass holds at most while they wait for records of a type still on their way (`_Holds`): its reading
+# waits beyond. Each holds its source row (an invoice's: about 1.5 KB), so that memory stays flat in N.
+MAX_HELD = 4000
+# How long a pass waits for more held records to be released once one is: a completion's batch releases those
+# waiting for its records together, and they are looked up and planned together.
+GATHER_SECONDS = 0.05
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a first run with new_and_modified reads every synced record (4.1)
 WATERMARK_MARGIN = dt.timedelta(minutes=10)  # the overlap of two runs' modified passes (Engine._modified)
 VERBS = {Action.CREATING: "create", Action.UPDATING: "update", Action.LINKING: "link"}
@@ -270,24 +276,58 @@ class Engine:
         return SOURCES[flow.source](flow, self.context)
 
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
-        """The passes of each type (`_passes`), in the documented order; those of types whose records do not depend
-        on each other (`Flow.depends_on`) run at the same time, sharing the destinations' windows (a dry run: one
-        after the other, so that its previews come in order)."""
+        """The passes of each type (`_passes`), in the documented order: a type's start once those of every type
+        before it have ended, except that types whose records do not depend on each other run at the same time
+        (`stages`), sharing the destinations' windows, and that a type waits for the types it waits for record by
+        record (`Flow.waits_for`) only until their first pass has selected every record (`_Running`). A dry run:
+        one after the other, so that its previews come in order. The first pass's error is raised; the types after
+        it do not start."""
         mode = DRY_RUN if dry_run else RUN
-        names = ordered(types)
-        flows = [self.flow(name) for name in names]
+        flows = [self.flow(name) for name in ordered(types)]
         self._warm_names(flows)
-        counts: dict[str, Counts] = {}
-        for stage in [[flow] for flow in flows] if dry_run else stages(flows):
-            if len(stage) == 1:
-                counts[stage[0].name] = self._passes(stage[0], mode, limit)
-                continue
-            with ThreadPoolExecutor(len(stage), thread_name_prefix="pass") as passes:
-                futures = [passes.submit(self._passes, flow, mode, limit) for flow in stage]
-                wait(futures)
-            for flow, future in zip(stage, futures, strict=True):
-                counts[flow.name] = future.result()  # the first pass's error, if any, is raised
-        return {name: counts[name] for name in names}
+        if dry_run:
+            return {flow.name: self._passes(flow, mode, limit) for flow in flows}
+        runs = {flow.name: _Running(any(_waits(other, flow) for other in flows)) for flow in flows}
+        gates: dict[str, list[tuple[_Running, threading.Event]]] = {}
+        waits: dict[str, dict[str, _Running]] = {}
+        earlier: list[Flow] = []
+        for stage in stages(flows):
+            for flow in stage:
+                gates[flow.name] = [
+                    (runs[e.name], runs[e.name].selected if _waits(flow, e) else runs[e.name].ended) for e in earlier
+                ]
+                waits[flow.name] = {e.name: runs[e.name] for e in earlier if _waits(flow, e)}
+            earlier += stage
+        with ThreadPoolExecutor(max(1, len(flows)), thread_name_prefix="pass") as passes:
+            futures = [
+                passes.submit(self._gated, flow, mode, limit, runs[flow.name], gates[flow.name], waits[flow.name])
+                for flow in flows
+            ]
+            wait(futures)
+        return {flow.name: future.result() for flow, future in zip(flows, futures, strict=True)}
+
+    def _gated(
+        self,
+        flow: Flow,
+        mode: Mode,
+        limit: int | None,
+        running: _Running,
+        gate: Sequence[tuple[_Running, threading.Event]],
+        waits: Mapping[str, _Running],
+    ) -> Counts:
+        """A type's passes once its gate opens (`run`); none when a type before it failed."""
+        try:
+            for before, event in gate:
+                event.wait()
+                if before.failed:
+                    raise _NotRun(flow.name)
+            return self._passes(flow, mode, limit, running, waits)
+        except BaseException:
+            running.failed = True
+            raise
+        finally:
+            running.release()
+            running.ended.set()
 
     def _warm_names(self, flows: Sequence[Flow]) -> None:
         """Start reading the NetSuite lists and default names the flows need, while their first pages are read."""
@@ -296,10 +336,18 @@ class Engine:
         defaults = [(listed, name) for _, name, listed in default_names(self.settings)] if to_netsuite else []
         self.context.names.warm(lists, defaults)
 
-    def _passes(self, flow: Flow, mode: Mode, limit: int | None) -> Counts:
+    def _passes(
+        self,
+        flow: Flow,
+        mode: Mode,
+        limit: int | None,
+        running: _Running | None = None,
+        waits: Mapping[str, _Running] | None = None,
+    ) -> Counts:
         """A type's pass, and for master data with sync.new_and_modified a second pass over its synced records
-        modified since the last run."""
-        counts = _Pass(self, flow, mode, limit).execute().counts
+        modified since the last run. The first pass tells `running` what it selects and completes, and its records
+        wait for those of `waits` (`run`)."""
+        counts = _Pass(self, flow, mode, limit, running=running, waits=waits).execute().counts
         if flow.modified_field is not None:
             modified = self._modified(flow, mode, limit)
             if modified is not None:
@@ -393,6 +441,155 @@ def ordered(types: Sequence[str]) -> list[str]:
     return [name for name in TYPES if name in types]
 
 
+def _waits(flow: Flow, other: Flow) -> bool:
+    """`flow`'s records wait for `other`'s one by one in a run (`Flow.waits_for`): only a type read from the same
+    system, whose record ids are the ones `flow`'s dependencies name."""
+    return other.name in flow.waits_for and other.source == flow.source
+
+
+class _NotRun(Exception):
+    """A type's passes did not start: a type before it failed (whose error the run raises first)."""
+
+
+# The states of a record of another type a held record waits for (`_Running.state`).
+ON_ITS_WAY, DONE, ABSENT = "on its way", "done", "absent"
+
+
+class _Running:
+    """A type's passes in a run, as the types after it see them (`Engine.run`): whether its first pass has selected
+    every record and whether its passes have ended; and, `tracked` when a type waits for its records one by one
+    (`Flow.waits_for`), which records its first pass planned and which of them have no final word yet."""
+
+    def __init__(self, tracked: bool) -> None:
+        self.tracked = tracked
+        self.selected = threading.Event()
+        self.ended = threading.Event()
+        self.failed = False
+        self._lock = threading.Lock()
+        self._planned: set[str] = set()
+        self._on_its_way: dict[str, list[Callable[[], None]]] = {}  # planned, no final word yet -> who waits for it
+
+    def planned(self, source_ids: Iterable[str]) -> None:
+        if self.tracked:
+            with self._lock:
+                for source_id in source_ids:
+                    self._planned.add(source_id)
+                    self._on_its_way.setdefault(source_id, [])
+
+    def finished(self, source_ids: Iterable[str]) -> None:
+        """These records' final word is written (in the source, where it is a status): those waiting go on."""
+        if self.tracked:
+            with self._lock:
+                waiting = [call for i in source_ids for call in self._on_its_way.pop(i, [])]
+            for call in waiting:
+                call()
+
+    def release(self) -> None:
+        """The first pass has ended (or failed): nothing more is on its way."""
+        self.selected.set()
+        with self._lock:
+            waiting = [call for calls in self._on_its_way.values() for call in calls]
+            self._on_its_way.clear()
+        for call in waiting:
+            call()
+
+    def state(self, source_id: str, then: Callable[[], None]) -> str:
+        """ON_ITS_WAY (and `then` is called once it is done), DONE (it had its final word), or ABSENT (not selected
+        by this run)."""
+        with self._lock:
+            if source_id in self._on_its_way:
+                self._on_its_way[source_id].append(then)
+                return ON_ITS_WAY
+            return DONE if source_id in self._planned else ABSENT
+
+
+class _Holds:
+    """A pass's records blocked on records of a type still on their way in this run (`Flow.waits_for`): held
+    until those are done, then planned again with fresh lookups; planned as they stand when those are not in this
+    run, or once planned again."""
+
+    def __init__(self, waits: Mapping[str, _Running]) -> None:
+        self._waits = waits
+        self._changed = threading.Condition()
+        self._held: dict[str, list[Any]] = {}  # record id -> [row, what it still waits for]
+        self._ready: list[dict[str, Any]] = []
+        self._again: set[str] = set()  # held once already: planned as they stand unless still waiting
+        self._handed = 0  # slices handed to the planner
+        self._planned = 0  # of which it has planned (and held what it holds)
+        self._closed = False
+
+    def __len__(self) -> int:
+        with self._changed:
+            return len(self._held) + len(self._ready)
+
+    def hold(self, row: dict[str, Any], waits_on: Sequence[tuple[str, str]]) -> bool:
+        """Whether the blocked record is held (else it is refused as it stands)."""
+        source_id = str(row["Id"])
+        again = source_id in self._again
+        with self._changed:
+            self._held[source_id] = [row, 1]  # 1: until every wait is registered
+        states = []
+        for kind, key in waits_on:
+            if kind not in self._waits:
+                continue
+            with self._changed:
+                self._held[source_id][1] += 1  # before it is registered: its record may be done at once
+            states.append(self._waits[kind].state(key, lambda: self._arrived(source_id)))
+            if states[-1] != ON_ITS_WAY:
+                self._arrived(source_id)
+        if ON_ITS_WAY not in states and (again or DONE not in states):
+            with self._changed:
+                del self._held[source_id]
+            self._again.discard(source_id)
+            return False
+        self._again.add(source_id)
+        self._arrived(source_id)
+        return True
+
+    def _arrived(self, source_id: str) -> None:
+        with self._changed:
+            entry = self._held[source_id]
+            entry[1] -= 1
+            if not entry[1]:
+                del self._held[source_id]
+                self._ready.append(entry[0])
+                self._changed.notify_all()
+
+    def slice_planned(self) -> None:
+        with self._changed:
+            self._planned += 1
+            self._changed.notify_all()
+
+    def released(self, *, wait: bool, gather: int) -> list[dict[str, Any]]:
+        """The records whose waits are over, handed to the planner as a slice or more; with `wait`, at least one
+        unless none is held once the planner has planned every slice handed to it, and once one is, those arriving
+        within GATHER_SECONDS more, up to `gather` (a completion's records release theirs together)."""
+        with self._changed:
+            if wait:
+                self._changed.wait_for(lambda: self._ready or self._closed or self._idle)
+                deadline = time.monotonic() + GATHER_SECONDS
+                while self._held and len(self._ready) < gather and (left := deadline - time.monotonic()) > 0:
+                    self._changed.wait(left)
+            ready, self._ready = ([], []) if self._closed else (self._ready, [])
+            return ready
+
+    @property
+    def _idle(self) -> bool:
+        """Nothing held, and nothing handed to the planner that it may still hold."""
+        return not self._held and self._planned == self._handed
+
+    def handed(self, slices: int) -> None:
+        """Slices handed to the planner, which says when it has planned each (`slice_planned`)."""
+        with self._changed:
+            self._handed += slices
+
+    def close(self) -> None:
+        """The pass is over (or failed): nothing more is released."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
 def stages(flows: Sequence[Flow]) -> list[list[Flow]]:
     """Flows in run order, grouped into stages that run at the same time: a flow joins the stage before it when it
     depends on none of that stage's flows (`depends_on`; None: on every flow before it)."""
@@ -419,6 +616,8 @@ class _Pass:
         *,
         pages: Iterable[list[dict[str, Any]]] | None = None,  # records read already, else the source's
         observer: Observer | None = None,
+        running: _Running | None = None,  # told what this pass plans and completes (`Engine.run`)
+        waits: Mapping[str, _Running] | None = None,  # the types whose records this pass's wait for one by one
     ) -> None:
         self.engine = engine
         self.flow = flow
@@ -439,6 +638,8 @@ class _Pass:
         self._plans = 0  # of which went on to be written (not refused, not excluded)
         self._groups: set[str] = set()  # groups with a plan in this round
         self._deferred: list[Plan] = []  # plans whose group already writes in this round
+        self.running = running
+        self._holds = _Holds(waits) if waits else None
 
     # -- the pass -------------------------------------------------------------------------------------
     def execute(self) -> PassResult:
@@ -461,6 +662,10 @@ class _Pass:
             completer.join()
             self._writers.shutdown()
             self._claimers.shutdown()
+            if self.running is not None:
+                self.running.release()
+            if self._holds is not None:
+                self._holds.close()
             self.counts.seconds = time.monotonic() - start
         self._raise_fatal()
         return self.result
@@ -488,8 +693,11 @@ class _Pass:
             self._fatal = self._fatal or exc
 
     def _slices(self) -> Iterator[list[dict[str, Any]]]:
-        """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them)."""
+        """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them); then,
+        with records held (`_Holds`), those released: between slices, and once the source is read until none is
+        held (the reading waits while MAX_HELD are)."""
         size = self.destination.create_batch
+        holds = self._holds
         taken = 0
         for page in self.pages if self.pages is not None else self.source.pages(self.mode.scope):
             self._raise_fatal()
@@ -497,53 +705,89 @@ class _Pass:
                 page = page[: max(0, self.limit - taken)]
                 taken += len(page)
             for start in range(0, len(page), size):
+                if holds is None:
+                    yield page[start : start + size]
+                    continue
+                holds.handed(1)
                 yield page[start : start + size]
+                while ready := holds.released(wait=len(holds) >= MAX_HELD, gather=size):
+                    yield from self._handed(holds, ready)
             if self.limit is not None and taken >= self.limit:
-                return
+                break
+        while holds is not None and (ready := holds.released(wait=True, gather=size)):
+            yield from self._handed(holds, ready)
+
+    def _handed(self, holds: _Holds, rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        """Released records, in write-sized slices, handed to the planner (`_slices`)."""
+        self._raise_fatal()
+        slices = _batched(rows, self.destination.create_batch)
+        holds.handed(len(slices))
+        yield from slices
 
     def _planned_slices(self) -> Iterator[list[Plan]]:
         """Validated plans a slice at a time, so destination work starts after one slice, not one page.
 
         A slice is one `select_in` query's worth of ids, so planning by slice costs no extra source calls. The next
         slice is read and looked up (`Flow.lookups`) on a thread of its own while this one is planned. Refusals and
-        exclusions are recorded on the way.
+        exclusions are recorded on the way. Once every slice is planned, the pass has selected every record (its
+        `running` says so).
         """
         waited = time.monotonic()
         for rows, page in _read_ahead(self._slices(), self.flow.lookups, READ_AHEAD):
-            began = time.monotonic()
-            self._rows += len(rows)
-            plans: list[Plan] = []
-            refusals: list[Attempt] = []
-            for item in self.flow.plan_page(rows, page):
-                if isinstance(item, Excluded):
-                    self._count("excluded")
-                    self._preview(item.source_id, item.number, "excluded", None, item.reason)
-                    continue
-                self._count("selected")
-                if isinstance(item, Refusal):
-                    self._count(item.outcome)
-                    action = "skip" if item.outcome == "skipped" else "blocked"
-                    before = item.status_before.text
-                    self._preview(item.source_id, item.number, action, before, item.reason)
-                    refusals.append(
-                        Attempt(
-                            self.flow.name, item.source_id, "validate", item.outcome, before, before, None, item.reason,
-                            item.number,
-                        )
-                    )  # fmt: skip
-                else:
-                    plans.append(item)
-            self._plans += len(plans)
-            if not self.mode.dry:
-                self.engine.journal.record(refusals)
-            self.observer.advanced(self.flow.name, len(refusals))
-            log.debug(
-                "%s: %d records read and looked up (waited %.2f s), planned in %.2f s",
-                self.flow.name, len(rows), began - waited, time.monotonic() - began,
-            )  # fmt: skip
-            if plans:
-                yield plans
+            yield from self._planned(rows, page, waited)
             waited = time.monotonic()
+        if self.running is not None:
+            self.running.selected.set()
+
+    def _planned(self, rows: list[dict[str, Any]], page: Any, waited: float) -> Iterator[list[Plan]]:
+        """One slice's plans (`_planned_slices`), after its lookups, which the pass waited for since `waited`."""
+        began = time.monotonic()
+        by_id = {str(row["Id"]): row for row in rows} if self._holds is not None else {}
+        plans: list[Plan] = []
+        refusals: list[Attempt] = []
+        held = 0
+        for item in self.flow.plan_page(rows, page):
+            if isinstance(item, Refusal) and self._held(item, by_id):
+                held += 1
+                continue
+            if isinstance(item, Excluded):
+                self._count("excluded")
+                self._preview(item.source_id, item.number, "excluded", None, item.reason)
+                continue
+            self._count("selected")
+            if isinstance(item, Refusal):
+                self._count(item.outcome)
+                action = "skip" if item.outcome == "skipped" else "blocked"
+                before = item.status_before.text
+                self._preview(item.source_id, item.number, action, before, item.reason)
+                refusals.append(
+                    Attempt(
+                        self.flow.name, item.source_id, "validate", item.outcome, before, before, None, item.reason,
+                        item.number,
+                    )
+                )  # fmt: skip
+            else:
+                plans.append(item)
+        if self._holds is not None:
+            self._holds.slice_planned()
+        self._rows += len(rows) - held
+        self._plans += len(plans)
+        if self.running is not None:
+            self.running.planned(plan.source_id for plan in plans)
+        if not self.mode.dry:
+            self.engine.journal.record(refusals)
+        self.observer.advanced(self.flow.name, len(refusals))
+        log.debug(
+            "%s: %d records read and looked up (waited %.2f s), planned in %.2f s%s",
+            self.flow.name, len(rows), began - waited, time.monotonic() - began, f", {held} held" if held else "",
+        )  # fmt: skip
+        if plans:
+            yield plans
+
+    def _held(self, refusal: Refusal, rows: Mapping[str, dict[str, Any]]) -> bool:
+        """The record is blocked on records of another type still on their way in this run: held (`_Holds`)."""
+        holds = self._holds
+        return bool(refusal.waits_on) and holds is not None and holds.hold(rows[refusal.source_id], refusal.waits_on)
 
     def _admitted(self, slices: Iterable[list[Plan]]) -> Iterator[list[Plan]]:
         """Plans whose group writes nothing else in this round; the others wait for the next round."""
@@ -741,6 +985,8 @@ class _Pass:
                     )
                 )
         self.engine.journal.record(refused)
+        if self.running is not None:
+            self.running.finished(attempt.source_id for attempt in refused)
         return claimed
 
     # -- write -----------------------------------------------------------------------------------------
@@ -927,6 +1173,8 @@ class _Pass:
                 )
             )
         self.engine.journal.record(attempts)
+        if self.running is not None:
+            self.running.finished(done.source_id for done in batch)
         self.observer.advanced(self.flow.name, len(batch))
 
     # -- bookkeeping -----------------------------------------------------------------------------------

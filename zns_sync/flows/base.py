@@ -170,6 +170,7 @@ class Problem:
 
     outcome: str  # "blocked" or "skipped"
     reason: str
+    waits_on: tuple[tuple[str, str], ...] = ()  # blocked: the (type, source id) of each dependency not synced
 
 
 def blocked(reason: str) -> Problem:
@@ -244,6 +245,7 @@ class Refusal:
     outcome: str
     reason: str
     number: str | None = None
+    waits_on: tuple[tuple[str, str], ...] = ()  # blocked: the (type, source id) of each dependency not synced
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,11 @@ class Flow(ABC):
     # The types whose records must be synced before this type's (reference 2.3): a run writes this type's records
     # while those of the types before it that it does not name still sync. None: every type before it in the order.
     depends_on: ClassVar[tuple[str, ...] | None] = None
+    # Of those, the types whose records this type's wait for one by one in a run: its pass starts once theirs have
+    # selected every record, and a record blocked on one of theirs still on its way (a `Dependency` of that type)
+    # is planned again once that one's final word is written back, instead of waiting for the next run (engine.run).
+    # Only for a flow whose every dependency on those types is a `Dependency` its `dependencies` name.
+    waits_for: ClassVar[tuple[str, ...]] = ()
     source: ClassVar[str] = "zuora"  # how source records are read and their statuses written (engine.SOURCES)
     destination: ClassVar[str] = "netsuite"  # where the records go (Engine.destinations)
     # NetSuite lists read whole that the flow's lookups use (currencies, terms ...): a run reads them as it starts.
@@ -479,8 +486,11 @@ class Flow(ABC):
 
     def problem(self, row: Mapping[str, Any], page: Any) -> Problem | None:
         """Why a selected record cannot sync now: a dependency not synced (blocked), else its own data."""
-        unsynced = next((d for d in self.dependencies(row, page) if not d.synced), None)
-        return unsynced.problem if unsynced is not None else self.validate(row, page)
+        unsynced = [d for d in self.dependencies(row, page) if not d.synced]
+        if not unsynced:
+            return self.validate(row, page)
+        waits_on = tuple((d.type, d.source_id) for d in unsynced if d.type is not None)
+        return replace(unsynced[0].problem, waits_on=waits_on)
 
     # -- custom field sync (reference 4.18) ----------------------------------------------------------------------
     def custom_field_values(self, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -581,7 +591,7 @@ class Flow(ABC):
             return Excluded(row["Id"], reason, number)
         problem = self.problem(row, page)
         if problem is not None:
-            return Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number)
+            return Refusal(row["Id"], self.status_of(row), problem.outcome, problem.reason, number, problem.waits_on)
         if self.modified(row):
             writes = tuple(self.changes(row, page))
             if not writes:

@@ -69,6 +69,7 @@ class InvoiceFlow(BillingFlow):
     )  # fmt: skip
     steps: ClassVar[tuple[Step, ...]] = (CREATING_INVOICE, CREATING_CREDIT_MEMO)
     takes_custom_fields = True  # reference 4.18
+    waits_for = ("customer", "item")  # its account and its lines' product charges (`dependencies`)
 
     def lookups(self, rows: Sequence[dict[str, Any]]) -> InvoicePage:
         ctx = self.context
