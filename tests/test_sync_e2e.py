@@ -7,15 +7,21 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from checks import assert_consistent, engine, netsuite_records, problems, statuses, zns
 from conftest import validated
 
+from zns_sync import engine as engine_module
 from zns_sync.engine import MIN_CHUNK, ordered, stages
 from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
+from zns_sync.sandbox.netsuite_store import RecordError
+
+COMPLETE = "Sync Complete"
+ZUORA_TYPES = ("Account", "ProductRatePlanCharge", "Invoice")
 
 
 def test_tenant_syncs_in_one_run_and_a_second_run_selects_nothing(box: Sandbox, config: Path, tmp_path: Path) -> None:
@@ -240,6 +246,80 @@ def test_independent_passes_run_together_within_one_netsuite_window(box: Sandbox
         assert e.window.throttles == 0
     assert box.netsuite.counters["max_in_flight"] <= 2
     assert_consistent(box)
+
+
+def _refuse_one_customer(box: Sandbox, account_id: str) -> None:
+    """NetSuite refuses the customer of this Zuora account (a per-record error; nothing is written)."""
+    add = box.netsuite.store.add
+
+    def refusing(record_type: str, data: dict[str, Any]) -> Any:
+        if record_type == "Customer" and str(data.get("externalId", "")).endswith(account_id):
+            raise RecordError("INVALID_FLD_VALUE", "refused by the test")
+        return add(record_type, data)
+
+    box.netsuite.store.add = refusing  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("held", [engine_module.MAX_HELD, 7], ids=["held-freely", "held-at-most-7"])
+def test_an_invoice_waits_for_its_own_customer_and_items_not_for_their_whole_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: int
+) -> None:
+    """An invoice goes to NetSuite as soon as its account and its lines' product charges are Sync Complete in Zuora,
+    while the customer pass's other records are still on their way (Flow.waits_for), and never before (reference
+    2.3). One run ends as a run of customers and items followed by a run of invoices ends, record by record; an
+    invoice whose customer NetSuite refuses is blocked, not lost. With few records held at once, the reading of
+    invoices waits for them, and the outcome is the same. (The items are synced first, and the invoices' NetSuite
+    names looked up: behind the customers' requests, those lookups would end when the customers are nearly done.)"""
+    monkeypatch.setattr(engine_module, "MAX_HELD", held)
+    tenant = {"invoices": 300, "seed": 5}
+    with Sandbox(**tenant) as twin, engine(twin, tmp_path / "twin", concurrency=2, batch_size=10) as e:
+        refused = next(a["Id"] for a in twin.zuora.store.all("Account") if a.get("AccountNumber"))
+        _refuse_one_customer(twin, refused)
+        e.run(["item"])
+        e.run(["customer"])
+        e.run(["invoice"])
+        expected = {t: {r["Id"]: r.get("IntegrationStatus__NS") for r in twin.zuora.store.all(t)} for t in ZUORA_TYPES}
+    with validated(Sandbox(**tenant)) as box, engine(box, tmp_path / "state", concurrency=2, batch_size=10) as e:
+        _refuse_one_customer(box, refused)
+        e.run(["item"])  # (an invoice waits for its items too, but the item pass selects its few records late)
+        e.run(["invoice"], dry_run=True)  # the NetSuite names they need, looked up (behind the customers: late)
+        box.netsuite.faults.latency_per_record = 0.06  # the customers' requests take a while: invoices go meanwhile
+        zuora = box.zuora.store
+        written: list[tuple[bool, bool, frozenset[str]]] = []  # per invoice: account complete, items, accounts done
+        add = box.netsuite.store.add
+
+        def watched(record_type: str, data: dict[str, Any]) -> Any:
+            if record_type == "Invoice":
+                box.netsuite.faults.latency_per_record = 0.0  # (the invoices' requests: quick, the test short)
+                invoice = zuora.get("Invoice", str(data["externalId"]).rsplit("-", 1)[1]) or {}
+                account = zuora.get("Account", str(invoice.get("AccountId"))) or {}
+                lines = [
+                    line["item"]["internalId"]
+                    for line in data["itemList"]["item"]
+                    if line["customFieldList"]["custcolzuoratype"] == "Charge"  # not a tax line's tax item
+                ]
+                charges = {c.get("IntegrationId__NS"): c for c in zuora.all("ProductRatePlanCharge")}
+                charged = [charges.get(i) or {} for i in lines]  # the charge whose item it is, as Zuora holds it
+                done = frozenset(a["Id"] for a in zuora.all("Account") if a.get("IntegrationStatus__NS") == COMPLETE)
+                written.append(
+                    (
+                        account.get("IntegrationStatus__NS") == COMPLETE,
+                        all(c.get("IntegrationStatus__NS") == COMPLETE for c in charged),
+                        done,
+                    )
+                )
+            return add(record_type, data)
+
+        box.netsuite.store.add = watched  # type: ignore[method-assign]
+        counts = e.run(["customer", "invoice"])
+        found = {t: {r["Id"]: r.get("IntegrationStatus__NS") for r in zuora.all(t)} for t in ZUORA_TYPES}
+        synced = {a["Id"] for a in zuora.all("Account") if a.get("IntegrationStatus__NS") == COMPLETE}
+    assert counts["invoice"].created > 100 and counts["invoice"].blocked
+    assert found == expected
+    assert expected["Account"][refused] == "Error Creating Customer"
+    assert all(account and items for account, items, _ in written)  # never before its parents
+    if held > 7:  # (held at most 7, the invoices' reading waits for the customers' pass)
+        assert any(done < synced for _, _, done in written)  # written while customers were still on their way
 
 
 def test_a_pass_shares_its_records_evenly_over_the_window(tmp_path: Path) -> None:

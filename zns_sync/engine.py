@@ -827,8 +827,9 @@ class _Pass:
                         break
                     size = batch
                 else:
-                    if left is None or left * batch < expected:  # (re)counted in whole waves
-                        left = min(slots * -(-expected // (slots * batch)), max(1, round(expected / MIN_CHUNK)))
+                    if left is None or left * batch < expected:  # (re)counted in whole waves, a request a chunk
+                        fewest = -(-expected // batch)
+                        left = max(fewest, min(slots * -(-fewest // slots), round(expected / MIN_CHUNK)))
                     size = -(-expected // left)
                     if len(pending) < size:
                         break
