@@ -4,7 +4,10 @@ and clients against both emulators, every NetSuite request checked against the r
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import yaml
 from checks import custom, netsuite_records, zns
 
 from zns_sync.config import NetSuiteFields
+from zns_sync.destinations import Window
 from zns_sync.errors import UntrustedResponseError
 from zns_sync.flows.names import CLASS, CURRENCY, DEPARTMENT, INCOME_ACCOUNT, NamesPending, NetSuiteNames
 from zns_sync.journal import Journal
@@ -404,6 +408,45 @@ def test_a_records_new_names_are_looked_up_together_and_a_failed_lookup_is_asked
             assert names.id(DEPARTMENT, "Sales : EMEA") == box.reference["departments"]["Sales : EMEA"]
         finally:
             names.close()
+
+
+class _Entries(Window):
+    """The NetSuite window, telling in which order the requests got a slot (by their threads' names)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.order: list[str] = []
+
+    def __enter__(self) -> Window:
+        entered = super().__enter__()
+        self.order.append(threading.current_thread().name)
+        return entered
+
+
+def test_a_name_lookup_goes_before_the_writes_waiting_for_a_netsuite_slot(box: Sandbox, tmp_path: Path) -> None:
+    """The planning of a page waits for its NetSuite names, while a write waiting for a slot has its records ready:
+    a lookup asked while writes wait gets the next free slot (`Window.urgent`)."""
+    settings = box.settings(tmp_path)
+    window = _Entries(1)
+    with NetSuiteClient(settings.netsuite, cache_dir=tmp_path, gate=window) as client:
+        names = NetSuiteNames(client)
+        client.get_all("currency")  # the WSDL loaded
+        box.netsuite.faults.latency_per_request = 0.3
+        window.order.clear()
+        income = RecordRef(internal_id=box.reference["accounts"]["Revenue : Services"])
+        item = {"itemId": "urgent-test", "incomeAccount": income}
+        try:
+            with ThreadPoolExecutor(2, thread_name_prefix="write") as writers:
+                first = writers.submit(client.add, NsRecord("ServiceSaleItem", item))
+                time.sleep(0.1)  # on the wire
+                second = writers.submit(client.add, NsRecord("ServiceSaleItem", dict(item, itemId="urgent-test-2")))
+                time.sleep(0.1)  # waiting for the slot
+                department = names.id(DEPARTMENT, "Sales : EMEA")
+                assert first.result().success and second.result().success
+        finally:
+            names.close()
+    assert department == box.reference["departments"]["Sales : EMEA"]
+    assert [thread.split("_")[0] for thread in window.order] == ["write", "netsuite-names", "write"]
 
 
 def test_check_warns_of_default_names_that_match_nothing(box: Sandbox, config: Path) -> None:

@@ -7,6 +7,7 @@ concurrency `Window`. The engine knows nothing else about it (docs/architecture.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -44,22 +45,43 @@ class Outcome:
 
 
 class Window:
-    """How many requests may be in flight: halves on a concurrency fault, grows back by one slowly."""
+    """How many requests may be in flight: halves on a concurrency fault, grows back by one slowly. A request made
+    inside `urgent()` (on the same thread) goes before the others waiting for a slot."""
 
     def __init__(self, limit: int, grow_after: int = 8) -> None:
         self.limit = limit
         self.size = limit
         self._in_flight = 0
+        self._urgent = 0  # urgent requests waiting for a slot
         self._successes = 0
         self._grow_after = grow_after
         self._cond = threading.Condition()
+        self._local = threading.local()
         self.peak = 0
         self.throttles = 0
 
+    @contextlib.contextmanager
+    def urgent(self) -> Iterator[None]:
+        """This thread's requests go first: what they answer holds up work that is not on the wire yet (NetSuite
+        names a page's planning waits for), while a write waiting for a slot has its records ready."""
+        before = getattr(self._local, "urgent", False)
+        self._local.urgent = True
+        try:
+            yield
+        finally:
+            self._local.urgent = before
+
     def __enter__(self) -> Window:
+        urgent = getattr(self._local, "urgent", False)
         with self._cond:
-            while self._in_flight >= self.size:
-                self._cond.wait()
+            self._urgent += int(urgent)
+            try:
+                while self._in_flight >= self.size or (self._urgent and not urgent):
+                    self._cond.wait()
+            finally:
+                if urgent:
+                    self._urgent -= 1
+                    self._cond.notify_all()  # those it held back may go, if a slot is left
             self._in_flight += 1
             self.peak = max(self.peak, self._in_flight)
         return self

@@ -72,8 +72,9 @@ class NetSuiteNames:
     """The internalIds of NetSuite records by name, looked up once a run; thread-safe.
 
     Each list read whole and each name searched is one lookup, whoever asks first, run on the names' own threads
-    (the client's window keeps NetSuite's requests within `netsuite.concurrency`); whoever asks again waits for
-    that answer. A lookup that fails is forgotten, so the next question asks again.
+    (the client's window keeps NetSuite's requests within `netsuite.concurrency`, and lets them go before the writes
+    waiting for a slot: the planning of a page waits for them); whoever asks again waits for that answer. A lookup
+    that fails is forgotten, so the next question asks again.
     """
 
     def __init__(self, client: NetSuiteClient) -> None:
@@ -163,7 +164,8 @@ class NetSuiteNames:
 
     def _read(self, listed: NetSuiteList, _: str) -> dict[str, str]:
         log.debug("NetSuite names: reading the %s list", listed.label)
-        rows = self._client.get_all(listed.kind)
+        with self._client.urgent():  # planning waits for it: before the writes waiting for a slot
+            rows = self._client.get_all(listed.kind)
         return {str(row[listed.field]): str(row["internalId"]) for row in rows if row.get(listed.field) is not None}
 
     def _search(self, listed: NetSuiteList, name: str) -> str | None:
@@ -171,5 +173,6 @@ class NetSuiteNames:
         criteria: dict[str, object] = {listed.field: {"operator": "is", "searchValue": name}}
         if listed.types:
             criteria["type"] = {"operator": "anyOf", "searchValue": list(listed.types)}
-        hit = next(iter(self._client.search(listed.kind, criteria=criteria)), None)
+        with self._client.urgent():
+            hit = next(iter(self._client.search(listed.kind, criteria=criteria)), None)
         return str(hit["internalId"]) if hit is not None else None

@@ -132,6 +132,7 @@ class NetSuiteClient:
         backoff_cap: float = 30.0,
     ) -> None:
         self._settings = settings
+        self._gate: AbstractContextManager[Any] = gate or contextlib.nullcontext()
         # The key and token ids are not config Secrets, but they must not show up in (zeep's debug) logs either.
         register_secret(settings.consumer_key)
         register_secret(settings.token_id)
@@ -150,7 +151,7 @@ class NetSuiteClient:
         session.mount("https://", adapter)
         self._session = session
         transport = _GatedTransport(
-            gate or contextlib.nullcontext(),
+            self._gate,
             session=session,
             cache=make_cache(cache_dir),
             timeout=settings.wsdl_timeout_seconds,
@@ -221,6 +222,12 @@ class NetSuiteClient:
     def record_type(self, type_name: str) -> Any:
         """The zeep type of a SuiteTalk record or search type name (Customer, Invoice, ItemSearchBasic …)."""
         return self.get_type(_record_area(type_name), type_name)
+
+    def urgent(self) -> AbstractContextManager[Any]:
+        """This thread's requests inside go before others waiting for the gate, where the gate can tell (`urgent()`
+        of destinations.Window): lookups that work not yet on the wire waits for."""
+        urgent = getattr(self._gate, "urgent", None)
+        return urgent() if callable(urgent) else contextlib.nullcontext()
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
