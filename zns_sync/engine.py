@@ -517,6 +517,7 @@ class _Holds:
         self._handed = 0  # slices handed to the planner
         self._planned = 0  # of which it has planned (and held what it holds)
         self._closed = False
+        self._outstanding: set[str] = set()  # held and not planned again since
 
     def __len__(self) -> int:
         with self._changed:
@@ -543,6 +544,8 @@ class _Holds:
             self._again.discard(source_id)
             return False
         self._again.add(source_id)
+        with self._changed:
+            self._outstanding.add(source_id)
         self._arrived(source_id)
         return True
 
@@ -555,9 +558,17 @@ class _Holds:
                 self._ready.append(entry[0])
                 self._changed.notify_all()
 
-    def slice_planned(self) -> None:
+    @property
+    def outstanding(self) -> int:
+        """Records held and not planned since (held, released, or on their way to the planner)."""
+        with self._changed:
+            return len(self._outstanding)
+
+    def slice_planned(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """The planner has planned these rows (and held again those it holds)."""
         with self._changed:
             self._planned += 1
+            self._outstanding -= {str(row["Id"]) for row in rows} - self._held.keys()
             self._changed.notify_all()
 
     def released(self, *, wait: bool, gather: int) -> list[dict[str, Any]]:
@@ -769,7 +780,7 @@ class _Pass:
             else:
                 plans.append(item)
         if self._holds is not None:
-            self._holds.slice_planned()
+            self._holds.slice_planned(rows)
         self._rows += len(rows) - held
         self._plans += len(plans)
         if self.running is not None:
@@ -846,7 +857,10 @@ class _Pass:
             return None
         if self.limit is not None:
             expected = min(expected, self.limit)
-        to_plan = max(0, expected - self._rows) * self._plans / self._rows  # refused in the same share
+        # Refused in the same share; a record held for a parent on its way (`_Holds`) and not planned since counts as
+        # planned: most are, while the first rows planned are those whose parents are not in this run.
+        held = self._holds.outstanding if self._holds is not None else 0
+        to_plan = max(0, expected - self._rows) * (self._plans + held) / (self._rows + held)
         return pending + round(to_plan)
 
     def _process(self, chunk: list[Plan]) -> None:
