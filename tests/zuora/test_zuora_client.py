@@ -280,3 +280,28 @@ def test_none_values_clear_fields_through_fields_to_null(emulator: ZuoraEmulator
     assert stored["IntegrationId__NS"] == "12" and stored["Comments"] == "retry"
     rows = list(client.query(zoql.select("Invoice", ["Id"], [[zoql.is_null("IntegrationStatus__NS")]])))
     assert [r["Id"] for r in rows] == [invoice]
+
+
+def test_many_callers_share_kept_alive_connections_within_zuoras_concurrency_limit(
+    emulator: ZuoraEmulator, client: ZuoraClient
+) -> None:
+    """A run's lookups, parts reads, claims and write-backs call Zuora from many threads at once: each connection is
+    kept alive (never opened again per request: a TLS handshake each against Zuora), and no more requests are in
+    flight than Zuora's default tenant limit of 40 (more would answer 429)."""
+    emulator.store.add("Account", {"Name": "A"})
+    emulator.faults.latency_seconds = 0.02
+    emulator.reset_counters()
+    callers = 48
+
+    def call(_: int) -> None:
+        for _ in range(4):
+            assert len(list(client.query("select Id from Account"))) == 1
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counters = emulator.counters
+    assert counters["max_in_flight"] <= 40
+    assert counters["connections"] <= 40 + 1  # (the token's, if it was not asked for before)

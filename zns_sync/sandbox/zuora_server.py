@@ -582,6 +582,10 @@ class ZuoraEmulator(LoopbackServer):
         self._count("objects_written")
         return 200, {"Success": True, "Id": object_id}
 
+    def connected(self) -> None:
+        """Count a connection opened (`connections`: a client that keeps its connections alive opens few)."""
+        self._count("connections")
+
     def enter(self) -> None:
         """Count a request in flight."""
         with self._lock:
@@ -607,6 +611,10 @@ class _Handler(BaseHTTPRequestHandler):
     # TCP_NODELAY, as Zuora's front ends answer: without it the body, written after the headers, waited for the
     # client's delayed ACK on a kept-alive connection, and every GET took 40 ms more than the modelled latency.
     disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.owner.connected()
 
     def do_GET(self) -> None:
         self._serve("GET")
