@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from checks import assert_consistent, engine, netsuite_records, problems, status
 from conftest import validated
 
 from zns_sync import engine as engine_module
+from zns_sync.destinations import Window
 from zns_sync.engine import MIN_CHUNK, ordered, stages
 from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
@@ -335,3 +337,38 @@ def test_a_pass_shares_its_records_evenly_over_the_window(tmp_path: Path) -> Non
         items = e.run(["item"])["item"]
     assert 10 <= items.created < 1.5 * MIN_CHUNK
     assert box.netsuite.counters["addList"] == 1
+
+
+def _requests(window: Window, key: str, order: list[str], go: threading.Event) -> threading.Thread:
+    """A request made for `key` (a pass) that holds its slot until `go`, in a thread of its own."""
+
+    def request() -> None:
+        with window.serving(key), window:
+            order.append(key)
+            go.wait(5)
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("item_writes", [True, False])
+def test_passes_side_by_side_leave_a_slot_to_the_one_still_planning(item_writes: bool) -> None:
+    """Customers and items share the NetSuite window; the item pass plans its first request after the NetSuite names
+    it waits for. Its slot is kept: the customers' requests take the others, never the last one, until the item's
+    first request has its slot, or the item pass ends without one; invoices wait for both."""
+    window, order, go = Window(4), list[str](), threading.Event()
+    window.reserve(["customer", "item"])
+    customers = [_requests(window, "customer", order, go) for _ in range(4)]
+    time.sleep(0.2)  # three on the wire, the fourth waiting
+    assert order == ["customer"] * 3
+    if item_writes:
+        item = _requests(window, "item", order, go)
+        time.sleep(0.2)
+    else:
+        window.served("item")  # the item pass ended without a request
+    time.sleep(0.1)
+    go.set()
+    for thread in [*customers, *([item] if item_writes else [])]:
+        thread.join(5)
+    assert order == ["customer"] * 3 + (["item"] if item_writes else []) + ["customer"]

@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,7 +46,8 @@ class Outcome:
 
 class Window:
     """How many requests may be in flight: halves on a concurrency fault, grows back by one slowly. A request made
-    inside `urgent()` (on the same thread) goes before the others waiting for a slot."""
+    inside `urgent()` (on the same thread) goes before the others waiting for a slot; one made `serving(key)` does
+    not take the slots `reserve` keeps for the other keys."""
 
     def __init__(self, limit: int, grow_after: int = 8) -> None:
         self.limit = limit
@@ -57,6 +58,7 @@ class Window:
         self._grow_after = grow_after
         self._cond = threading.Condition()
         self._local = threading.local()
+        self._reserved: set[str] = set()  # keys with a slot kept until their first request (`reserve`)
         self.peak = 0
         self.throttles = 0
 
@@ -71,12 +73,36 @@ class Window:
         finally:
             self._local.urgent = before
 
+    def reserve(self, keys: Iterable[str]) -> None:
+        """Keep a slot for each of these keys until its first request or `served(key)`: requests `serving` another
+        key leave it free. Passes that share the window side by side (customers and items) do not take every slot
+        while one of them still plans its first request, and so delay the types waiting for it."""
+        with self._cond:
+            self._reserved.update(keys)
+
+    def served(self, key: str) -> None:
+        """`key` needs its slot kept no more (its pass ended)."""
+        with self._cond:
+            self._reserved.discard(key)
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def serving(self, key: str) -> Iterator[None]:
+        """This thread's requests inside are made for `key` (a pass: `reserve`)."""
+        before = getattr(self._local, "key", None)
+        self._local.key = key
+        try:
+            yield
+        finally:
+            self._local.key = before
+
     def __enter__(self) -> Window:
         urgent = getattr(self._local, "urgent", False)
+        key: str | None = getattr(self._local, "key", None)
         with self._cond:
             self._urgent += int(urgent)
             try:
-                while self._in_flight >= self.size or (self._urgent and not urgent):
+                while self._in_flight >= self.size - self._kept(key) or (self._urgent and not urgent):
                     self._cond.wait()
             finally:
                 if urgent:
@@ -84,7 +110,15 @@ class Window:
                     self._cond.notify_all()  # those it held back may go, if a slot is left
             self._in_flight += 1
             self.peak = max(self.peak, self._in_flight)
+            if key in self._reserved:
+                self._reserved.discard(key)
+                self._cond.notify_all()
         return self
+
+    def _kept(self, key: str | None) -> int:
+        """The slots a request for `key` leaves free: one per other key reserved (none for a request for no key: a
+        NetSuite name, which the reserved pass may be waiting for)."""
+        return 0 if key is None else len(self._reserved) - (key in self._reserved)
 
     def __exit__(self, *exc: object) -> None:
         with self._cond:

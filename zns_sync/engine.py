@@ -278,7 +278,8 @@ class Engine:
     def run(self, types: Sequence[str], *, dry_run: bool = False, limit: int | None = None) -> dict[str, Counts]:
         """The passes of each type (`_passes`), in the documented order: a type's start once those of every type
         before it have ended, except that types whose records do not depend on each other run at the same time
-        (`stages`), sharing the destinations' windows, and that a type waits for the types it waits for record by
+        (`stages`), sharing the destinations' windows (each keeps a NetSuite slot until its first request there:
+        `Window.reserve`), and that a type waits for the types it waits for record by
         record (`Flow.waits_for`) only until their first pass has selected every record (`_Running`). A dry run:
         one after the other, so that its previews come in order. The first pass's error is raised; the types after
         it do not start."""
@@ -292,6 +293,7 @@ class Engine:
         waits: dict[str, dict[str, _Running]] = {}
         earlier: list[Flow] = []
         for stage in stages(flows):
+            self.window.reserve(f.name for f in stage if len(stage) > 1 and f.destination == "netsuite")
             for flow in stage:
                 gates[flow.name] = [
                     (runs[e.name], runs[e.name].selected if _waits(flow, e) else runs[e.name].ended) for e in earlier
@@ -326,6 +328,7 @@ class Engine:
             running.failed = True
             raise
         finally:
+            self.window.served(flow.name)
             running.release()
             running.ended.set()
 
@@ -865,9 +868,10 @@ class _Pass:
 
     def _process(self, chunk: list[Plan]) -> None:
         """Recover, then take each record through its steps: claim, write (a worker's task)."""
-        cursors = self._recover(chunk)
-        while cursors:
-            cursors = self._step(self._claim(cursors))
+        with self.destination.window.serving(self.flow.name):
+            cursors = self._recover(chunk)
+            while cursors:
+                cursors = self._step(self._claim(cursors))
 
     # -- recover ---------------------------------------------------------------------------------------
     def _recover(self, plans: list[Plan]) -> list[_Cursor]:
