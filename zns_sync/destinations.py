@@ -62,16 +62,10 @@ class Window:
         self.peak = 0
         self.throttles = 0
 
-    @contextlib.contextmanager
-    def urgent(self) -> Iterator[None]:
+    def urgent(self) -> contextlib.AbstractContextManager[None]:
         """This thread's requests go first: what they answer holds up work that is not on the wire yet (NetSuite
         names a page's planning waits for), while a write waiting for a slot has its records ready."""
-        before = getattr(self._local, "urgent", False)
-        self._local.urgent = True
-        try:
-            yield
-        finally:
-            self._local.urgent = before
+        return self._this_thread("urgent", True)
 
     def reserve(self, keys: Iterable[str]) -> None:
         """Keep a slot for each of these keys until its first request or `served(key)`: requests `serving` another
@@ -86,18 +80,22 @@ class Window:
             self._reserved.discard(key)
             self._cond.notify_all()
 
-    @contextlib.contextmanager
-    def serving(self, key: str) -> Iterator[None]:
+    def serving(self, key: str) -> contextlib.AbstractContextManager[None]:
         """This thread's requests inside are made for `key` (a pass: `reserve`)."""
-        before = getattr(self._local, "key", None)
-        self._local.key = key
+        return self._this_thread("key", key)
+
+    @contextlib.contextmanager
+    def _this_thread(self, name: str, value: object) -> Iterator[None]:
+        """This thread's requests inside have `name` set to `value` (`urgent`, `serving`)."""
+        before = getattr(self._local, name, None)
+        setattr(self._local, name, value)
         try:
             yield
         finally:
-            self._local.key = before
+            setattr(self._local, name, before)
 
     def __enter__(self) -> Window:
-        urgent = getattr(self._local, "urgent", False)
+        urgent = bool(getattr(self._local, "urgent", None))
         key: str | None = getattr(self._local, "key", None)
         with self._cond:
             self._urgent += int(urgent)
