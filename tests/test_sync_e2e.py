@@ -16,7 +16,7 @@ from conftest import validated
 
 from zns_sync import engine as engine_module
 from zns_sync.destinations import Window
-from zns_sync.engine import MIN_CHUNK, ordered, stages
+from zns_sync.engine import MIN_CHUNK, ordered, read_ahead, stages
 from zns_sync.flows import TYPES
 from zns_sync.journal import Journal
 from zns_sync.sandbox import Sandbox
@@ -337,6 +337,21 @@ def test_a_pass_shares_its_records_evenly_over_the_window(tmp_path: Path) -> Non
         items = e.run(["item"])["item"]
     assert 10 <= items.created < 1.5 * MIN_CHUNK
     assert box.netsuite.counters["addList"] == 1
+
+
+def test_a_pass_reads_and_looks_up_its_second_slice_while_its_first_is_looked_up() -> None:
+    """A memo's or a payment's lookups are REST calls of its own: the first wave of writes waits for the first two
+    slices, so the second is read and looked up from the start, not once the first is planned."""
+    second = threading.Event()
+
+    def look_up(item: int) -> int:
+        if item == 0:
+            assert second.wait(5), "the second slice's lookup did not start while the first's ran"
+        elif item == 1:
+            second.set()
+        return item * 10
+
+    assert list(read_ahead(iter(range(4)), look_up, 4)) == [(0, 0), (1, 10), (2, 20), (3, 30)]
 
 
 def _requests(window: Window, key: str, order: list[str], go: threading.Event) -> threading.Thread:

@@ -747,7 +747,7 @@ class _Pass:
         `running` says so).
         """
         waited = time.monotonic()
-        for rows, page in _read_ahead(self._slices(), self.flow.lookups, READ_AHEAD):
+        for rows, page in read_ahead(self._slices(), self.flow.lookups, READ_AHEAD):
             yield from self._planned(rows, page, waited)
             waited = time.monotonic()
         if self.running is not None:
@@ -1225,11 +1225,12 @@ class _Pass:
 _FLUSH = _Done("", None, Status(Phase.NEW), "", "", None)
 
 
-def _read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iterator[tuple[_T, _U]]:
+def read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iterator[tuple[_T, _U]]:
     """`(item, fn(item))` in the items' order, while the caller works: the items are read one after another on a
-    thread of their own, and `fn` runs ahead of the caller for one item, or for more, up to `depth` at once, while
-    the caller still finds the next one not ready (no more: they would take the source's calls and the CPU the
-    first ones need)."""
+    thread of their own, and `fn` runs ahead of the caller for two items from the start (the second is read and
+    looked up while the first is: a pass's first wave of writes waits for both), or for more, up to `depth` at
+    once, while the caller still finds the next one not ready (no more: they would take the source's calls and the
+    CPU the first ones need)."""
     end = object()
 
     def ready(read: Future[Any]) -> tuple[_T, _U] | object:
@@ -1240,9 +1241,15 @@ def _read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iter
         ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader,
         ThreadPoolExecutor(depth, thread_name_prefix="look-ahead") as looker,
     ):
-        ahead, first = 1, True
-        pending = deque([looker.submit(ready, reader.submit(next, items, end))])
+        ahead, first = min(2, depth), True
+        pending: deque[Future[Any]] = deque()
+
+        def top_up() -> None:
+            while len(pending) < ahead:
+                pending.append(looker.submit(ready, reader.submit(next, items, end)))
+
         try:
+            top_up()
             while True:
                 head = pending.popleft()
                 if not head.done() and not first:
@@ -1250,9 +1257,8 @@ def _read_ahead(items: Iterator[_T], fn: Callable[[_T], _U], depth: int) -> Iter
                 if (done := head.result()) is end:
                     return
                 first = False
-                while len(pending) < ahead:
-                    pending.append(looker.submit(ready, reader.submit(next, items, end)))
-                yield done  # type: ignore[misc]
+                top_up()
+                yield done
         finally:  # the caller stopped (the end, --limit, an error): nothing more is read
             reader.shutdown(cancel_futures=True)
             looker.shutdown(cancel_futures=True)
