@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,3 +245,16 @@ def test_a_request_waiting_for_a_slot_holds_its_bytes_not_its_zeep_objects(
         results = client.add_list([invoice(n, customer_id, ref) for n in range(5)])
     assert [r.success for r in results] == [True] * 5
     assert gate.alive == [0]
+
+
+def test_a_client_closed_at_once_writes_nothing_in_its_state_folder_after(
+    emulator: NetSuiteEmulator, tmp_path: Path, settings_for: Any
+) -> None:
+    """The WSDL loads on a thread of its own and fills the cache in the state folder; a command that needs no NetSuite
+    call (`status`) closes the client at once. Closing waits for the loader, so nothing is written in the folder
+    afterwards (the demo removes its folder then: a file appearing meanwhile failed it)."""
+    cache = tmp_path / "cache"
+    NetSuiteClient(settings_for(emulator), cache_dir=cache).close()
+    written = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in cache.iterdir())
+    time.sleep(1.0)  # the WSDL and its XSDs take about 0.5 s to load and cache
+    assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in cache.iterdir()) == written

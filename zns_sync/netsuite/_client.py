@@ -161,8 +161,8 @@ class NetSuiteClient:
         # Zuora meanwhile; the first call that needs it waits for it, and a failure to load is raised there.
         self._loading: Future[_Wsdl] = Future()
         self._transport = transport
-        loader = threading.Thread(target=self._load, args=(transport,), name="netsuite-wsdl", daemon=True)
-        loader.start()
+        self._loader = threading.Thread(target=self._load, args=(transport,), name="netsuite-wsdl", daemon=True)
+        self._loader.start()
 
     def _load(self, transport: Any) -> None:
         try:
@@ -230,7 +230,9 @@ class NetSuiteClient:
         return urgent() if callable(urgent) else contextlib.nullcontext()
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool, once the WSDL's loader is done with it and with the cache in the state
+        folder (a command that made no NetSuite call closes at once; its folder may be removed next: the demo's)."""
+        self._loader.join()
         self._session.close()
 
     def __enter__(self) -> NetSuiteClient:
