@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -354,6 +355,14 @@ def test_a_pass_reads_and_looks_up_its_second_slice_while_its_first_is_looked_up
     assert list(read_ahead(iter(range(4)), look_up, 4)) == [(0, 0), (1, 10), (2, 20), (3, 30)]
 
 
+def _until(done: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Whether `done()` holds within `seconds` (asked every 10 ms)."""
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return done()
+
+
 def _requests(window: Window, key: str, order: list[str], go: threading.Event) -> threading.Thread:
     """A request made for `key` (a pass) that holds its slot until `go`, in a thread of its own."""
 
@@ -375,14 +384,14 @@ def test_passes_side_by_side_leave_a_slot_to_the_one_still_planning(item_writes:
     window, order, go = Window(4), list[str](), threading.Event()
     window.reserve(["customer", "item"])
     customers = [_requests(window, "customer", order, go) for _ in range(4)]
-    time.sleep(0.2)  # three on the wire, the fourth waiting
-    assert order == ["customer"] * 3
+    assert _until(lambda: len(order) == 3)
+    time.sleep(0.1)  # the fourth asks for a slot meanwhile
+    assert order == ["customer"] * 3  # it waits: the last slot is the item's
     if item_writes:
         item = _requests(window, "item", order, go)
-        time.sleep(0.2)
     else:
         window.served("item")  # the item pass ended without a request
-    time.sleep(0.1)
+    assert _until(lambda: len(order) == 4)  # the item's request, else the fourth customer's, has the last slot
     go.set()
     for thread in [*customers, *([item] if item_writes else [])]:
         thread.join(5)

@@ -293,7 +293,8 @@ class Engine:
         waits: dict[str, dict[str, _Running]] = {}
         earlier: list[Flow] = []
         for stage in stages(flows):
-            self.window.reserve(f.name for f in stage if len(stage) > 1 and f.destination == "netsuite")
+            if len(stage) > 1:  # passes side by side: each keeps a NetSuite slot until its first request
+                self.window.reserve(f.name for f in stage if f.destination == "netsuite")
             for flow in stage:
                 gates[flow.name] = [
                     (runs[e.name], runs[e.name].selected if _waits(flow, e) else runs[e.name].ended) for e in earlier

@@ -56,9 +56,9 @@ def test_answers_on_a_kept_alive_connection_do_not_wait_for_the_clients_delayed_
     client = make_client()
     client.payment_parts(payment)  # the token and the connection
     began = time.monotonic()
-    for _ in range(10):
+    for _ in range(20):
         assert len(client.payment_parts(payment)) == 1
-    assert time.monotonic() - began < 0.2  # 0.4 s at least if each answer waits for an ACK
+    assert time.monotonic() - began < 0.4  # 0.8 s at least if each answer waits for an ACK
 
 
 def test_a_fully_refunded_payment_has_no_part(emulator: ZuoraEmulator, raw: httpx.Client) -> None:
