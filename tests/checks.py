@@ -200,11 +200,18 @@ def applied_now(box: Sandbox, payment_id: str) -> list[tuple[str, Decimal]]:
 
 
 @contextlib.contextmanager
-def engine(box: Sandbox, state: Path, sync: dict[str, Any] | None = None, **netsuite: int) -> Iterator[Engine]:
-    """An engine in this process for the sandbox, with `sync` and `netsuite` settings changed."""
+def engine(
+    box: Sandbox,
+    state: Path,
+    sync: dict[str, Any] | None = None,
+    zuora: dict[str, Any] | None = None,
+    **netsuite: int,
+) -> Iterator[Engine]:
+    """An engine in this process for the sandbox, with `sync`, `zuora` and `netsuite` settings changed."""
     settings: Settings = box.settings(state)
     settings = dataclasses.replace(
         settings,
+        zuora=dataclasses.replace(settings.zuora, **(zuora or {})),
         netsuite=dataclasses.replace(settings.netsuite, **netsuite),
         sync=dataclasses.replace(settings.sync, **(sync or {})),
     )

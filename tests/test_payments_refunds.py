@@ -191,3 +191,22 @@ def test_two_refunds_of_one_payment_sync_in_one_run_one_after_the_other(box: San
     doc = str(store.get("Invoice", part["InvoiceId"])["IntegrationId__NS"])
     assert applications(record)[doc] == money(part["Amount"]) - money(round(sum(shares), 2))
     assert_consistent(box)
+
+
+@pytest.mark.parametrize("max_connections", [40, 12])
+def test_records_are_read_one_rest_call_each_as_many_at_once_as_zuoras_connections_leave(
+    tmp_path: Path, max_connections: int
+) -> None:
+    """A payment's parts and a memo and its items are one REST call a record: their reads keep
+    `zuora.max_connections` less the 8 lookup threads in flight (32 by default; 16 once, and memos were read more
+    slowly than NetSuite writes them)."""
+    with Sandbox(invoices=40, seed=5) as box:
+        payment = next(iter(box.zuora.store.all("Payment")))["Id"]
+        with engine(box, tmp_path / "state", zuora={"max_connections": max_connections}) as e:
+            context = e.context
+            context.zuora.payment_parts(payment)  # the token, first
+            box.zuora.faults.latency_seconds = 0.1
+            box.zuora.reset_counters()
+            read = context.each(lambda _: context.zuora.payment_parts(payment), [str(i) for i in range(48)])
+        assert len(read) == 48
+        assert box.zuora.counters["max_in_flight"] == max_connections - 8

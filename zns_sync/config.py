@@ -126,6 +126,9 @@ class ZuoraSettings:
     max_retries: int = dataclasses.field(default=5, metadata=_meta("retries of 429/5xx", minimum=0))
     page_size: int = dataclasses.field(default=2000, metadata=_meta("query batch size", minimum=1))
     concurrency: int = dataclasses.field(default=8, metadata=_meta("writes and lookups in flight", minimum=1))
+    max_connections: int = dataclasses.field(
+        default=40, metadata=_meta("requests in flight at most, every kind together", minimum=1)
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", ZUORA_PRESETS.get(self.base_url, self.base_url).rstrip("/"))

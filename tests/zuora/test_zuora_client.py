@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -282,12 +283,34 @@ def test_none_values_clear_fields_through_fields_to_null(emulator: ZuoraEmulator
     assert [r["Id"] for r in rows] == [invoice]
 
 
+def test_the_emulator_accepts_dozens_of_connections_opened_at_once(emulator: ZuoraEmulator) -> None:
+    """A run opens up to `zuora.max_connections` (40) connections at once: the emulators' listen backlog takes them
+    all (socketserver's default of 5 left the 6th onwards waiting for a SYN resent a second later)."""
+    host, port = emulator.url.removeprefix("http://").split(":")
+    took: list[float] = []
+
+    def connect() -> None:
+        began = time.monotonic()
+        with socket.create_connection((host, int(port)), timeout=5):
+            took.append(time.monotonic() - began)
+
+    threads = [threading.Thread(target=connect) for _ in range(64)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(took) == 64 and max(took) < 0.5
+
+
+@pytest.mark.parametrize("max_connections", [None, 6])
 def test_many_callers_share_kept_alive_connections_within_zuoras_concurrency_limit(
-    emulator: ZuoraEmulator, client: ZuoraClient
+    emulator: ZuoraEmulator, make_client: Callable[..., ZuoraClient], max_connections: int | None
 ) -> None:
-    """A run's lookups, parts reads, claims and write-backs call Zuora from many threads at once: each connection is
+    """A run's lookups, REST reads, claims and write-backs call Zuora from many threads at once: each connection is
     kept alive (never opened again per request: a TLS handshake each against Zuora), and no more requests are in
-    flight than Zuora's default tenant limit of 40 (more would answer 429)."""
+    flight than `zuora.max_connections`: by default Zuora's default tenant limit of 40 (more would answer 429)."""
+    client = make_client() if max_connections is None else make_client(max_connections=max_connections)
+    limit = max_connections or 40
     emulator.store.add("Account", {"Name": "A"})
     emulator.faults.latency_seconds = 0.02
     emulator.reset_counters()
@@ -303,5 +326,7 @@ def test_many_callers_share_kept_alive_connections_within_zuoras_concurrency_lim
     for thread in threads:
         thread.join()
     counters = emulator.counters
-    assert counters["max_in_flight"] <= 40
-    assert counters["connections"] <= 40 + 1  # (the token's, if it was not asked for before)
+    assert counters["max_in_flight"] <= limit
+    if max_connections is not None:  # the cap, not the callers, held it back
+        assert counters["max_in_flight"] == limit
+    assert counters["connections"] <= limit + 1  # (the token's, if it was not asked for before)

@@ -32,9 +32,17 @@ class LoopbackServer:
             return self
         self.before_start()
         handler = type("Handler", (self.handler_class,), {"owner": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server = ThreadingHTTPServer((self.host, self.port), handler, bind_and_activate=False)
         server.daemon_threads = True
+        # The listen backlog, before listen() is called (the constructor would call it with socketserver's 5): a
+        # client opening dozens of connections at once (Zuora's 40) had the 6th onwards wait for a SYN resent 1 s on.
         server.request_queue_size = 128
+        try:
+            server.server_bind()
+            server.server_activate()
+        except BaseException:
+            server.server_close()
+            raise
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=self.thread_name, daemon=True)

@@ -43,11 +43,6 @@ MAX_MEMOS_PER_UPDATE = 50
 MEMO_RESOURCES = ("creditmemos", "debitmemos")
 WRITABLE_TRANSFERRED_TO_ACCOUNTING = ("Processing", "Yes", "Error", "Ignore")
 USER_AGENT = "zns-sync (+https://github.com/zns-sync)"
-# Zuora's default limit of concurrent requests per tenant (reference zuora-rest.md 5): the client's connections, all
-# kept alive. A run's lookups, parts reads, claims and write-backs can ask for more at once (they wait for a
-# connection); with httpx's default of 20 kept alive, the 21st caller's connection was closed after each request and
-# opened again (a TLS handshake each against Zuora; twice as slow against the emulator at 24 callers).
-MAX_CONNECTIONS = 40
 
 _SLUG = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -84,7 +79,14 @@ class ZuoraClient:
                 "User-Agent": USER_AGENT,
             },
             transport=transport,
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
+            # `zuora.max_connections` (40 by default: Zuora's default limit of concurrent requests per tenant,
+            # reference zuora-rest.md 5) connections, all kept alive. A run's lookups, REST reads, claims and
+            # write-backs can ask for more at once (they wait for a connection); with httpx's default of 20 kept
+            # alive, the 21st caller's connection was closed after each request and opened again (a TLS handshake
+            # each against Zuora; twice as slow against the emulator at 24 callers).
+            limits=httpx.Limits(
+                max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
+            ),
         )
         self._tokens = TokenSource(self._http, settings, self._retrying)
 
