@@ -170,9 +170,6 @@ class NetSuiteNames:
 
     def _search(self, listed: NetSuiteList, name: str) -> str | None:
         log.debug("NetSuite names: searching the %s %r", listed.label, name)
-        criteria: dict[str, object] = {listed.field: {"operator": "is", "searchValue": name}}
-        if listed.types:
-            criteria["type"] = {"operator": "anyOf", "searchValue": list(listed.types)}
         with self._client.urgent():
-            hit = next(iter(self._client.search(listed.kind, criteria=criteria)), None)
+            hit = self._client.find_named(listed.kind, listed.field, name, listed.types)
         return str(hit["internalId"]) if hit is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import sqlite3
@@ -39,7 +40,7 @@ from zns_sync.netsuite._model import (
     RecordRef,
     WriteResult,
 )
-from zns_sync.netsuite._render import EnvelopeWriter
+from zns_sync.netsuite._render import EnvelopeWriter, LookupWriter
 from zns_sync.redact import register_secret
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ class NetSuiteClient:
         self._random_lock = threading.Lock()
         version = settings.api_version
         self._namespace_version = version
+        self._lookups = LookupWriter(self.namespace)  # what a run looks up first, sent before the WSDL is loaded
         session = requests.Session()
         pool = max(settings.concurrency, 1) + 4
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
@@ -241,6 +243,10 @@ class NetSuiteClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _signed(self) -> dict[str, Any]:
+        """A fresh tokenPassport's values for an envelope rendered without zeep (`passport_fields`, `algorithm`)."""
+        return {**passport_fields(self._settings), "algorithm": ALGORITHM}
+
     def _passport(self) -> Any:
         fields = passport_fields(self._settings)
         wsdl = self._loaded()
@@ -258,16 +264,17 @@ class NetSuiteClient:
         *,
         write: bool,
         search_preferences: Any = None,
-        records: Sequence[NsRecord] | None = None,
+        envelope: Callable[[], bytes] | None = None,
         **params: Any,
     ) -> Any:
         """Send one operation, retrying throttling, UNEXPECTED_ERROR faults, one auth refusal and lost reads. A list
-        write gives its `records` (rendered by `EnvelopeWriter`); any other operation its zeep `params`."""
+        write or a first lookup gives its `envelope` (rendered for each attempt, with a fresh passport, by
+        `EnvelopeWriter` or `LookupWriter`); any other operation its zeep `params`."""
         throttled = unexpected = auth = lost = 0
         while True:
             try:
-                if records is not None:
-                    result = self._send_records(operation, records)
+                if envelope is not None:
+                    result = self._send_envelope(operation, envelope())
                 else:
                     headers: dict[str, Any] = {"tokenPassport": self._passport()}
                     if search_preferences is not None:
@@ -334,16 +341,15 @@ class NetSuiteClient:
             log.info("NetSuite %s: %s; retry %d", operation, reason, lost)
             self._backoff(lost)
 
-    def _send_records(self, operation: str, records: Sequence[NsRecord]) -> Any:
-        """A list write: its envelope rendered from the records (raises ValueError naming a bad field), posted through
-        the gated transport, and the answer parsed by zeep as its service proxy would (a fault raises)."""
+    def _send_envelope(self, operation: str, body: bytes) -> Any:
+        """A request rendered without zeep, posted through the gated transport to the endpoint, with the operation's
+        name as its SOAPAction (every operation's in the 2023_2 WSDL); the answer parsed by zeep as its service proxy
+        would (a fault raises), once the WSDL is loaded: a first lookup is on the wire while it loads."""
+        headers = {"SOAPAction": f'"{operation}"', "Content-Type": "text/xml; charset=utf-8"}
+        response = self._transport.post(self._settings.resolved_endpoint_url, body, headers)
         wsdl = self._loaded()
-        body = wsdl.writer.envelope(operation, {**passport_fields(self._settings), "algorithm": ALGORITHM}, records)
         binding = wsdl.service._binding
-        operation_type = binding.get(operation)
-        headers = {"SOAPAction": f'"{operation_type.soapaction}"', "Content-Type": "text/xml; charset=utf-8"}
-        response = self._transport.post(wsdl.service._binding_options["address"], body, headers)
-        return binding.process_reply(wsdl.zeep, operation_type, response)
+        return binding.process_reply(wsdl.zeep, binding.get(operation), response)
 
     @staticmethod
     def _status(status: Any) -> tuple[bool, str | None, str | None]:
@@ -400,10 +406,17 @@ class NetSuiteClient:
             operation,
             chunk,
             lambda records: (
-                _unwrap(self._call(operation, write=True, records=records), "writeResponseList").writeResponse
+                _unwrap(
+                    self._call(operation, write=True, envelope=self._list_write(operation, records)),
+                    "writeResponseList",
+                ).writeResponse
             ),
             lambda index, item: self._write_result(item, chunk[index]),
         )
+
+    def _list_write(self, operation: str, records: Sequence[NsRecord]) -> Callable[[], bytes]:
+        """A list write's envelope, rendered from the records (raises ValueError naming a bad field)."""
+        return lambda: self._loaded().writer.envelope(operation, self._signed(), records)
 
     def _per_record_retry(
         self,
@@ -477,12 +490,11 @@ class NetSuiteClient:
         'currency' uses getAll; 'term' and 'paymentMethod' use a search (2023_2's getAll offers neither).
         """
         if record_type in LISTED_BY_SEARCH:
-            return list(self.search(record_type))
+            return list(self._first_search(record_type, ()))
         if record_type != "currency":
             supported = ", ".join(repr(kind) for kind in ("currency", *LISTED_BY_SEARCH))
             raise ValueError(f"get_all supports {supported}, not {record_type!r}")
-        get_all_record = self.get_type("core.platform", "GetAllRecord")(recordType=record_type)
-        body = self._call("getAll", write=False, record=get_all_record)
+        body = self._call("getAll", write=False, envelope=lambda: self._lookups.get_all(self._signed(), record_type))
         result = _unwrap(body, "getAllResult")
         success, code, message = self._status(result.status)
         if not success:
@@ -500,6 +512,31 @@ class NetSuiteClient:
         return {"integrationConcurrencyLimit": result.integrationConcurrencyLimit, "limitType": result.limitType}
 
     # -- search ---------------------------------------------------------------------------------------------------
+    def find_named(self, kind: str, field: str, name: str, types: Sequence[str] = ()) -> dict[str, Any] | None:
+        """The first record of a search `kind` whose `field` is `name` (NetSuite's `is`), of one of `types` where
+        given (AccountSearchBasic `type`, anyOf), as a plain dict; None when none is."""
+        conditions: list[tuple[str, str, Sequence[str]]] = [(field, "is", [name])]
+        if types:
+            conditions.append(("type", "anyOf", list(types)))
+        return next(self._first_search(kind, conditions), None)
+
+    def _first_search(
+        self, kind: str, conditions: Sequence[tuple[str, str, Sequence[str]]]
+    ) -> Iterator[dict[str, Any]]:
+        """The records of a search on plain conditions (`LookupWriter.search`): what a run looks up first, its
+        request rendered without zeep so that it goes out while the WSDL loads."""
+        search_type = SEARCH_TYPES[kind]
+        if _record_area(search_type) != "common.platform":
+            raise ValueError(f"{search_type} is not a platform.common search type")
+        page_size = LIMITS["searchPageSize"]
+
+        def rendered() -> bytes:
+            return self._lookups.search(self._signed(), search_type, conditions, page_size=page_size)
+
+        search = functools.partial(self._call, "search", write=False, envelope=rendered)
+        for page in self._search_pages(search, last_page_first=False):
+            yield from page
+
     def search(self, kind: str, **criteria: Any) -> Iterator[dict[str, Any]]:
         """Every record matching a basic search, across all pages; the criteria are `search_pages`'s."""
         for page in self.search_pages(kind, **criteria):
@@ -566,7 +603,12 @@ class NetSuiteClient:
             search_record = self._loaded().builder.build(search_type, batch, SEARCH_TYPES[kind])
             if custom_list is not None:
                 search_record.customFieldList = custom_list
-            yield from self._search_pages(search_record, preferences, last_page_first)
+            yield from self._search_pages(
+                functools.partial(
+                    self._call, "search", write=False, search_preferences=preferences, searchRecord=search_record
+                ),
+                last_page_first,
+            )
 
     def _custom_condition(self, condition: CustomFieldCondition) -> Any:
         """A SearchBooleanCustomField (a bool value) or a SearchStringCustomField with its operator."""
@@ -578,11 +620,9 @@ class NetSuiteClient:
             scriptId=condition.script_id, operator=condition.operator, searchValue=condition.value
         )
 
-    def _search_pages(
-        self, search_record: Any, preferences: Any, last_page_first: bool
-    ) -> Iterator[list[dict[str, Any]]]:
-        body = self._call("search", write=False, search_preferences=preferences, searchRecord=search_record)
-        result = self._search_result(body, "search")
+    def _search_pages(self, search: Callable[[], Any], last_page_first: bool) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a search whose first call `search` makes, the others searchMoreWithId."""
+        result = self._search_result(search(), "search")
         first = self._page_records(result)
         later = range(2, (result.totalPages or 0) + 1)
         if not last_page_first:

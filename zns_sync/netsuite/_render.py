@@ -7,6 +7,10 @@ walks the same XSD types zeep loaded from the WSDL (their element order, namespa
 whose `xmlvalue` gives each text as zeep would), with the plain values `RecordBuilder` takes and the same checks, and
 declares every namespace once, on the envelope. The answer is still parsed by zeep. tests/netsuite check that both
 renderings are the same XML, and every request the tests send is validated against the real 2023_2 XSDs.
+
+The lookups a run starts with (`LookupWriter`: a small list read whole, a record searched by name) are rendered from
+the SuiteTalk version alone, without the WSDL: they go on the wire while zeep still builds it (about 0.35 s of the
+real 2023_2 one), and only their answers wait for it.
 """
 
 from __future__ import annotations
@@ -61,14 +65,8 @@ class EnvelopeWriter:
         """The request's bytes: `operation` (addList, updateList, upsertList) of `records`, signed with `passport`
         (`passport_fields` and the signature's `algorithm`). Raises ValueError naming a field the record's type does
         not have."""
-        root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=self._nsmap)
-        header = etree.SubElement(root, f"{{{SOAP_ENV}}}Header")
-        token = etree.SubElement(header, f"{{{self._messages}}}tokenPassport")
-        for name in ("account", "consumerKey", "token", "nonce", "timestamp"):
-            etree.SubElement(token, f"{{{self._core}}}{name}").text = str(passport[name])
-        signature = etree.SubElement(token, f"{{{self._core}}}signature", algorithm=str(passport["algorithm"]))
-        signature.text = str(passport["signature"])
-        call = etree.SubElement(etree.SubElement(root, f"{{{SOAP_ENV}}}Body"), f"{{{self._messages}}}{operation}")
+        root, body = _signed_envelope(self._nsmap, self._core, self._messages, passport)
+        call = etree.SubElement(body, f"{{{self._messages}}}{operation}")
         for record in records:
             xsd_type = self._record_type(record.record_type)
             element = etree.SubElement(call, f"{{{self._messages}}}record")
@@ -162,3 +160,64 @@ class EnvelopeWriter:
                 etree.SubElement(field, tag).text = value_type.xmlvalue(
                     simple_value(value, str(value_type.qname.localname))
                 )
+
+
+def _signed_envelope(
+    nsmap: Mapping[str, str], core: str, messages: str, passport: Mapping[str, Any], *headers: Any
+) -> tuple[Any, Any]:
+    """An envelope (root, body) whose header carries the tokenPassport, then `headers` (elements)."""
+    root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=nsmap)
+    header = etree.SubElement(root, f"{{{SOAP_ENV}}}Header")
+    token = etree.SubElement(header, f"{{{messages}}}tokenPassport")
+    for name in ("account", "consumerKey", "token", "nonce", "timestamp"):
+        etree.SubElement(token, f"{{{core}}}{name}").text = str(passport[name])
+    signature = etree.SubElement(token, f"{{{core}}}signature", algorithm=str(passport["algorithm"]))
+    signature.text = str(passport["signature"])
+    header.extend(headers)
+    return root, etree.SubElement(root, f"{{{SOAP_ENV}}}Body")
+
+
+class LookupWriter:
+    """The lookups a run starts with, rendered from the namespaces of the SuiteTalk version alone (no WSDL): `getAll`
+    of a list, and a `search` of a SearchBasic type (all in platform.common) on plain conditions, each a field, its
+    operator and its values (`name is ...`, `type anyOf ...`), in the order the type's sequence declares them.
+    `namespace(area)` gives an area's URN (`core.platform` -> `urn:core_2023_2.platform.webservices.netsuite.com`).
+    """
+
+    def __init__(self, namespace: Callable[[str], str]) -> None:
+        self._core = namespace("core.platform")
+        self._messages = namespace("messages.platform")
+        self._common = namespace("common.platform")
+        self._nsmap = {"soap-env": SOAP_ENV, "xsi": XSI, "core": self._core, "messages": self._messages}
+
+    def get_all(self, passport: Mapping[str, Any], record_type: str) -> bytes:
+        """getAll of a GetAllRecordType (`currency`)."""
+        root, body = _signed_envelope(self._nsmap, self._core, self._messages, passport)
+        call = etree.SubElement(body, f"{{{self._messages}}}getAll")
+        etree.SubElement(call, f"{{{self._messages}}}record", recordType=record_type)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+    def search(
+        self,
+        passport: Mapping[str, Any],
+        search_type: str,
+        conditions: Sequence[tuple[str, str, Sequence[str]]],
+        *,
+        page_size: int,
+    ) -> bytes:
+        """search of `search_type` (AccountSearchBasic ...) on `conditions`, with the searchPreferences every search
+        of the client sends (body fields only, no search columns, `page_size` records a page)."""
+        preferences = etree.Element(f"{{{self._messages}}}searchPreferences")
+        for name, value in (("bodyFieldsOnly", "true"), ("returnSearchColumns", "false"), ("pageSize", page_size)):
+            etree.SubElement(preferences, f"{{{self._messages}}}{name}").text = str(value)
+        root, body = _signed_envelope(self._nsmap, self._core, self._messages, passport, preferences)
+        # platform.common declared where its prefix is used, in xsi:type too: a search without conditions has no
+        # element of that namespace, and a searchRecord taken out of its envelope would lose the declaration.
+        call = etree.SubElement(body, f"{{{self._messages}}}search")
+        record = etree.SubElement(call, f"{{{self._messages}}}searchRecord", nsmap={"common": self._common})
+        record.set(XSI_TYPE, f"common:{search_type}")
+        for field, operator, values in conditions:
+            condition = etree.SubElement(record, f"{{{self._common}}}{field}", operator=operator)
+            for value in values:
+                etree.SubElement(condition, f"{{{self._core}}}searchValue").text = value
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))

@@ -107,6 +107,7 @@ class NetSuiteFaults:
     seed: int | None = None  # seeds the random failures (re-seeded whenever it changes)
     timestamp_window_seconds: int = 300  # allowed clock skew of tokenPassport timestamps
     search_ttl_seconds: float = 900.0  # how long a searchId stays valid
+    wsdl_latency_seconds: float = 0.0  # before each WSDL or XSD file is served (a slow first load)
 
 
 @dataclasses.dataclass
@@ -732,6 +733,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self) -> None:
+        time.sleep(self.owner.faults.wsdl_latency_seconds)
         content = self.owner._file(self.path.split("?", 1)[0])
         with self.owner._lock:
             self.owner.counters.wsdl_downloads += 1
