@@ -371,9 +371,30 @@ def _requests(window: Window, key: str, order: list[str], go: threading.Event) -
             order.append(key)
             go.wait(5)
 
-    thread = threading.Thread(target=request)
+    thread = threading.Thread(target=request, daemon=True)  # (one that never gets a slot fails the test, not the run)
     thread.start()
     return thread
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_passes_side_by_side_never_keep_the_windows_last_slot_from_each_other(limit: int) -> None:
+    """Each pass keeps a slot for the others until its first request, but never the window's last: with
+    `netsuite.concurrency: 1` (the hosted connector's way in make bench), or more passes side by side than slots, or a
+    window halved by throttling, the passes each waited for another's first request, and the run hung."""
+    window, order, go = Window(limit), list[str](), threading.Event()
+    passes = [f"pass-{i}" for i in range(limit + 1)]
+    window.reserve(passes)
+    first = _requests(window, passes[0], order, go)
+    assert _until(lambda: order == passes[:1])
+    go.set()
+    first.join(5)
+    if limit > 1:
+        window.throttled()  # halved to one slot, two passes still waiting for their first request
+    go.clear()
+    second = _requests(window, passes[1], order, go)
+    assert _until(lambda: order == passes[:2])
+    go.set()
+    second.join(5)
 
 
 @pytest.mark.parametrize("item_writes", [True, False])

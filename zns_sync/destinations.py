@@ -115,8 +115,11 @@ class Window:
 
     def _kept(self, key: str | None) -> int:
         """The slots a request for `key` leaves free: one per other key reserved (none for a request for no key: a
-        NetSuite name, which the reserved pass may be waiting for)."""
-        return 0 if key is None else len(self._reserved) - (key in self._reserved)
+        NetSuite name, which the reserved pass may be waiting for), and never the window's last one: with one slot
+        (`netsuite.concurrency: 1`, or a window halved to one by throttling) two passes side by side each kept it for
+        the other, and neither ever sent."""
+        kept = 0 if key is None else len(self._reserved) - (key in self._reserved)
+        return min(kept, self.size - 1)
 
     def __exit__(self, *exc: object) -> None:
         with self._cond:
