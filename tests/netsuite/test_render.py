@@ -180,7 +180,9 @@ def test_a_first_lookup_renders_what_zeep_renders(
     """A search on plain conditions (`LookupWriter`, rendered without the WSDL) is the request zeep would send, with
     the searchPreferences every search sends."""
     search_type = SEARCH_TYPES[kind]
-    ours = client._lookups.search(PASSPORT, search_type, conditions, page_size=1000)
+    ours = client._lookups.search(
+        PASSPORT, search_type, client.namespace("common.platform"), conditions, page_size=1000
+    )
     criteria = {field: {"operator": operator, "searchValue": values if operator == "anyOf" else values[0]}
                 for field, operator, values in conditions}  # fmt: skip
     record = client._loaded().builder.build(client.record_type(search_type), criteria, search_type)
@@ -217,9 +219,14 @@ def test_the_first_lookups_go_out_while_the_wsdl_loads(
     with NetSuiteClient(settings_for(emulator), cache_dir=tmp_path / "cache") as client:
         currencies = client.get_all("currency")
         terms = client.get_all("term")
-        account = client.find_named("account", "name", "Revenue", ("_income",))
+        account = client.find_named("account", "name", "Revenue : Services", ("_income", "_otherIncome"))
+        missing = client.find_named("account", "name", "Revenue : Nothing", ("_income",))
+    seeded = emulator.seed_reference_data()  # (the ids it seeded, again)
     files = emulator.counters.wsdl_downloads
-    assert files >= 3 and {c["symbol"] for c in currencies} >= {"USD"} and terms
-    assert account is None or account["internalId"]
-    assert arrived[0] == ("getAll", arrived[0][1]) and arrived[0][1] < files  # sent before the WSDL was loaded
-    assert [operation for operation, _ in arrived] == ["getAll", "search", "search"]
+    assert {c["symbol"]: c["internalId"] for c in currencies} == seeded["currencies"]
+    assert {t["name"]: t["internalId"] for t in terms} == seeded["terms"]
+    assert account is not None and account["internalId"] == seeded["accounts"]["Revenue : Services"]
+    assert missing is None
+    operation, downloads = arrived[0]
+    assert operation == "getAll" and downloads < files  # sent before the WSDL's last file was served
+    assert [operation for operation, _ in arrived] == ["getAll", "search", "search", "search"]

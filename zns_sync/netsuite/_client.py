@@ -526,12 +526,11 @@ class NetSuiteClient:
         """The records of a search on plain conditions (`LookupWriter.search`): what a run looks up first, its
         request rendered without zeep so that it goes out while the WSDL loads."""
         search_type = SEARCH_TYPES[kind]
-        if _record_area(search_type) != "common.platform":
-            raise ValueError(f"{search_type} is not a platform.common search type")
+        namespace = self.namespace(_record_area(search_type))
         page_size = LIMITS["searchPageSize"]
 
         def rendered() -> bytes:
-            return self._lookups.search(self._signed(), search_type, conditions, page_size=page_size)
+            return self._lookups.search(self._signed(), search_type, namespace, conditions, page_size=page_size)
 
         search = functools.partial(self._call, "search", write=False, envelope=rendered)
         for page in self._search_pages(search, last_page_first=False):

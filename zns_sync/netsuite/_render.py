@@ -179,15 +179,14 @@ def _signed_envelope(
 
 class LookupWriter:
     """The lookups a run starts with, rendered from the namespaces of the SuiteTalk version alone (no WSDL): `getAll`
-    of a list, and a `search` of a SearchBasic type (all in platform.common) on plain conditions, each a field, its
-    operator and its values (`name is ...`, `type anyOf ...`), in the order the type's sequence declares them.
-    `namespace(area)` gives an area's URN (`core.platform` -> `urn:core_2023_2.platform.webservices.netsuite.com`).
+    of a list, and a `search` of a SearchBasic type on plain conditions, each a field, its operator and its values
+    (`name is ...`, `type anyOf ...`), in the order the type's sequence declares them. `namespace(area)` gives an
+    area's URN (`core.platform` -> `urn:core_2023_2.platform.webservices.netsuite.com`).
     """
 
     def __init__(self, namespace: Callable[[str], str]) -> None:
         self._core = namespace("core.platform")
         self._messages = namespace("messages.platform")
-        self._common = namespace("common.platform")
         self._nsmap = {"soap-env": SOAP_ENV, "xsi": XSI, "core": self._core, "messages": self._messages}
 
     def get_all(self, passport: Mapping[str, Any], record_type: str) -> bytes:
@@ -201,23 +200,25 @@ class LookupWriter:
         self,
         passport: Mapping[str, Any],
         search_type: str,
+        search_namespace: str,
         conditions: Sequence[tuple[str, str, Sequence[str]]],
         *,
         page_size: int,
     ) -> bytes:
-        """search of `search_type` (AccountSearchBasic ...) on `conditions`, with the searchPreferences every search
-        of the client sends (body fields only, no search columns, `page_size` records a page)."""
+        """search of `search_type` (AccountSearchBasic ..., whose fields are in `search_namespace`) on `conditions`,
+        with the searchPreferences every search of the client sends (body fields only, no search columns,
+        `page_size` records a page)."""
         preferences = etree.Element(f"{{{self._messages}}}searchPreferences")
         for name, value in (("bodyFieldsOnly", "true"), ("returnSearchColumns", "false"), ("pageSize", page_size)):
             etree.SubElement(preferences, f"{{{self._messages}}}{name}").text = str(value)
         root, body = _signed_envelope(self._nsmap, self._core, self._messages, passport, preferences)
-        # platform.common declared where its prefix is used, in xsi:type too: a search without conditions has no
+        # The type's namespace declared where its prefix is used, in xsi:type too: a search without conditions has no
         # element of that namespace, and a searchRecord taken out of its envelope would lose the declaration.
         call = etree.SubElement(body, f"{{{self._messages}}}search")
-        record = etree.SubElement(call, f"{{{self._messages}}}searchRecord", nsmap={"common": self._common})
-        record.set(XSI_TYPE, f"common:{search_type}")
+        record = etree.SubElement(call, f"{{{self._messages}}}searchRecord", nsmap={"search": search_namespace})
+        record.set(XSI_TYPE, f"search:{search_type}")
         for field, operator, values in conditions:
-            condition = etree.SubElement(record, f"{{{self._common}}}{field}", operator=operator)
+            condition = etree.SubElement(record, f"{{{search_namespace}}}{field}", operator=operator)
             for value in values:
                 etree.SubElement(condition, f"{{{self._core}}}searchValue").text = value
         return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
