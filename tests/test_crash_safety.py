@@ -240,7 +240,9 @@ def test_catalog_runs_killed_at_random_moments_leave_one_item_per_product_and_pl
     rng = random.Random(f"{SEED}-catalog-{lost_responses}")
     with Sandbox(invoices=10, seed=SEED) as box:
         add_catalog(box, CATALOG_PRODUCTS)
-        box.netsuite.faults.latency_per_request = 0.3  # a catalog run's writes take long enough to kill in
+        # A catalog run's writes take long enough to kill in (with 0.3 s, once a run's first names went out before
+        # the WSDL had loaded, a rate plan run ended before most kills: 2 of 5 landed).
+        box.netsuite.faults.latency_per_request = 0.5
         if lost_responses:  # NetSuite's answers to the adds, and Zuora's to the claims and completions
             box.netsuite.faults.lost_response_rate = 0.15
             box.zuora.faults.drop_after_rate = 0.1
