@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -270,6 +271,13 @@ def _status_conditions(scope: Scope, flow: Flow) -> list[list[zoql.Condition]]:
     return [[zoql.not_null(STATUS_FIELD), *unfinished]]
 
 
+# A REST list's query parameters: equalities (None asks for an empty field).
+_Filters = tuple[tuple[str, str | None], ...]
+# The rows a memo pass keeps as its lists gave them (about 1.5 KB each); beyond, it keeps their Ids and reads them
+# again by Id as it goes (`ZuoraRestSource`). A read by Id was one of a debit memo's two REST calls.
+MAX_LISTED_ROWS = 2_000
+
+
 class ZuoraRestSource(ZuoraSource):
     """Zuora objects ZOQL refuses (Invoice Settlement memos), listed through REST 40 a page and written back through
     the bulk update, 50 a call (the flow's `rest_list`; zuora-rest.md section 7, the credit and debit memo OpenAPI).
@@ -279,8 +287,9 @@ class ZuoraRestSource(ZuoraSource):
     so the records are those ZOQL would select.
 
     A list is not a snapshot, as a ZOQL cursor is: it pages by offset over what matches now, and a run changes what
-    matches (a claim turns TTA No into Processing). So a pass first lists the Ids it selects, writing nothing, and
-    then reads those records again by Id, 40 at a time, as it goes; the Ids are all it holds.
+    matches (a claim turns TTA No into Processing). So a pass first lists what it selects, writing nothing, and then
+    writes from the rows as listed, as a ZOQL pass writes from its pages. It keeps the first MAX_LISTED_ROWS rows
+    and only the Ids of the rest, which it reads again by Id, 40 at a time, as it goes: memory stays flat.
     """
 
     def __init__(self, flow: Flow, context: FlowContext) -> None:
@@ -291,12 +300,13 @@ class ZuoraRestSource(ZuoraSource):
 
     def pages(self, scope: Scope, since: dt.date | None = None) -> Iterator[list[dict[str, Any]]]:
         alternatives = self._where(scope, since) or [[]]
-        selected = self._listed_ids(alternatives)
+        selected = self._selected(alternatives)
         self.expected = len(selected)
         for start in range(0, len(selected), MAX_REST_PAGE_SIZE):
-            ids = selected[start : start + MAX_REST_PAGE_SIZE]
-            records = self.lookup(ids)
-            current = [records[i] for i in ids if _meets(records[i], alternatives)]  # as it is now, not as listed
+            listed = dict(selected[start : start + MAX_REST_PAGE_SIZE])
+            again = self.lookup([memo_id for memo_id, row in listed.items() if row is None])
+            rows = [row or again[memo_id] for memo_id, row in listed.items()]
+            current = [row for row in rows if _meets(row, alternatives)]
             if current:
                 yield current
 
@@ -314,37 +324,48 @@ class ZuoraRestSource(ZuoraSource):
 
     def _lists(
         self, alternatives: Sequence[Sequence[zoql.Condition]]
-    ) -> dict[tuple[tuple[str, str | None], ...], list[Sequence[zoql.Condition]]]:
+    ) -> dict[_Filters, list[Sequence[zoql.Condition]]]:
         """The lists to read (their query parameters) and the alternatives each serves."""
-        lists: dict[tuple[tuple[str, str | None], ...], list[Sequence[zoql.Condition]]] = {}
+        lists: dict[_Filters, list[Sequence[zoql.Condition]]] = {}
         for alternative in alternatives:
             lists.setdefault(self._filters(alternative), []).append(alternative)
         return lists
 
-    def _listed_ids(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> list[str]:
-        """The Ids of the records the alternatives select, each once. The lists are read at the same time (each one
-        page after another), and only the Ids are kept."""
+    def _selected(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> list[tuple[str, dict[str, Any] | None]]:
+        """The records the alternatives select, each once, by Id: the first MAX_LISTED_ROWS listed with their rows,
+        the others with None (`pages` reads them again by Id). The lists are read at the same time, several pages
+        of each at once."""
+        kept = itertools.count()  # rows kept over all lists (its next() is atomic under the GIL)
 
-        def ids(filters: tuple[tuple[str, str | None], ...], mine: list[Sequence[zoql.Condition]]) -> list[str]:
-            pages = self.zuora.memos(self.rest.resource, dict(filters))
-            return [r["Id"] for page in pages for r in map(self._row, page) if _meets(r, mine)]
+        def listed(filters: _Filters, mine: list[Sequence[zoql.Condition]]) -> list[tuple[str, dict[str, Any] | None]]:
+            rows = (r for page in self._list(filters) for r in map(self._row, page) if _meets(r, mine))
+            return [(r["Id"], r if next(kept) < MAX_LISTED_ROWS else None) for r in rows]
 
-        listed = self.context.concurrently(
-            *(functools.partial(ids, f, m) for f, m in self._lists(alternatives).items())
+        lists = self.context.concurrently(
+            *(functools.partial(listed, f, m) for f, m in self._lists(alternatives).items())
         )
-        return list(dict.fromkeys(memo_id for found in listed for memo_id in found))
+        selected: dict[str, dict[str, Any] | None] = {}
+        for found in lists:
+            for memo_id, row in found:
+                if selected.get(memo_id) is None:
+                    selected[memo_id] = row
+        return list(selected.items())
 
     def _listed(self, alternatives: Sequence[Sequence[zoql.Condition]]) -> Iterator[list[dict[str, Any]]]:
         """The records the alternatives select, each once, a list page at a time."""
         seen: set[str] = set()
         for filters, mine in self._lists(alternatives).items():
-            for page in self.zuora.memos(self.rest.resource, dict(filters)):
+            for page in self._list(filters):
                 rows = [r for r in map(self._row, page) if r["Id"] not in seen and _meets(r, mine)]
                 seen.update(r["Id"] for r in rows)
                 if rows:
                     yield rows
 
-    def _filters(self, conditions: Sequence[zoql.Condition]) -> tuple[tuple[str, str | None], ...]:
+    def _list(self, filters: _Filters) -> Iterator[list[dict[str, Any]]]:
+        """One list's pages, several read at once (`FlowContext.paged`): nothing is written while a list is read."""
+        return self.context.paged(functools.partial(self.zuora.memo_page, self.rest.resource, dict(filters)))
+
+    def _filters(self, conditions: Sequence[zoql.Condition]) -> _Filters:
         """The list's query parameters for the equalities among `conditions` it can filter on."""
         filters = {}
         for c in conditions:

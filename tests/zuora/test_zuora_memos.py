@@ -44,9 +44,11 @@ def test_memos_page_by_forty_with_their_filters_and_read_no_for_a_blank_tta(
     assert len(everything) == 45 and len({m["id"] for m in everything}) == 45
     seen = [r for r in emulator.requests_seen if r.path == "/v1/creditmemos"]
     assert [parse_qs(r.query) for r in seen[1:]] == [
-        {"status": ["Posted"], "pageSize": ["40"]},
-        {"page": ["2"], "pageSize": ["40"], "status": ["Posted"]},
+        {"status": ["Posted"], "pageSize": ["40"], "page": ["1"]},
+        {"status": ["Posted"], "pageSize": ["40"], "page": ["2"]},
     ]
+    assert client.memo_page("creditmemos", {"status": "Posted"}, 2) == (everything[40:], False)
+    assert client.memo_page("creditmemos", {"status": "Posted"}, 1) == (everything[:40], True)
     first = everything[0]
     assert (first["number"], first["accountNumber"], first["amount"], first["creditMemoDate"]) == (
         "CM00000", "A-1", 10.0, "2024-03-01")  # fmt: skip

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, is_dataclass, replace
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from zns_sync.config import CustomField, Settings
 from zns_sync.flows.classifications import CLASSIFICATIONS, Classified, Classifier
@@ -33,6 +33,11 @@ CLASSIFICATION_FIELDS = tuple(c.zuora for c in CLASSIFICATIONS)  # an account's 
 # below Zuora's 40 concurrent requests, and the 20 "big process" queries older tenants allow (zuora-rest.md section
 # 5). Eight, not four: an invoice pass's first wave at 10,000 invoices started over 0.9 s instead of 1.4 s.
 ZUORA_LOOKUP_THREADS = 8
+# Pages of one REST list read at once, at most (`FlowContext.paged`): 600 memos, 15 pages of 40, are listed in four
+# rounds (1 + 2 + 4 + 8 pages), about 0.25 s of Zuora calls instead of 0.9 s one page after another.
+LIST_AHEAD = 16
+
+T = TypeVar("T")
 # Per-record REST reads (a payment's parts, a memo and its items) are one call a record, so their rate is the calls in
 # flight over Zuora's time per call: `zuora.max_connections` less the lookups above (32 of the default 40). With 16, a
 # debit memo pass at 10,000 invoices read 148 memos/s and took 9.1 s; with 32, 7.5 s (docs/benchmarks.md).
@@ -294,6 +299,24 @@ class FlowContext:
         """`fn(key)` for every distinct key, a REST call each, as many at a time as the REST pool has threads."""
         wanted = sorted(set(keys))
         return dict(zip(wanted, self._rest_pool.map(fn, wanted), strict=True))
+
+    def paged(self, read: Callable[[int], tuple[list[T], bool]]) -> Iterator[list[T]]:
+        """The pages of a REST list paged by number, in order: `read(n)` gives page n (from 1) and whether more
+        follow. Page 1 is read alone, then 2, 4, 8 ... pages at once (LIST_AHEAD at most) on the REST pool: a
+        list gives no total, so a round may ask for pages past the last (the first with none to follow); what
+        Zuora answers for those is not documented, and is dropped unread, an error too. Never from a task on the
+        REST pool itself (`each`): it would wait on the pool it holds."""
+        first, ahead = 1, 1
+        while True:
+            reads = [self._rest_pool.submit(read, n) for n in range(first, first + ahead)]
+            for future in reads:
+                page, more = future.result()
+                yield page
+                if not more:
+                    for late in reads:
+                        late.cancel()
+                    return
+            first, ahead = first + ahead, min(2 * ahead, LIST_AHEAD)
 
     def query_all(self, queries: Iterable[str]) -> list[dict[str, Any]]:
         """The rows of several ZOQL queries, run a few at a time (an id list split at 200 conditions)."""

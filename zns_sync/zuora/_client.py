@@ -242,14 +242,28 @@ class ZuoraClient:
         return self._rest_get(f"/v1/refunds/{quote(refund_key, safe='')}", f"refund {refund_key}")
 
     def memos(self, resource: str, filters: Mapping[str, str | None]) -> Iterator[list[JsonObject]]:
-        """Credit or debit memos (`resource` is `creditmemos` or `debitmemos`) a page at a time, filtered by
-        equality on the query parameters GET_CreditMemos / GET_DebitMemos declare (`status`, `accountId`, ...;
-        None asks for null): Zuora's camelCase dicts (`id`, `number`, `accountId`, `amount`, `status`,
-        `transferredToAccounting`, `creditMemoDate` / `debitMemoDate`, the `__NS` fields ...)."""
-        path = f"/v1/{_memo_resource(resource)}"
-        if filters:  # the REST way to ask for an empty string field is the word null (GET_CreditMemos)
-            path += "?" + urlencode({name: "null" if value is None else value for name, value in filters.items()})
-        return self._rest_pages(path, resource, resource)
+        """Credit or debit memos (`resource` is `creditmemos` or `debitmemos`) a page at a time, one page after
+        another (`memo_page`)."""
+        number, more = 1, True
+        while more:
+            page, more = self.memo_page(resource, filters, number)
+            yield page
+            number += 1
+
+    def memo_page(self, resource: str, filters: Mapping[str, str | None], number: int) -> tuple[list[JsonObject], bool]:
+        """Page `number` (from 1) of the credit or debit memos (`resource` is `creditmemos` or `debitmemos`),
+        MAX_REST_PAGE_SIZE a page, filtered by equality on the query parameters GET_CreditMemos / GET_DebitMemos
+        declare (`status`, `accountId`, ...; None asks for null): Zuora's camelCase dicts (`id`, `number`,
+        `accountId`, `amount`, `status`, `transferredToAccounting`, `creditMemoDate` / `debitMemoDate`, the `__NS`
+        fields ...), and whether more pages follow (Zuora gives a `nextPage` then). The page is the documented
+        `page` parameter (GLOBAL_REQUEST_page: "You must set pageSize before specifying page"), not `nextPage`
+        followed, so that several pages of one list can be read at once."""
+        # The REST way to ask for an empty string field is the word null (GET_CreditMemos).
+        query = {name: "null" if value is None else value for name, value in filters.items()}
+        query |= {"pageSize": str(MAX_REST_PAGE_SIZE), "page": str(number)}
+        what = f"{resource} (page {number})"
+        body = self._rest_get(f"/v1/{_memo_resource(resource)}?{urlencode(query)}", what)
+        return _rows(body, resource, what), bool(body.get("nextPage"))
 
     def memo(self, resource: str, memo_key: str) -> JsonObject:
         """One credit or debit memo by Id or number (GET_CreditMemo / GET_DebitMemo)."""
@@ -304,10 +318,7 @@ class ZuoraClient:
         while True:
             fetched.add(path)
             body = self._rest_get(path, what)
-            page = body.get(key, [])
-            if not isinstance(page, list) or not all(isinstance(row, dict) for row in page):
-                raise ZuoraError(f"Zuora answered {what} with {key} that are not a list")
-            yield page
+            yield _rows(body, key, what)
             next_page = body.get("nextPage")
             if not next_page:
                 return
@@ -478,6 +489,14 @@ def _validate(object_type: str, fields: Mapping[str, Any], action: str) -> SaveR
         return None
     raw_id = fields.get("Id")
     return SaveResult(False, str(raw_id) if raw_id else None, tuple(errors))
+
+
+def _rows(body: JsonObject, key: str, what: str) -> list[JsonObject]:
+    """The `key` list of a REST list page."""
+    rows = body.get(key, [])
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ZuoraError(f"Zuora answered {what} with {key} that are not a list")
+    return rows
 
 
 def _memo_resource(resource: str) -> str:
