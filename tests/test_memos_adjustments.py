@@ -262,3 +262,24 @@ def test_a_memo_pass_writes_from_its_lists_rows_and_reads_again_by_id_only_those
         synced = [m for m in store.all("DebitMemo") if m.get("IntegrationStatus__NS") == "Sync Complete"]
         assert counts.created == len(synced) > 3  # each written once
         assert box.zuora.counters.get("GET /v1/debitmemos/{memoKey}", 0) == max(0, counts.selected - kept)
+
+
+def test_a_pass_whose_lookups_read_each_record_goes_in_two_waves_at_least(tmp_path: Path) -> None:
+    """A memo's items are a REST call each: in one wave, the last of a pass's four requests would go only once all
+    its memos are read. 220 debit memos, 4 slots: eight requests of about 28, not four of 55."""
+    with Sandbox(invoices=40, seed=5) as box, engine(box, tmp_path / "state", concurrency=4) as e:
+        e.run(("customer", "item"))
+        store = box.zuora.store
+        account, charge = (
+            next(r for r in store.all(kind) if r.get("IntegrationStatus__NS") == "Sync Complete")
+            for kind in ("Account", "ProductRatePlanCharge")
+        )
+        for n in range(220):
+            memo = store.add("DebitMemo", {"AccountId": account["Id"], "MemoNumber": f"DM-W{n}", "Amount": 2.0,
+                                           "Status": "Posted", "MemoDate": "2024-06-01"})  # fmt: skip
+            store.add("DebitMemoItem", {"DebitMemoId": memo, "AmountWithoutTax": 2.0, "SourceItemId": charge["Id"],
+                                        "SourceItemType": "ProductRatePlanCharge"})  # fmt: skip
+        box.netsuite.counters.reset()
+        counts = e.run(("debit-memo",))["debit-memo"]
+        assert counts.created >= 220
+        assert box.netsuite.counters["addList"] == 8

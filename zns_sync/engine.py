@@ -823,10 +823,12 @@ class _Pass:
 
         Once the first slice is planned, the pass knows how many plans to expect: those given (`every`: the slices
         hold every plan, a deferred round), or else the records the source says it reads, refused in the share the
-        slices planned so far were. They are cut into the fewest waves of
-        `concurrency` requests of at most `create_batch` records, and each chunk takes an even share of the plans
-        still expected over the chunks still to cut, so that the last wave ends together instead of leaving one
-        request with a remnant while the other slots idle. A small pass is cut into fewer chunks, of about
+        slices planned so far were. They are cut into the fewest waves of `concurrency` requests of at most
+        `create_batch` records, and each chunk takes an even share of the plans still expected over the chunks still
+        to cut, so that the last wave ends together instead of leaving one request with a remnant while the other
+        slots idle. A pass whose lookups read each record with a REST call (`Flow.reads_each_record`) is cut into
+        two waves at least: its first wave's last request would otherwise go only once every record is read (a debit
+        memo pass of 599 records at 10,000 invoices: 5.8 -> 5.2 s). A small pass is cut into fewer chunks, of about
         MIN_CHUNK records at least: a request's fixed cost would outweigh its records, and the slots it leaves serve
         the pass beside it.
         """
@@ -844,7 +846,8 @@ class _Pass:
                 else:
                     if left is None or left * batch < expected:  # (re)counted in whole waves, a request a chunk
                         fewest = -(-expected // batch)
-                        left = max(fewest, min(slots * -(-fewest // slots), round(expected / MIN_CHUNK)))
+                        waves = max(-(-fewest // slots), 2 if self.flow.reads_each_record else 1)
+                        left = max(fewest, min(slots * waves, round(expected / MIN_CHUNK)))
                     size = -(-expected // left)
                     if len(pending) < size:
                         break

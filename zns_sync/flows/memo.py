@@ -79,6 +79,10 @@ class _MemoFlow(BillingFlow):
     date_field = "MemoDate"
     kind: ClassVar[str]  # "debit memo", "credit memo"
 
+    @property
+    def reads_each_record(self) -> bool:
+        return True  # its items, and a credit memo's parts
+
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
         assert self.rest_list is not None

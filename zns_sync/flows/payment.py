@@ -78,6 +78,10 @@ class PaymentFlow(TransactionFlow):
     takes_custom_fields = True  # reference 4.18
     completion_fields = {ORIGIN_FIELD: "ZUORA"}
 
+    @property
+    def reads_each_record(self) -> bool:
+        return self.settings.sync.invoice_settlement  # its parts (`_applications`)
+
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
         accounts, applications, method_types = ctx.concurrently(
