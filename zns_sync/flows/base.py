@@ -498,9 +498,10 @@ class Flow(ABC):
 
     @property
     def reads_each_record(self) -> bool:
-        """Its lookups make a REST call of their own for each record (a memo's items, a payment's parts): a wave of
-        writes takes about as long to read as to write, and a pass of one wave would send its last request only once
-        all its records are read, so such a pass is cut into two waves at least (`engine._Pass._chunks`)."""
+        """Its lookups make a REST call of their own for each record (a memo's items; with Invoice Settlement, a
+        payment's parts, a refund read by Id): a wave of writes takes about as long to read as to write, and a pass
+        of one wave would send its last request only once all its records are read, so such a pass is cut into two
+        waves at least (`engine._Pass._chunks`)."""
         return False
 
     def exclusion(self, row: Mapping[str, Any], page: Any) -> str | None:

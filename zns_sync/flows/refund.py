@@ -83,6 +83,10 @@ class RefundFlow(TransactionFlow):
         # Payment refunds only: refunds of credit balances are not supported (reference 4.12).
         return [[*base, zoql.eq("SourceType", "Payment")] for base in super().scope()]
 
+    @property
+    def reads_each_record(self) -> bool:
+        return self.settings.sync.invoice_settlement  # each refund and its payment's parts (`_settlement`)
+
     def lookups(self, rows: Sequence[dict[str, Any]]) -> _Page:
         ctx = self.context
         read = self._settlement if self.settings.sync.invoice_settlement else self._invoice_payments
