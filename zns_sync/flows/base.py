@@ -27,6 +27,8 @@ from zns_sync.status import CUSTOM_FIELDS, TTA_SELECTABLE, Action, Phase, Status
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
 
+T = TypeVar("T")
+
 STATUS_FIELD = "IntegrationStatus__NS"
 CLASSIFICATION_FIELDS = tuple(c.zuora for c in CLASSIFICATIONS)  # an account's department, class and location
 # Zuora lookups (accounts, lines, charges of a page) in flight at once, for the slices a pass reads ahead together:
@@ -36,11 +38,6 @@ ZUORA_LOOKUP_THREADS = 8
 # Pages of one REST list read at once, at most (`FlowContext.paged`): 600 memos, 15 pages of 40, are listed in four
 # rounds (1 + 2 + 4 + 8 pages), about 0.25 s of Zuora calls instead of 0.9 s one page after another.
 LIST_AHEAD = 16
-
-T = TypeVar("T")
-# Per-record REST reads (a payment's parts, a memo and its items) are one call a record, so their rate is the calls in
-# flight over Zuora's time per call: `zuora.max_connections` less the lookups above (32 of the default 40). With 16, a
-# debit memo pass at 10,000 invoices read 148 memos/s and took 9.1 s; with 32, 7.5 s (docs/benchmarks.md).
 # Rounds of planning a page's records that ask for NetSuite names without waiting (`plan_page`); the last waits.
 DEFERRED_ROUNDS = (True, True, True, False)
 INTEGRATION_ID_FIELD = "IntegrationId__NS"
@@ -281,6 +278,10 @@ class FlowContext:
     _rest_pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
+        # Per-record REST reads (a payment's parts, a memo's items) are one call a record, so their rate is the calls
+        # in flight over Zuora's time per call: `zuora.max_connections` less the lookup threads (32 of the default
+        # 40). With 16, a debit memo pass at 10,000 invoices read 148 memos/s and took 9.1 s; with 32, 7.5 s
+        # (docs/benchmarks.md).
         threads = max(1, self.settings.zuora.max_connections - ZUORA_LOOKUP_THREADS)
         self._rest_pool = ThreadPoolExecutor(threads, thread_name_prefix="zuora-rest")
 
