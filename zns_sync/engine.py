@@ -38,6 +38,7 @@ from zns_sync.flows.base import Excluded, Flow, FlowContext, Plan, Refusal, Unbo
 from zns_sync.flows.classifications import default_names
 from zns_sync.journal import Attempt, Journal
 from zns_sync.netsuite import NetSuiteClient
+from zns_sync.ranked import ranked
 from zns_sync.sources import (
     NetSuiteSource,
     Progress,
@@ -748,11 +749,18 @@ class _Pass:
         `running` says so).
         """
         waited = time.monotonic()
-        for rows, page in read_ahead(self._slices(), self.flow.lookups, READ_AHEAD):
+        for (_, rows), page in read_ahead(enumerate(self._slices()), self._looked_up, READ_AHEAD):
             yield from self._planned(rows, page, waited)
             waited = time.monotonic()
         if self.running is not None:
             self.running.selected.set()
+
+    def _looked_up(self, numbered: tuple[int, list[dict[str, Any]]]) -> Any:
+        """A slice's lookups, whose calls rank by the slice's place in the pass (`zns_sync.ranked`): the slices
+        looked up at once finish in turn, not together."""
+        number, rows = numbered
+        with ranked(number):
+            return self.flow.lookups(rows)
 
     def _planned(self, rows: list[dict[str, Any]], page: Any, waited: float) -> Iterator[list[Plan]]:
         """One slice's plans (`_planned_slices`), after its lookups, which the pass waited for since `waited`."""

@@ -23,6 +23,7 @@ from zns_sync.config import CustomField, Settings
 from zns_sync.flows.classifications import CLASSIFICATIONS, Classified, Classifier
 from zns_sync.flows.names import NamesPending, NetSuiteList, NetSuiteNames
 from zns_sync.netsuite import NetSuiteClient, NsRecord, RecordRef, record_type_enum
+from zns_sync.ranked import RankedPool, carried
 from zns_sync.status import CUSTOM_FIELDS, TTA_SELECTABLE, Action, Phase, Status
 from zns_sync.status import parse as parse_status
 from zns_sync.zuora import ZuoraClient, zoql
@@ -275,7 +276,7 @@ class FlowContext:
     _gather_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ZUORA_LOOKUP_THREADS, thread_name_prefix="zuora-gather")
     )
-    _rest_pool: ThreadPoolExecutor = field(init=False)
+    _rest_pool: RankedPool = field(init=False)
 
     def __post_init__(self) -> None:
         # Per-record REST reads (a payment's parts, a memo's items) are one call a record, so their rate is the calls
@@ -283,7 +284,9 @@ class FlowContext:
         # 40). With 16, a debit memo pass at 10,000 invoices read 148 memos/s and took 9.1 s; with 32, 7.5 s
         # (docs/benchmarks.md).
         threads = max(1, self.settings.zuora.max_connections - ZUORA_LOOKUP_THREADS)
-        self._rest_pool = ThreadPoolExecutor(threads, thread_name_prefix="zuora-rest")
+        # Ranked (zns_sync.ranked): the slice a pass looks up first has its calls made first. Payments at 2,000
+        # invoices look up two slices of 200 at once: the first write went at 1.16 s instead of 1.56 s.
+        self._rest_pool = RankedPool(threads, "zuora-rest")
 
     def close(self) -> None:
         if self._names is not None:
@@ -293,11 +296,12 @@ class FlowContext:
         self._rest_pool.shutdown()
 
     def concurrently(self, *lookups: Callable[[], Any]) -> list[Any]:
-        """The results of independent lookups, run at the same time."""
-        return [future.result() for future in [self._gather_pool.submit(lookup) for lookup in lookups]]
+        """The results of independent lookups, run at the same time (with the rank of the slice asking)."""
+        return [future.result() for future in [self._gather_pool.submit(carried(lookup)) for lookup in lookups]]
 
     def each(self, fn: Callable[[str], Any], keys: Iterable[str]) -> dict[str, Any]:
-        """`fn(key)` for every distinct key, a REST call each, as many at a time as the REST pool has threads."""
+        """`fn(key)` for every distinct key, a REST call each, as many at a time as the REST pool has threads (those of
+        earlier slices first)."""
         wanted = sorted(set(keys))
         return dict(zip(wanted, self._rest_pool.map(fn, wanted), strict=True))
 
