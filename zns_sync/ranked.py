@@ -56,9 +56,9 @@ class RankedPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[[_T], _U], arg: _T) -> Future[_U]:
+    def submit(self, fn: Callable[..., _U], *args: Any) -> Future[_U]:
         future: Future[_U] = Future()
-        self._queue.put((_rank.get(), next(self._order), lambda: fn(arg), future))
+        self._queue.put((_rank.get(), next(self._order), lambda: fn(*args), future))
         with self._lock:
             if len(self._threads) < self._max:
                 thread = threading.Thread(target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True)
