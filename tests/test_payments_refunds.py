@@ -210,3 +210,20 @@ def test_records_are_read_one_rest_call_each_as_many_at_once_as_zuoras_connectio
             read = context.each(lambda _: context.zuora.payment_parts(payment), [str(i) for i in range(48)])
         assert len(read) == 48
         assert box.zuora.counters["max_in_flight"] == max_connections - 8
+
+
+def test_a_pass_whose_lookups_read_each_record_looks_them_up_in_slices_of_half_a_write(tmp_path: Path) -> None:
+    """A payment's parts are a REST call each, so a payment pass's first wave is read at about the pace it is
+    written, and a chunk goes once the slices holding its plans are looked up: slices of half a write let the first
+    requests go sooner. Each slice looks up its payments' methods in one query, so the queries count the slices."""
+    with Sandbox(invoices=200, seed=5) as box, engine(box, tmp_path / "state", batch_size=40) as e:
+        e.run(("customer", "item", "invoice"))
+        box.zuora.reset_counters()
+        counts = e.run(("payment",))["payment"]
+        read = counts.selected + counts.excluded
+        requests = box.zuora.counters["requests"]
+        methods = [
+            r for r in box.zuora.requests_seen if r.path == "/v1/action/query" and b"from PaymentMethod" in r.body
+        ]
+    assert counts.created > 40 and requests < 1000  # the pass's every request is in the emulator's last 1000
+    assert len(methods) == -(-read // 20)  # 5 for 100 payments; 3 in slices of a whole write

@@ -712,7 +712,7 @@ class _Pass:
         """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them); then,
         with records held (`_Holds`), those released: between slices, and once the source is read until none is
         held (the reading waits while MAX_HELD are)."""
-        size = self.destination.create_batch
+        size = self._slice
         holds = self._holds
         taken = 0
         for page in self.pages if self.pages is not None else self.source.pages(self.mode.scope):
@@ -733,20 +733,29 @@ class _Pass:
         while holds is not None and (ready := holds.released(wait=True, gather=size)):
             yield from self._handed(holds, ready)
 
+    @property
+    def _slice(self) -> int:
+        """Records looked up and planned together: a write's worth (`create_batch`), or half of it for a pass whose
+        lookups read each record (`Flow.reads_each_record`). Such a pass's first wave is read at about the pace it is
+        written, and a chunk goes once the slices holding its plans are looked up: with slices of 100, a payment pass
+        at 2,000 invoices sent its four first requests at 0.99-1.71 s instead of 1.16-1.85 s (its lookups make twice
+        the ZOQL queries, a few per slice, beside one REST call per record)."""
+        return max(1, self.destination.create_batch // (2 if self.flow.reads_each_record else 1))
+
     def _handed(self, holds: _Holds, rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         """Released records, in write-sized slices, handed to the planner (`_slices`)."""
         self._raise_fatal()
-        slices = _batched(rows, self.destination.create_batch)
+        slices = _batched(rows, self._slice)
         holds.handed(len(slices))
         yield from slices
 
     def _planned_slices(self) -> Iterator[list[Plan]]:
         """Validated plans a slice at a time, so destination work starts after one slice, not one page.
 
-        A slice is one `select_in` query's worth of ids, so planning by slice costs no extra source calls. The next
-        slice is read and looked up (`Flow.lookups`) on a thread of its own while this one is planned. Refusals and
-        exclusions are recorded on the way. Once every slice is planned, the pass has selected every record (its
-        `running` says so).
+        A slice (`_slice`) is at most one `select_in` query's worth of ids, so planning by slice costs few extra source
+        calls. The next slice is read and looked up (`Flow.lookups`) on a thread of its own while this one is planned.
+        Refusals and exclusions are recorded on the way. Once every slice is planned, the pass has selected every
+        record (its `running` says so).
         """
         waited = time.monotonic()
         for (_, rows), page in read_ahead(enumerate(self._slices()), self._looked_up, READ_AHEAD):
