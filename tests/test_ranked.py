@@ -59,3 +59,5 @@ def test_map_gives_results_in_order_errors_reach_their_caller_and_a_cancelled_ca
     assert ran == []
     with pytest.raises(CancelledError):
         cancelled.result()
+    with pytest.raises(RuntimeError, match="shut down"):  # never queued for no thread to run
+        single.submit(ran.append, "too late")

@@ -55,11 +55,14 @@ class RankedPool:
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def submit(self, fn: Callable[..., _U], *args: Any) -> Future[_U]:
         future: Future[_U] = Future()
-        self._queue.put((_rank.get(), next(self._order), lambda: fn(*args), future))
         with self._lock:
+            if self._closed:  # no thread would ever run it
+                raise RuntimeError(f"the {self._name} pool is shut down: it takes no more calls")
+            self._queue.put((_rank.get(), next(self._order), lambda: fn(*args), future))
             if len(self._threads) < self._max:
                 thread = threading.Thread(target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True)
                 thread.start()
@@ -74,7 +77,7 @@ class RankedPool:
     def shutdown(self) -> None:
         """Once every call queued has run, stop the threads."""
         with self._lock:
-            threads, self._threads, self._max = self._threads, [], 0
+            threads, self._threads, self._closed = self._threads, [], True
         for _ in threads:
             self._queue.put((_LAST, next(self._order), None, None))
         for thread in threads:
