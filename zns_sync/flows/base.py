@@ -280,8 +280,8 @@ class FlowContext:
         # 40). With 16, a debit memo pass at 10,000 invoices read 148 memos/s and took 9.1 s; with 32, 7.5 s
         # (docs/benchmarks.md).
         threads = max(1, self.settings.zuora.max_connections - ZUORA_LOOKUP_THREADS)
-        # Payments at 2,000 invoices look up two slices of 200 at once: with this pool ranked, the first write went
-        # at 1.16 s instead of 1.56 s.
+        # Payments at 2,000 invoices looked up two slices of 200 at once: with this pool ranked, their first write
+        # went at 1.16 s instead of 1.56 s.
         self._rest_pool = RankedPool(threads, "zuora-rest")
 
     def close(self) -> None:
