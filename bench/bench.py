@@ -14,6 +14,8 @@ NetSuite is modelled at 200 ms per request + 20 ms per record with an account co
   the speed-up; 0 leaves it out.
 
 Every sync runs as a child process, so its CPU time and peak RSS are the client's alone; the emulators run here.
+`--repeat N` runs each case N times, each on a fresh tenant, and prints the range: two runs of one version differ by
+about two points of the bound.
 """
 
 from __future__ import annotations
@@ -209,6 +211,9 @@ def main() -> None:
     parser.add_argument("--flows-invoices", type=int, default=2_000, help="N for each flow on its own (0: none)")
     parser.add_argument("--connector-invoices", type=int, default=60, help="N for the hosted connector's way (0: none)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each case (a fresh tenant each), and their range"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
 
@@ -220,19 +225,41 @@ def main() -> None:
     )
     print("whole run (customer, item, invoice; from process start):", flush=True)
     for size in sizes:
-        print("  " + whole_run(size, args.seed).line(f"N={size}"), flush=True)
+        runs = []
+        for _ in range(args.repeat):
+            runs.append(whole_run(size, args.seed))
+            print("  " + runs[-1].line(f"N={size}"), flush=True)
+        _print_range(f"N={size}", runs)
     flows: dict[str, Measure] = {}
     if args.flows_invoices:
         print(f"each flow on its own, N={args.flows_invoices}:", flush=True)
-        flows = each_flow(args.flows_invoices, concurrency=CLIENT_CONCURRENCY, batch_size=200, seed=args.seed)
-        for flow, m in flows.items():
-            print("  " + m.line(flow), flush=True)
+        repeats: dict[str, list[Measure]] = {}
+        for _ in range(args.repeat):
+            flows = each_flow(args.flows_invoices, concurrency=CLIENT_CONCURRENCY, batch_size=200, seed=args.seed)
+            for flow, m in flows.items():
+                repeats.setdefault(flow, []).append(m)
+                print("  " + m.line(flow), flush=True)
+        for flow, runs in repeats.items():
+            _print_range(flow, runs)
     if args.connector_invoices:
         print(f"hosted connector's way (1 record/request, 1 in flight), N={args.connector_invoices}:", flush=True)
         hosted = each_flow(args.connector_invoices, concurrency=1, batch_size=1, seed=args.seed)
         for flow, m in hosted.items():
             speed_up = f"; speed-up {flows[flow].rate / m.rate:.0f}x" if flow in flows else ""
             print("  " + m.line(flow) + speed_up, flush=True)
+
+
+def _print_range(label: str, runs: Sequence[Measure]) -> None:
+    """With `--repeat`: the range of the runs' seconds and shares (two runs of one main differ by about two points)."""
+    if len(runs) < 2:
+        return
+    seconds = sorted(m.seconds for m in runs)
+    shares = sorted(m.rate / m.bound for m in runs)
+    print(
+        f"  {label}, {len(runs)} runs: {seconds[0]:.2f}-{seconds[-1]:.2f} s, {shares[0]:.1%}-{shares[-1]:.1%} of "
+        f"{'the' if runs[0].bound == BOUND else 'its'} bound",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
