@@ -709,7 +709,7 @@ class _Pass:
             self._fatal = self._fatal or exc
 
     def _slices(self) -> Iterator[list[dict[str, Any]]]:
-        """Selected source rows, streamed page by page, in write-sized slices (and at most --limit of them); then,
+        """Selected source rows, streamed page by page, in slices (`_slice`; at most --limit rows); then,
         with records held (`_Holds`), those released: between slices, and once the source is read until none is
         held (the reading waits while MAX_HELD are)."""
         size = self._slice
@@ -743,7 +743,7 @@ class _Pass:
         return max(1, self.destination.create_batch // (2 if self.flow.reads_each_record else 1))
 
     def _handed(self, holds: _Holds, rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-        """Released records, in write-sized slices, handed to the planner (`_slices`)."""
+        """Released records, in slices (`_slice`), handed to the planner (`_slices`)."""
         self._raise_fatal()
         slices = _batched(rows, self._slice)
         holds.handed(len(slices))
